@@ -84,7 +84,7 @@ from .prompts import make_prompt
 from .label_mapping import make_label_map, IndexLabelMap
 from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save
 from .hypernetwork import HyperNetwork, Budget, count_parameters
-from .training import TrainConfig, ScoreGenerator, fit, evaluate, set_seed
+from .training import TrainConfig, ScoreGenerator, fit, evaluate, set_seed, train_val_loaders, CheckpointError, NonFiniteLossError
 
 @dataclass
 class PruneConfig:
@@ -197,8 +197,9 @@ def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
     from pass_nb import baselines
     if cfg.method not in baselines.BASELINES:
         raise ValueError(f"unknown method {cfg.method!r}; choose 'pass', 'vpns' or one of {list(baselines.BASELINES)}.")
-    return None, baselines.fit_baseline(cfg.method, model, groups, cfg.budget(), data, cfg.train_config(), run_dir,
-                                        resume=resume)
+    train_loader, val_loader = train_val_loaders(data, cfg.train_config())
+    return None, baselines.run_baseline(cfg.method, model, groups, cfg.budget(), train_loader, val_loader,
+                                        cfg.train_config(), run_dir, resume=resume)
 
 # %% ../nbs/11_cli.ipynb #5af6662c
 def prune(cfg:PruneConfig, # the run's settings
@@ -217,10 +218,10 @@ def prune(cfg:PruneConfig, # the run's settings
         old = json.loads((run_dir/'config.json').read_text())
         diff = {k: (old.get(k), v) for k, v in asdict(cfg).items() if k not in ('progress', 'workers') and old.get(k) != v}
         if diff: raise ValueError(f'--resume with different settings than {run_dir}/config.json: {diff}')
-    _atomic_write_text(run_dir/'config.json', json.dumps(asdict(cfg), indent=1))
     set_seed(cfg.seed)
     data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download)
     model, spec = build_prompted_model(cfg, data)
+    _atomic_write_text(run_dir/'config.json', json.dumps(asdict(cfg), indent=1))  # only once data and model are there
     test_loader = make_loader(data.test, cfg.batch_size, workers=cfg.workers)
     val_loader = make_loader(data.val, cfg.batch_size, workers=cfg.workers)
     dense_val, dense_test = evaluate(model, val_loader), evaluate(model, test_loader)
@@ -309,10 +310,11 @@ RESULT_COLUMNS = ['model', 'dataset', 'method', 'sparsity', 'target_macs', 'seed
                   'channel_sparsity', 'cpu_speedup', 'seconds', 'run_dir']
 _KEY = ['model', 'dataset', 'method', 'sparsity', 'target_macs', 'seed']
 
-def load_sweep_config(path:str|Path)->dict:
+def load_sweep_config(path:str|Path|dict, # a YAML or JSON file (or the dict itself)
+                     )->dict:
     "A sweep config from YAML or JSON, checked for the keys a sweep needs."
     import yaml
-    cfg = yaml.safe_load(Path(path).read_text())
+    cfg = path if isinstance(path, dict) else yaml.safe_load(Path(path).read_text())
     need = {'out', 'models', 'datasets', 'methods', 'budgets', 'seeds'}
     if not isinstance(cfg, dict) or need - set(cfg):
         raise ValueError(f'{path}: a sweep config needs the keys {sorted(need)}; missing {sorted(need - set(cfg or {}))}.')
@@ -337,15 +339,29 @@ def _row(pc:PruneConfig, s:dict)->dict:
 def _key(d:dict)->tuple:
     return tuple('' if d[k] is None or (isinstance(d[k], float) and d[k] != d[k]) else str(d[k]) for k in _KEY)
 
+def _complete_rows(results:Path)->list:
+    "The whole rows of a results CSV; a line cut short by a kill is dropped from the file (rewritten atomically)."
+    import csv
+    if not results.exists(): return []
+    text = results.read_text()
+    lines = text.splitlines(keepends=True)
+    whole = [l for l in lines if l.endswith('\n')]
+    rows = list(csv.DictReader(whole))
+    good = [r for r in rows if None not in r and all(r.get(k) is not None for k in RESULT_COLUMNS)]
+    if len(good) != len(rows) or len(whole) != len(lines):
+        with tempfile.NamedTemporaryFile('w', dir=results.parent, delete=False, newline='') as f:
+            w = csv.DictWriter(f, fieldnames=RESULT_COLUMNS); w.writeheader(); w.writerows(good)
+        os.replace(f.name, results)
+    return good
+
 def run_sweep(config:str|Path|dict, # a sweep config file or dict
              )->'pd.DataFrame':
     "Run every missing run of the sweep, appending one row per finished run to `<out>/results.csv`."
     import pandas as pd, csv
-    cfg = load_sweep_config(config) if not isinstance(config, dict) else config
+    cfg = load_sweep_config(config)
     out = Path(cfg['out']); out.mkdir(parents=True, exist_ok=True)
     results = out/'results.csv'
-    done = set()
-    if results.exists(): done = {_key(r) for r in pd.read_csv(results, dtype=str, keep_default_na=False).to_dict('records')}
+    done = {_key(r) for r in _complete_rows(results)}
     runs = sweep_runs(cfg)
     for pc in tqdm(runs, desc='sweep', disable=not cfg.get('progress', True)):
         row_key = _key(asdict(pc))
@@ -436,7 +452,7 @@ def _report(r:dict)->str:
              f"{r['predicted_macs'] == r['measured_macs']}"]
     return '\n'.join(lines)
 
-def _add_prune_args(p:argparse.ArgumentParser, defaults:dict):
+def _add_prune_args(p:argparse.ArgumentParser, defaults:dict, out_help:str='runs/<model>-<dataset>-<budget>-s<seed>'):
     "The `prune` options (all fields of `PruneConfig`), with `defaults` overriding the dataclass defaults."
     from fastcore.docments import docments
     helps = docments(PruneConfig)
@@ -446,9 +462,15 @@ def _add_prune_args(p:argparse.ArgumentParser, defaults:dict):
         flag, h = '--' + f.name.replace('_', '-'), f'{helps.get(f.name) or ""} (default: {d})'
         if f.type in ('bool', bool): p.add_argument(flag, action='store_true', default=d, help=helps.get(f.name))
         else: p.add_argument(flag, type={'int': int, 'float': float}.get(str(f.type), str), default=d, help=h)
-    p.add_argument('--out', default=None, help='run folder (default: runs/<model>-<dataset>-<budget>-s<seed>)')
+    p.add_argument('--out', default=None, help=f'run folder (default: {out_help})')
     p.add_argument('--resume', action='store_true', help='continue an interrupted run in --out')
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
+
+def _fresh_dir(base:Path)->Path:
+    "`base`, or `base-2`, `base-3`, ... : the first that does not exist yet (a rerun never touches an earlier run)."
+    i, d = 1, base
+    while d.exists(): i += 1; d = base.with_name(f'{base.name}-{i}')
+    return d
 
 def _config_from(a)->PruneConfig:
     kw = {f.name: getattr(a, f.name) for f in dataclasses.fields(PruneConfig) if f.name != 'progress'}
@@ -463,7 +485,7 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
     pr = sub.add_parser('prune', help='PASS end to end: learn prompt + masks, fine-tune, export a smaller model')
     _add_prune_args(pr, {})
     de = sub.add_parser('demo', help='the offline default: ImageNet EfficientNet-Lite0 on digits, >= 30%% fewer MACs')
-    _add_prune_args(de, DEMO)
+    _add_prune_args(de, DEMO, out_help='runs/demo, or runs/demo-2, -3, ... when it exists')
     sw = sub.add_parser('sweep', help='run methods x budgets x seeds x datasets x models from a YAML/JSON config')
     sw.add_argument('config', help='sweep config file (see the 11_cli notebook for the format)')
     rp = sub.add_parser('report', help='accuracy-vs-MACs figures, a markdown table and layer-sparsity plots')
@@ -482,9 +504,11 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
             print(f'{len(df)} runs in {Path(load_sweep_config(a.config)["out"])/"results.csv"}')
         elif a.command == 'report': print(f"report written to {report(a.results, a.out)/'report.md'}")
         else:
-            s = prune(_config_from(a), a.out, resume=a.resume)
+            out = a.out
+            if a.command == 'demo' and out is None and not a.resume: out = _fresh_dir(Path('runs')/'demo')
+            s = prune(_config_from(a), out, resume=a.resume)
             print(_report_run(s))
-    except (ValueError, FileNotFoundError, FileExistsError) as e:
+    except (ValueError, FileNotFoundError, FileExistsError, CheckpointError, NonFiniteLossError) as e:
         print(f'pass_nb {a.command}: error: {e}', file=sys.stderr)
         return 2
     return 0

@@ -26,7 +26,7 @@ __all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'SCORE_INITS', 'CHECKPOINT', 'CHECKPO
            'set_rng_state', 'unit_magnitudes', 'ScoreGenerator', 'make_accelerator', 'evaluate', 'CheckpointError',
            'CheckpointMismatchError', 'NonFiniteLossError', 'fingerprint', 'save_checkpoint', 'find_checkpoint',
            'load_checkpoint', 'save_masks', 'load_masks', 'MetricsLog', 'reseed_loader', 'train_stage1', 'train_stage2',
-           'fit']
+           'train_val_loaders', 'fit']
 
 # %% ../nbs/06_training.ipynb #56db725f
 MIXED_PRECISION = ('no', 'fp16', 'bf16')
@@ -633,7 +633,10 @@ def train_stage2(model:nn.Module, # the `PromptedModel` after stage 1
                       accelerator, max_epochs_this_call, on_step)
 
 # %% ../nbs/06_training.ipynb #baca12c8
-def _loaders(data, cfg:TrainConfig):
+def train_val_loaders(data, # a `DataSplits` (loaders built from `cfg`) or a `(train_loader, val_loader)` pair
+                      cfg:TrainConfig, # batch size, workers, augmentation and seed of the loaders
+                     )->tuple:
+    "(train_loader, val_loader) for `data`; the test split is never used for training or choices."
     if hasattr(data, 'train') and hasattr(data, 'val'):
         from pass_nb.data import make_loader
         dev = 'cuda' if torch.cuda.is_available() else None
@@ -656,7 +659,7 @@ def fit(model:nn.Module, # a `PromptedModel`
         on_step:Callable|None=None, # called after every backward pass
        )->dict:
     "Stage 1 then stage 2; a summary: validation accuracy after each stage (with/without prompt), masks, MACs kept."
-    train_loader, val_loader = _loaders(data, cfg)
+    train_loader, val_loader = train_val_loaders(data, cfg)
     acc = accelerator if accelerator is not None else make_accelerator(cfg)
     r1 = train_stage1(model, groups, generator, train_loader, val_loader, cfg, run_dir, resume, acc,
                       max_epochs_this_call, on_step)

@@ -23,7 +23,7 @@ from .label_mapping import ILM
 from .training import (
     TrainConfig, ScoreGenerator, make_accelerator, evaluate, set_seed, get_rng_state, set_rng_state, save_checkpoint,
     find_checkpoint, load_checkpoint, CheckpointError, CheckpointMismatchError, MetricsLog, reseed_loader, CHECKPOINT,
-    CHECKPOINT_PREV, CHECKPOINT_NEW, _epoch_seed, _set_modes, _check_finite, _update_ilm, _metrics_dict, _loaders,
+    CHECKPOINT_PREV, CHECKPOINT_NEW, _epoch_seed, _set_modes, _check_finite, _update_ilm, _metrics_dict, train_val_loaders,
     _shape_hash, _model_device)
 
 # %% auto #0
@@ -543,7 +543,7 @@ def fit_unstructured(model:nn.Module, # a `PromptedModel` (no prompt for HYDRA)
                      on_step:Callable|None=None, # called after every backward pass
                     )->dict:
     "Stage 1 then stage 2; a summary: validation accuracy per stage (with/without prompt), density, theoretical MACs."
-    train_loader, val_loader = _loaders(data, cfg)
+    train_loader, val_loader = train_val_loaders(data, cfg)
     acc = accelerator if accelerator is not None else make_accelerator(cfg)
     r1 = unstructured_stage1(model, scores, train_loader, val_loader, cfg, run_dir, resume, acc, max_epochs_this_call, on_step)
     keys = ('val_acc', 'val_acc_no_prompt', 'val_loss')

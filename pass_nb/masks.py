@@ -21,7 +21,7 @@ from .models import count_macs_params, _param_device
 # %% auto #0
 __all__ = ['PRUNED_FORMAT', 'UnsupportedLayerError', 'Member', 'ChannelGroup', 'find_attention_heads', 'ChannelGroups',
            'MaskHandle', 'straight_through', 'keep_counts_global', 'masks_from_counts', 'atomic_torch_save',
-           'save_pruned', 'load_pruned', 'sparsity_table', 'plot_sparsity', 'check_export']
+           'save_pruned', 'load_pruned', 'sparsity_table', 'plot_sparsity', 'check_export', 'ConcatResNet']
 
 # %% ../nbs/04_masks.ipynb #e1a1cbf2
 class UnsupportedLayerError(ValueError):
@@ -665,3 +665,21 @@ def check_export(groups:ChannelGroups, # groups of the dense model
     assert err <= rtol, f'exported output differs from the masked model: {err:.2e} > {rtol}'
     assert predicted == measured, f'predicted MACs {predicted} != measured {measured}'
     return res
+
+# %% ../nbs/04_masks.ipynb #d564d353
+class ConcatResNet(nn.Module):
+    "An example user-defined CNN with a concatenation and a residual add (no pass_nb code inside; used in tests)."
+    def __init__(self, c:int=8, # stem width
+                 n:int=5, # classes
+                ):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU())
+        self.a, self.b = nn.Conv2d(c, c, 3, padding=1), nn.Conv2d(c, 2 * c, 1)
+        self.bn = nn.BatchNorm2d(3 * c)
+        self.fuse = nn.Conv2d(3 * c, c, 1)
+        self.head = nn.Linear(c, n)
+    def forward(self, x):
+        x = self.stem(x)
+        y = torch.relu(self.bn(torch.cat([self.a(x), self.b(x)], 1)))  # concatenation: two groups share one BN
+        x = x + self.fuse(y)  # residual add: fuse's output is tied to the stem's channels
+        return self.head(x.mean((2, 3)))

@@ -17,9 +17,9 @@ from .label_mapping import flm
 from .masks import ChannelGroups, check_export
 
 # %% auto #0
-__all__ = ['DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy', 'run_check', 'PruneConfig', 'build_prompted_model',
-           'learn_masks', 'prune', 'load_run', 'load_sweep_config', 'sweep_runs', 'run_sweep', 'summarize',
-           'plot_accuracy_vs_macs', 'report', 'main']
+__all__ = ['METHODS', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy', 'run_check', 'PruneConfig',
+           'build_prompted_model', 'learn_masks', 'prune', 'load_run', 'load_sweep_config', 'sweep_runs', 'run_sweep',
+           'summarize', 'plot_accuracy_vs_macs', 'report', 'main']
 
 # %% ../nbs/11_cli.ipynb #0abd54ae
 def sample_image_predictions(model:torch.nn.Module, # an ImageNet classifier
@@ -86,6 +86,9 @@ from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atom
 from .hypernetwork import HyperNetwork, Budget, count_parameters
 from .training import TrainConfig, ScoreGenerator, fit, evaluate, set_seed, train_val_loaders, CheckpointError, NonFiniteLossError
 
+from .baselines import BASELINES
+METHODS = ('pass', 'vpns', *BASELINES)  # PASS, structured VPNs, and the baselines of `pass_nb.baselines`
+
 @dataclass
 class PruneConfig:
     "Everything a `pass_nb prune` run depends on (saved as config.json)."
@@ -118,6 +121,8 @@ class PruneConfig:
     progress: bool = True # tqdm progress bars
 
     def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f'unknown method {self.method!r}; choose one of {list(METHODS)}.')
         if (self.sparsity is None) == (self.target_macs is None):
             raise ValueError('Give exactly one budget: --sparsity S (fraction of channels removed) or '
                              '--target-macs F (fraction of dense MACs kept).')
@@ -195,8 +200,6 @@ def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
     gen = _generator(cfg, groups)
     if gen is not None: return gen, fit(model, groups, gen, data, cfg.train_config(), run_dir, resume=resume)
     from pass_nb import baselines
-    if cfg.method not in baselines.BASELINES:
-        raise ValueError(f"unknown method {cfg.method!r}; choose 'pass', 'vpns' or one of {list(baselines.BASELINES)}.")
     train_loader, val_loader = train_val_loaders(data, cfg.train_config())
     return None, baselines.run_baseline(cfg.method, model, groups, cfg.budget(), train_loader, val_loader,
                                         cfg.train_config(), run_dir, resume=resume)

@@ -36,3 +36,38 @@ def test_version_matches_settings():
 def test_cli_refuses_unknown_command():
     r = subprocess.run([sys.executable, '-m', 'pass_nb.cli', 'frobnicate'], capture_output=True, text=True)
     assert r.returncode == 2 and 'invalid choice' in r.stderr
+
+
+def _declared_closure():
+    "Distributions `pip install .` brings: settings.ini's requirements and, transitively, theirs."
+    import configparser, shlex
+    from importlib.metadata import requires, PackageNotFoundError
+    from packaging.requirements import Requirement
+    ini = configparser.ConfigParser(delimiters=['=']); ini.read(ROOT/'settings.ini')
+    todo = [Requirement(r).name for r in shlex.split(ini['DEFAULT']['requirements'])]
+    seen = set()
+    while todo:
+        name = todo.pop().lower().replace('_', '-')
+        if name in seen: continue
+        seen.add(name)
+        try: reqs = requires(name) or []
+        except PackageNotFoundError: continue
+        todo += [Requirement(r).name for r in reqs if 'extra ==' not in r]
+    return seen
+
+
+def test_runtime_imports_are_declared():
+    "Every third-party module the package imports comes with `pip install .` (not only with the dev extras)."
+    import ast
+    from importlib.metadata import packages_distributions
+    mods = set()
+    for f in (ROOT/'pass_nb').glob('*.py'):
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.Import): mods |= {a.name.split('.')[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0: mods.add(node.module.split('.')[0])
+    optional = {'tensorboard'}  # imported inside try/except, used only when installed
+    third = sorted(m for m in mods - set(sys.stdlib_module_names) - {'pass_nb', '__future__'} - optional)
+    dists, closure = packages_distributions(), _declared_closure()
+    missing = {m: dists.get(m) for m in third
+               if not any(d.lower().replace('_', '-') in closure for d in dists.get(m, []))}
+    assert not missing, f'imported but not in settings.ini requirements (or their dependencies): {missing}'

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_cli.ipynb #5d7996b4
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, json, sys, time, warnings
 from tqdm.auto import tqdm
 
 import torch
@@ -17,9 +17,9 @@ from .label_mapping import flm
 from .masks import ChannelGroups, check_export
 
 # %% auto #0
-__all__ = ['METHODS', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy', 'run_check', 'PruneConfig',
-           'build_prompted_model', 'learn_masks', 'prune', 'load_run', 'load_sweep_config', 'sweep_runs', 'run_sweep',
-           'summarize', 'plot_accuracy_vs_macs', 'report', 'main']
+__all__ = ['UNSTRUCTURED', 'METHODS', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy', 'run_check',
+           'PruneConfig', 'build_prompted_model', 'learn_masks', 'prune', 'load_run', 'load_sweep_config', 'sweep_runs',
+           'run_sweep', 'summarize', 'plot_accuracy_vs_macs', 'report', 'main']
 
 # %% ../nbs/11_cli.ipynb #0abd54ae
 def sample_image_predictions(model:torch.nn.Module, # an ImageNet classifier
@@ -87,13 +87,14 @@ from .hypernetwork import HyperNetwork, Budget, count_parameters
 from .training import TrainConfig, ScoreGenerator, fit, evaluate, set_seed, train_val_loaders, CheckpointError, NonFiniteLossError
 
 from .baselines import BASELINES
-METHODS = ('pass', 'vpns', *BASELINES)  # PASS, structured VPNs, and the baselines of `pass_nb.baselines`
+UNSTRUCTURED = ('vpns_unstructured', 'hydra')  # weight masks: zeros in a dense-shaped model, theoretical MACs
+METHODS = ('pass', 'vpns', *BASELINES, *UNSTRUCTURED)  # channel methods first (physically pruned)
 
 @dataclass
 class PruneConfig:
     "Everything a `pass_nb prune` run depends on (saved as config.json)."
     model: str = 'efficientnet_lite0' # backbone registry name (see `pass_nb.models.list_models`)
-    method: str = 'pass' # 'pass' (hypernetwork), 'vpns' (structured VPNs: learnable scores), or a baseline
+    method: str = 'pass' # 'pass' (hypernetwork), 'vpns' (structured VPNs), a baseline, 'vpns_unstructured' or 'hydra' 
     dataset: str = 'digits' # dataset registry name (see `pass_nb.data.list_datasets`)
     sparsity: float = None # fraction of channel units removed ...
     target_macs: float = None # ... or fraction of dense MACs kept (give exactly one)
@@ -126,6 +127,11 @@ class PruneConfig:
         if (self.sparsity is None) == (self.target_macs is None):
             raise ValueError('Give exactly one budget: --sparsity S (fraction of channels removed) or '
                              '--target-macs F (fraction of dense MACs kept).')
+        if self.method in UNSTRUCTURED:
+            if self.target_macs is not None:
+                raise ValueError(f'{self.method} masks single weights: give --sparsity (fraction of weights removed); '
+                                 'a MACs target needs a channel method (pass, vpns or a baseline).')
+            if self.method == 'hydra': self.prompt = 'none'  # HYDRA learns no prompt (use vpns_unstructured for one)
         Budget(self.sparsity, self.target_macs, self.allocation, self.min_keep)  # validates early
         if self.sparsity is not None and not 0 <= self.sparsity < 1:
             raise ValueError(f'--sparsity must be in [0, 1), got {self.sparsity}.')
@@ -136,7 +142,9 @@ class PruneConfig:
         return Budget(self.sparsity, self.target_macs, self.allocation, self.min_keep)
 
     def train_config(self)->TrainConfig:
-        return TrainConfig(stage1_epochs=self.stage1_epochs, stage2_epochs=self.stage2_epochs, batch_size=self.batch_size,
+        "The trainer's settings; the unstructured methods keep VPNs' own learning rates (`pass_nb.vpns.VPNsConfig`)."
+        from pass_nb.vpns import VPNsConfig
+        return (VPNsConfig if self.method in UNSTRUCTURED else TrainConfig)(stage1_epochs=self.stage1_epochs, stage2_epochs=self.stage2_epochs, batch_size=self.batch_size,
                            bn_stage1=self.bn_stage1, mixed_precision=self.mixed_precision, seed=self.seed,
                            workers=self.workers, augment=self.augment, progress=self.progress)
 
@@ -197,6 +205,10 @@ def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
                 resume:bool=False, # continue from run_dir's checkpoint
                )->tuple:
     "(mask generator or None, summary with `masks`, `stage1`, `stage2`) after both stages of `cfg.method`."
+    if cfg.method in UNSTRUCTURED:
+        from pass_nb import vpns
+        scores = (vpns.hydra if cfg.method == 'hydra' else vpns.vpns_unstructured)(model, 1 - cfg.sparsity)
+        return scores, vpns.fit_unstructured(model, scores, data, cfg.train_config(), run_dir, resume=resume)
     gen = _generator(cfg, groups)
     if gen is not None: return gen, fit(model, groups, gen, data, cfg.train_config(), run_dir, resume=resume)
     from pass_nb import baselines
@@ -231,7 +243,8 @@ def prune(cfg:PruneConfig, # the run's settings
     backbone = model.backbone
     groups = ChannelGroups(backbone, torch.rand(1, 3, cfg.size, cfg.size))
     generator, r = learn_masks(cfg, model, groups, data, run_dir, resume)
-    masks = r['masks']
+    unstructured = cfg.method in UNSTRUCTURED  # zeros inside the weights: every channel stays
+    masks = [torch.ones(n) for n in groups.n_units] if unstructured else r['masks']
     dev = next(backbone.parameters()).device
     test_masked = evaluate(model, test_loader, groups=groups, masks=[m.to(dev) for m in masks])
     pruned = groups.export([m.to(dev) for m in masks])
@@ -246,7 +259,16 @@ def prune(cfg:PruneConfig, # the run's settings
     dense_macs, dense_params = count_macs_params(backbone, cfg.size)
     lat_dense = measure_latency(backbone, cfg.latency_batch, cfg.size, 'cpu')
     lat_pruned = measure_latency(pruned, cfg.latency_batch, cfg.size, 'cpu')
-    table = sparsity_table(groups, masks)
+    table = sparsity_table(groups, masks).drop(columns=['macs_per_unit']).to_dict('records')
+    macs_info = {'dense': dense_macs, 'pruned': macs, 'kept': macs / dense_macs, 'predicted': int(groups.predict_macs(masks)),
+                 'kind': 'measured', 'note': 'counted on the exported, physically smaller model'}
+    if unstructured:  # the exported model has the dense shape: count the MACs zero weights would save
+        from pass_nb.vpns import theoretical_macs
+        th = theoretical_macs(pruned, cfg.size)
+        macs, params = th['macs_theoretical'], th['params_nonzero']
+        macs_info = {'dense': dense_macs, 'pruned': macs, 'kept': macs / dense_macs, 'predicted': macs,
+                     'kind': 'theoretical', 'note': 'zero weights skipped; the exported model keeps its dense shape'}
+        table = [dict(layer=l['layer'], units=l['weights'], kept=l['nonzero'], sparsity=1 - l['density']) for l in th['layers']]
     summary = {
         'model': spec.name, 'dataset': cfg.dataset, 'budget': {'sparsity': cfg.sparsity, 'target_macs': cfg.target_macs},
         'accuracy': {'dense_val': dense_val['acc'], 'dense_test': dense_test['acc'],
@@ -255,13 +277,14 @@ def prune(cfg:PruneConfig, # the run's settings
                      'stage2_val': r['stage2']['val_acc'], 'stage2_val_no_prompt': r['stage2']['val_acc_no_prompt'],
                      'test': test_masked['acc'], 'test_no_prompt': test_masked['acc_no_prompt'],
                      'test_exported': test_exported['acc']},
-        'macs': {'dense': dense_macs, 'pruned': macs, 'kept': macs / dense_macs, 'predicted': int(groups.predict_macs(masks))},
+        'method': cfg.method, 'macs': macs_info,
         'params': {'dense': dense_params, 'pruned': params, 'kept': params / dense_params,
                    'mask_generator': count_parameters(generator) if generator is not None else 0},
         'latency_cpu_ms': {'batch': cfg.latency_batch, 'dense': lat_dense['median_ms'], 'pruned': lat_pruned['median_ms'],
                            'speedup': lat_dense['median_ms'] / lat_pruned['median_ms']},
         'channel_sparsity': groups.sparsity_of(masks),
-        'groups': table.drop(columns=['macs_per_unit']).to_dict('records'),
+        'weight_sparsity': 1 - r['density'] if unstructured else None,
+        'groups': table,
         'seconds': round(time.time() - t0, 1),
     }
     if torch.cuda.is_available():
@@ -271,7 +294,11 @@ def prune(cfg:PruneConfig, # the run's settings
     _atomic_write_text(run_dir/'summary.json', json.dumps(summary, indent=1, default=float))
     _plot_curves(run_dir/'metrics.csv', run_dir/'curves.png')
     import matplotlib.pyplot as plt
-    ax = plot_sparsity(groups, masks); ax.figure.tight_layout(); ax.figure.savefig(run_dir/'sparsity.png', dpi=120)
+    if unstructured:
+        from pass_nb.vpns import plot_layer_density
+        ax = plot_layer_density(th['layers'], title=f'{cfg.method}: weights kept per layer')
+    else: ax = plot_sparsity(groups, masks)
+    ax.figure.tight_layout(); ax.figure.savefig(run_dir/'sparsity.png', dpi=120)
     plt.close(ax.figure)
     summary['run_dir'] = str(run_dir)
     return summary
@@ -310,7 +337,7 @@ def _report_run(s:dict)->str:
 # %% ../nbs/11_cli.ipynb #53e98642
 RESULT_COLUMNS = ['model', 'dataset', 'method', 'sparsity', 'target_macs', 'seed', 'val_acc', 'val_acc_no_prompt',
                   'test_acc', 'test_acc_no_prompt', 'test_acc_exported', 'macs_kept', 'params_kept',
-                  'channel_sparsity', 'cpu_speedup', 'seconds', 'run_dir']
+                  'channel_sparsity', 'weight_sparsity', 'macs_kind', 'cpu_speedup', 'seconds', 'run_dir']
 _KEY = ['model', 'dataset', 'method', 'sparsity', 'target_macs', 'seed']
 
 def load_sweep_config(path:str|Path|dict, # a YAML or JSON file (or the dict itself)
@@ -326,10 +353,15 @@ def load_sweep_config(path:str|Path|dict, # a YAML or JSON file (or the dict its
     return cfg
 
 def sweep_runs(cfg:dict)->list:
-    "Every `PruneConfig` of the sweep, in a fixed order."
+    "Every `PruneConfig` of the sweep, in a fixed order (weight-mask methods take only the sparsity budgets)."
+    combos = [(m, d, b, s, meth) for m in cfg['models'] for d in cfg['datasets'] for b in cfg['budgets']
+              for s in cfg['seeds'] for meth in cfg['methods']]
+    skip = [c for c in combos if c[4] in UNSTRUCTURED and 'target_macs' in c[2]]
+    if skip:
+        warnings.warn(f'{len(skip)} runs left out: {sorted({c[4] for c in skip})} mask single weights and take only '
+                      f'sparsity budgets, not {sorted({str(c[2]) for c in skip})}.')
     return [PruneConfig(model=m, dataset=d, method=meth, seed=s, **b, **cfg.get('settings', {}))
-            for m in cfg['models'] for d in cfg['datasets'] for b in cfg['budgets'] for s in cfg['seeds']
-            for meth in cfg['methods']]
+            for m, d, b, s, meth in combos if (m, d, b, s, meth) not in skip]
 
 def _row(pc:PruneConfig, s:dict)->dict:
     a = s['accuracy']
@@ -337,6 +369,7 @@ def _row(pc:PruneConfig, s:dict)->dict:
                 seed=pc.seed, val_acc=a['stage2_val'], val_acc_no_prompt=a['stage2_val_no_prompt'], test_acc=a['test'],
                 test_acc_no_prompt=a['test_no_prompt'], test_acc_exported=a['test_exported'], macs_kept=s['macs']['kept'],
                 params_kept=s['params']['kept'], channel_sparsity=s['channel_sparsity'],
+                weight_sparsity=s['weight_sparsity'], macs_kind=s['macs']['kind'],
                 cpu_speedup=s['latency_cpu_ms']['speedup'], seconds=s['seconds'], run_dir=s['run_dir'])
 
 def _key(d:dict)->tuple:
@@ -390,7 +423,8 @@ def summarize(results:'pd.DataFrame', # rows of results.csv
     for k in ('sparsity', 'target_macs'): df[k] = df[k].fillna(-1)
     g = df.groupby(keys)
     t = g.agg(test_acc=('test_acc', 'mean'), test_acc_std=('test_acc', 'std'), macs_kept=('macs_kept', 'mean'),
-              test_acc_no_prompt=('test_acc_no_prompt', 'mean'), seeds=('seed', 'nunique')).reset_index()
+              test_acc_no_prompt=('test_acc_no_prompt', 'mean'), seeds=('seed', 'nunique'),
+              macs_kind=('macs_kind', 'first')).reset_index()
     for k in ('sparsity', 'target_macs'): t[k] = t[k].where(t[k] >= 0)
     t['test_acc_std'] = t['test_acc_std'].fillna(0.)
     return t
@@ -404,7 +438,9 @@ def plot_accuracy_vs_macs(results:'pd.DataFrame', # rows of results.csv
     if ax is None: _, ax = plt.subplots(figsize=(5, 3.5))
     for meth, d in t.groupby('method'):
         d = d.sort_values('macs_kept')
-        ax.errorbar(d.macs_kept, d.test_acc, yerr=d.test_acc_std, marker='o', capsize=3, label=meth)
+        theo = (d.macs_kind == 'theoretical').any()  # unstructured: MACs only a zero-skipping kernel would save
+        ax.errorbar(d.macs_kept, d.test_acc, yerr=d.test_acc_std, marker='o', capsize=3, ls=':' if theo else '-',
+                    label=f'{meth} (theoretical MACs)' if theo else meth)
     ax.set(xlabel='MACs kept (fraction of dense)', ylabel='test accuracy'); ax.legend(fontsize=8)
     return ax
 
@@ -428,7 +464,8 @@ def report(results_csv:str|Path, # a sweep's results.csv
                   '| method | budget | MACs kept | test acc | no prompt | seeds |', '|---|---|---|---|---|---|']
         for _, r in t.sort_values(['macs_kept', 'method'], ascending=[False, True]).iterrows():
             b = f"sparsity {r.sparsity}" if pd.notna(r.sparsity) else f"MACs {r.target_macs}"
-            lines.append(f'| {r.method} | {b} | {r.macs_kept:.3f} | {r.test_acc:.3f} ± {r.test_acc_std:.3f} | '
+            mk = f'{r.macs_kept:.3f}' + (' (theoretical)' if r.macs_kind == 'theoretical' else '')
+            lines.append(f'| {r.method} | {b} | {mk} | {r.test_acc:.3f} ± {r.test_acc_std:.3f} | '
                          f'{r.test_acc_no_prompt:.3f} | {r.seeds} |')
         lines.append('')
     for meth, part in df.groupby('method'):  # layer sparsity of each method's first seed at each budget
@@ -436,7 +473,7 @@ def report(results_csv:str|Path, # a sweep's results.csv
         fig, axes = plt.subplots(len(runs), 1, figsize=(8, 2.6 * len(runs)), squeeze=False)
         for ax, (_, r) in zip(axes[:, 0], runs.iterrows()):
             g = pd.DataFrame(json.loads((Path(r.run_dir)/'summary.json').read_text())['groups'])
-            ax.bar(range(len(g)), g.units, color='lightgrey'); ax.bar(range(len(g)), g.kept, color='tab:blue')
+            ax.bar(range(len(g)), 1 - g.sparsity, color='tab:blue'); ax.set(ylim=(0, 1), ylabel='fraction kept')
             ax.set_title(f'{meth}: {r.model} on {r.dataset}, MACs kept {r.macs_kept:.2f}', fontsize=9)
             ax.set_xticks(range(len(g)), g.layer, rotation=90, fontsize=6)
         fig.tight_layout(); fig.savefig(out/f'sparsity_{meth}.png', dpi=110); plt.close(fig)

@@ -19,7 +19,7 @@ from .masks import ChannelGroups, check_export
 # %% auto #0
 __all__ = ['UNSTRUCTURED', 'METHODS', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy', 'run_check',
            'PruneConfig', 'build_prompted_model', 'learn_masks', 'prune', 'load_run', 'load_sweep_config', 'sweep_runs',
-           'run_sweep', 'summarize', 'plot_accuracy_vs_macs', 'report', 'main']
+           'sweep_run_dir', 'run_sweep', 'summarize', 'plot_accuracy_vs_macs', 'report', 'main']
 
 # %% ../nbs/11_cli.ipynb #0abd54ae
 def sample_image_predictions(model:torch.nn.Module, # an ImageNet classifier
@@ -87,14 +87,16 @@ from .hypernetwork import HyperNetwork, Budget, count_parameters
 from .training import TrainConfig, ScoreGenerator, fit, evaluate, set_seed, train_val_loaders, CheckpointError, NonFiniteLossError
 
 from .baselines import BASELINES
+from .transfer import TRANSFER_METHODS, transfer_generator
 UNSTRUCTURED = ('vpns_unstructured', 'hydra')  # weight masks: zeros in a dense-shaped model, theoretical MACs
-METHODS = ('pass', 'vpns', *BASELINES, *UNSTRUCTURED)  # channel methods first (physically pruned)
+METHODS = ('pass', 'vpns', *BASELINES, *TRANSFER_METHODS, *UNSTRUCTURED)  # channel methods first (physically pruned)
 
 @dataclass
 class PruneConfig:
     "Everything a `pass_nb prune` run depends on (saved as config.json)."
     model: str = 'efficientnet_lite0' # backbone registry name (see `pass_nb.models.list_models`)
-    method: str = 'pass' # 'pass' (hypernetwork), 'vpns' (structured VPNs), a baseline, 'vpns_unstructured' or 'hydra' 
+    method: str = 'pass' # 'pass' (hypernetwork), 'vpns' (structured VPNs), a baseline, a transfer, 'vpns_unstructured' or 'hydra'
+    source_run: str = None # transfer methods: the folder of a finished run on the source task
     dataset: str = 'digits' # dataset registry name (see `pass_nb.data.list_datasets`)
     sparsity: float = None # fraction of channel units removed ...
     target_macs: float = None # ... or fraction of dense MACs kept (give exactly one)
@@ -108,6 +110,7 @@ class PruneConfig:
     hidden: int = 64 # hypernetwork hidden size
     body: str = 'lstm' # hypernetwork body: 'lstm', 'mlp' or 'cnn'
     inputs: str = 'both' # hypernetwork inputs: 'both', 'prompt' or 'weights'
+    signed: bool = False # hypernetwork weight statistic: signed mean of W̃ instead of mean |W̃| (ablation)
     stage1_epochs: int = 30 # epochs of stage 1 (find the masks)
     stage2_epochs: int = 50 # epochs of stage 2 (fine-tune)
     batch_size: int = 128 # images per step
@@ -124,6 +127,9 @@ class PruneConfig:
     def __post_init__(self):
         if self.method not in METHODS:
             raise ValueError(f'unknown method {self.method!r}; choose one of {list(METHODS)}.')
+        if self.method in TRANSFER_METHODS and not self.source_run:
+            raise ValueError(f'{self.method} needs source_run (--source-run): the folder of a finished `pass_nb prune` run on the '
+                             'source task.')
         if (self.sparsity is None) == (self.target_macs is None):
             raise ValueError('Give exactly one budget: --sparsity S (fraction of channels removed) or '
                              '--target-macs F (fraction of dense MACs kept).')
@@ -193,7 +199,9 @@ def _plot_curves(metrics_csv:Path, out:Path):
 def _generator(cfg:PruneConfig, groups:ChannelGroups):
     "The stage-1 mask generator of a generator-based method, or None for a baseline."
     if cfg.method == 'pass':
-        return HyperNetwork(groups, cfg.budget(), cfg.size, hidden=cfg.hidden, body=cfg.body, inputs=cfg.inputs)
+        return HyperNetwork(groups, cfg.budget(), cfg.size, hidden=cfg.hidden, body=cfg.body, inputs=cfg.inputs,
+                            signed=cfg.signed)
+    if cfg.method in TRANSFER_METHODS: return transfer_generator(cfg.method, cfg.source_run, groups, cfg.budget(), cfg.size)
     if cfg.method == 'vpns': return ScoreGenerator(groups, cfg.budget())
     return None
 
@@ -390,6 +398,13 @@ def _complete_rows(results:Path)->list:
         os.replace(f.name, results)
     return good
 
+def sweep_run_dir(out:str|Path, # the sweep's `out` folder
+                  pc:PruneConfig, # one run of the sweep
+                 )->Path:
+    "The folder of one run of a sweep: `<out>/runs/<model>/<dataset>/<method>/<budget>/s<seed>`."
+    b = f'sp{pc.sparsity}' if pc.sparsity is not None else f'macs{pc.target_macs}'
+    return Path(out)/'runs'/pc.model.replace('/', '_')/pc.dataset/pc.method/b/f's{pc.seed}'
+
 def run_sweep(config:str|Path|dict, # a sweep config file or dict
              )->'pd.DataFrame':
     "Run every missing run of the sweep, appending one row per finished run to `<out>/results.csv`."
@@ -402,8 +417,7 @@ def run_sweep(config:str|Path|dict, # a sweep config file or dict
     for pc in tqdm(runs, desc='sweep', disable=not cfg.get('progress', True)):
         row_key = _key(asdict(pc))
         if row_key in done: continue
-        b = f'sp{pc.sparsity}' if pc.sparsity is not None else f'macs{pc.target_macs}'
-        run_dir = out/'runs'/pc.model.replace('/', '_')/pc.dataset/pc.method/b/f's{pc.seed}'
+        run_dir = sweep_run_dir(out, pc)
         resume = (run_dir/'config.json').exists()
         s = prune(pc, run_dir, resume=resume)
         new = not results.exists()

@@ -25,8 +25,8 @@ __all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'SCORE_INITS', 'CHECKPOINT', 'CHECKPO
            'STAGE1_FORMAT', 'MASKS_FORMAT', 'METRIC_COLUMNS', 'TrainConfig', 'set_seed', 'get_rng_state',
            'set_rng_state', 'unit_magnitudes', 'ScoreGenerator', 'make_accelerator', 'evaluate', 'CheckpointError',
            'CheckpointMismatchError', 'NonFiniteLossError', 'fingerprint', 'save_checkpoint', 'find_checkpoint',
-           'load_checkpoint', 'save_masks', 'load_masks', 'MetricsLog', 'reseed_loader', 'train_stage1', 'train_stage2',
-           'train_val_loaders', 'fit']
+           'load_checkpoint', 'save_masks', 'load_masks', 'MetricsLog', 'reseed_loader', 'train_epoch', 'train_stage1',
+           'train_stage2', 'train_val_loaders', 'fit']
 
 # %% ../nbs/06_training.ipynb #56db725f
 MIXED_PRECISION = ('no', 'fp16', 'bf16')
@@ -450,6 +450,58 @@ def _optimizers(stage:int, model:nn.Module, generator:nn.Module|None, cfg:TrainC
 def _metrics_dict(val:dict)->dict:
     return dict(val_loss=val['loss'], val_acc=val['acc'], val_acc_no_prompt=val['acc_no_prompt'])
 
+def train_epoch(model:nn.Module, # the (possibly accelerate-prepared) `PromptedModel`
+                train_dl, # training loader
+                opts:dict, # the stage's optimisers
+                scheds:dict, # their per-step schedulers
+                scaler, # `torch.amp.GradScaler` (enabled for fp16)
+                acc, # the `Accelerator`
+                cfg:TrainConfig, # seed, BatchNorm mode, grad clip, logging interval
+                stage:int, # 1 or 2
+                epoch:int, # 0-based epoch
+                epochs:int, # epochs of the stage (for the progress bar)
+                handle, # the mask handle whose `update(masks)` sets the masks the forward uses
+                new_masks:Callable|None, # called before every step for new (straight-through) masks; None: masks fixed
+                generator:nn.Module|None, # the mask generator, handed to `on_step`
+                log, # `MetricsLog` for per-step scalars
+                show:bool, # progress bar on
+                on_step:Callable|None=None, # called after every backward pass (gradients unscaled)
+               )->list:
+    "One epoch of steps, shared by every trainer (channel and weight masks): [loss sum, correct, seen] over processes."
+    raw = acc.unwrap_model(model)
+    if isinstance(raw.label_map, ILM):
+        reseed_loader(train_dl, _epoch_seed(cfg.seed, stage, epoch))
+        _update_ilm(raw, train_dl, acc, show)
+    reseed_loader(train_dl, _epoch_seed(cfg.seed, stage, epoch))
+    params = [p for o in opts.values() for grp in o.param_groups for p in grp['params']]
+    steps, tot = len(train_dl), [0., 0., 0]  # loss sum, correct, seen (Python numbers: no float64 needed on the device)
+    bar = tqdm(train_dl, desc=f'stage {stage} epoch {epoch + 1}/{epochs}', disable=not show, leave=False)
+    for step, (x, y) in enumerate(bar):
+        if new_masks is not None: handle.update(new_masks())
+        _set_modes(raw, stage, cfg.bn_stage1)
+        with acc.autocast(): out = model(x)
+        loss = F.cross_entropy(out.float(), y)
+        _check_finite(loss, acc, stage, epoch, step, cfg)
+        scaler.scale(loss).backward()
+        for o in opts.values(): scaler.unscale_(o)
+        if on_step is not None:
+            on_step(SimpleNamespace(stage=stage, epoch=epoch, step=step, loss=loss.detach(), model=raw,
+                                    generator=generator, masks=handle.masks))
+        if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        for o in opts.values(): scaler.step(o)
+        scaler.update()
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message='Detected call of `lr_scheduler.step()`')
+            for s in scheds.values(): s.step()
+        for o in opts.values(): o.zero_grad(set_to_none=True)
+        tot = [tot[0] + loss.item() * len(y), tot[1] + int((out.argmax(1) == y).sum()), tot[2] + len(y)]
+        if (step + 1) % max(1, cfg.log_every) == 0:
+            if show: bar.set_postfix(loss=f'{tot[0] / tot[2]:.4f}', acc=f'{tot[1] / tot[2]:.3f}')
+            log.scalar(f'stage{stage}/train_loss_step', tot[0] / tot[2], epoch * steps + step + 1)
+    if acc.num_processes > 1:
+        tot = acc.reduce(torch.tensor(tot, dtype=torch.float64, device=acc.device), 'sum').tolist()
+    return tot
+
 def _run_stage(stage, model, groups, generator, masks, train_loader, val_loader, cfg, run_dir, resume,
                accelerator, max_epochs_this_call, on_step):
     acc = accelerator if accelerator is not None else make_accelerator(cfg)
@@ -501,7 +553,6 @@ def _run_stage(stage, model, groups, generator, masks, train_loader, val_loader,
     if steps == 0: raise ValueError('The training loader yields no batches: use a smaller batch size or drop_last=False.')
     scheds = {k: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=max(1, E * steps)) for k, o in opts.items()}
     scaler = torch.amp.GradScaler(acc.device.type, enabled=acc.mixed_precision == 'fp16')
-    params = [p for o in opts.values() for grp in o.param_groups for p in grp['params']]
 
     if stage == 1: cur = _hard_masks(graw, raw.prompt)
     else:
@@ -529,36 +580,8 @@ def _run_stage(stage, model, groups, generator, masks, train_loader, val_loader,
             if max_epochs_this_call is not None and done_now >= max_epochs_this_call: finished = False; break
             t0 = time.perf_counter()
             if stage == 1: handle.update(_hard_masks(graw, raw.prompt))
-            if isinstance(raw.label_map, ILM):
-                reseed_loader(train_dl, _epoch_seed(cfg.seed, stage, epoch))
-                _update_ilm(raw, train_dl, acc, show)
-            reseed_loader(train_dl, _epoch_seed(cfg.seed, stage, epoch))
-            tot = [0., 0., 0]  # loss sum, correct, seen (Python numbers: no float64 needed on the device)
-            bar = tqdm(train_dl, desc=f'stage {stage} epoch {epoch + 1}/{E}', disable=not show, leave=False)
-            for step, (x, y) in enumerate(bar):
-                if stage == 1: handle.update(generator(raw.prompt))
-                _set_modes(raw, stage, cfg.bn_stage1)
-                with acc.autocast(): out = model(x)
-                loss = F.cross_entropy(out.float(), y)
-                _check_finite(loss, acc, stage, epoch, step, cfg)
-                scaler.scale(loss).backward()
-                for o in opts.values(): scaler.unscale_(o)
-                if on_step is not None:
-                    on_step(SimpleNamespace(stage=stage, epoch=epoch, step=step, loss=loss.detach(), model=raw,
-                                            generator=graw, masks=handle.masks))
-                if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-                for o in opts.values(): scaler.step(o)
-                scaler.update()
-                with warnings.catch_warnings():
-                    warnings.filterwarnings('ignore', message='Detected call of `lr_scheduler.step()`')
-                    for s in scheds.values(): s.step()
-                for o in opts.values(): o.zero_grad(set_to_none=True)
-                tot = [tot[0] + loss.item() * len(y), tot[1] + int((out.argmax(1) == y).sum()), tot[2] + len(y)]
-                if (step + 1) % max(1, cfg.log_every) == 0:
-                    if show: bar.set_postfix(loss=f'{tot[0] / tot[2]:.4f}', acc=f'{tot[1] / tot[2]:.3f}')
-                    log.scalar(f'stage{stage}/train_loss_step', tot[0] / tot[2], epoch * steps + step + 1)
-            if acc.num_processes > 1:
-                tot = acc.reduce(torch.tensor(tot, dtype=torch.float64, device=acc.device), 'sum').tolist()
+            tot = train_epoch(model, train_dl, opts, scheds, scaler, acc, cfg, stage, epoch, E, handle,
+                              (lambda: generator(raw.prompt)) if stage == 1 else None, graw, log, show, on_step)
             if stage == 1:
                 cur = _hard_masks(graw, raw.prompt)
                 handle.update(cur)

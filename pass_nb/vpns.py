@@ -4,26 +4,23 @@
 
 # %% ../nbs/08_vpns.ipynb #3ec8b76c
 from __future__ import annotations
-import math, time, warnings
+import math, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Callable
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch.nn.utils import parametrize
 from tqdm.auto import tqdm
 
 from .masks import ChannelGroups, straight_through, atomic_torch_save
 from .hypernetwork import Budget
 from .models import count_macs_params, _example, _param_device
-from .label_mapping import ILM
 from .training import (
     TrainConfig, ScoreGenerator, make_accelerator, evaluate, set_seed, get_rng_state, set_rng_state, save_checkpoint,
-    find_checkpoint, load_checkpoint, CheckpointError, CheckpointMismatchError, MetricsLog, reseed_loader, CHECKPOINT,
-    CHECKPOINT_PREV, CHECKPOINT_NEW, _epoch_seed, _set_modes, _check_finite, _update_ilm, _metrics_dict, train_val_loaders,
+    find_checkpoint, load_checkpoint, CheckpointError, CheckpointMismatchError, MetricsLog, CHECKPOINT,
+    CHECKPOINT_PREV, CHECKPOINT_NEW, _metrics_dict, train_val_loaders, train_epoch,
     _shape_hash, _model_device)
 
 # %% auto #0
@@ -402,7 +399,6 @@ def _run_unstructured(stage, model, scores, masks, train_loader, val_loader, cfg
     if steps == 0: raise ValueError('The training loader yields no batches: use a smaller batch size or drop_last=False.')
     scheds = {k: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=max(1, E * steps)) for k, o in opts.items()}
     scaler = torch.amp.GradScaler(acc.device.type, enabled=acc.mixed_precision == 'fp16')
-    params = [p for o in opts.values() for grp in o.param_groups for p in grp['params']]
 
     if stage == 1: cur = sraw.hard_masks()
     else:
@@ -431,36 +427,9 @@ def _run_unstructured(stage, model, scores, masks, train_loader, val_loader, cfg
             if max_epochs_this_call is not None and done_now >= max_epochs_this_call: finished = False; break
             t0 = time.perf_counter()
             with sraw.apply_masks(cur) as handle:  # parametrizations for this epoch only
-                if isinstance(raw.label_map, ILM):
-                    reseed_loader(train_dl, _epoch_seed(cfg.seed, stage, epoch))
-                    _update_ilm(raw, train_dl, acc, show)
-                reseed_loader(train_dl, _epoch_seed(cfg.seed, stage, epoch))
-                tot = [0., 0., 0]
-                bar = tqdm(train_dl, desc=f'stage {stage} epoch {epoch + 1}/{E}', disable=not show, leave=False)
-                for step, (x, y) in enumerate(bar):
-                    if stage == 1: handle.update(gen())  # exact top-k of the current scores, straight-through
-                    _set_modes(raw, stage, cfg.bn_stage1)
-                    with acc.autocast(): out = model(x)
-                    loss = F.cross_entropy(out.float(), y)
-                    _check_finite(loss, acc, stage, epoch, step, cfg)
-                    scaler.scale(loss).backward()
-                    for o in opts.values(): scaler.unscale_(o)
-                    if on_step is not None:
-                        on_step(SimpleNamespace(stage=stage, epoch=epoch, step=step, loss=loss.detach(), model=raw,
-                                                generator=sraw, masks=handle.masks))
-                    if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-                    for o in opts.values(): scaler.step(o)
-                    scaler.update()
-                    with warnings.catch_warnings():
-                        warnings.filterwarnings('ignore', message='Detected call of `lr_scheduler.step()`')
-                        for s in scheds.values(): s.step()
-                    for o in opts.values(): o.zero_grad(set_to_none=True)
-                    tot = [tot[0] + loss.item() * len(y), tot[1] + int((out.argmax(1) == y).sum()), tot[2] + len(y)]
-                    if (step + 1) % max(1, cfg.log_every) == 0:
-                        if show: bar.set_postfix(loss=f'{tot[0] / tot[2]:.4f}', acc=f'{tot[1] / tot[2]:.3f}')
-                        log.scalar(f'stage{stage}/train_loss_step', tot[0] / tot[2], epoch * steps + step + 1)
-                if acc.num_processes > 1:
-                    tot = acc.reduce(torch.tensor(tot, dtype=torch.float64, device=acc.device), 'sum').tolist()
+                # stage 1: exact top-k of the current scores before every step, straight-through
+                tot = train_epoch(model, train_dl, opts, scheds, scaler, acc, cfg, stage, epoch, E, handle,
+                                  gen if stage == 1 else None, sraw, log, show, on_step)
                 if stage == 1:
                     cur = sraw.hard_masks()
                     handle.update(cur)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
 import torch.nn as nn
 
 from .masks import ChannelGroups

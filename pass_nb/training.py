@@ -25,8 +25,8 @@ __all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'SCORE_INITS', 'CHECKPOINT', 'CHECKPO
            'STAGE1_FORMAT', 'MASKS_FORMAT', 'METRIC_COLUMNS', 'TrainConfig', 'set_seed', 'get_rng_state',
            'set_rng_state', 'unit_magnitudes', 'ScoreGenerator', 'make_accelerator', 'evaluate', 'CheckpointError',
            'CheckpointMismatchError', 'NonFiniteLossError', 'fingerprint', 'save_checkpoint', 'find_checkpoint',
-           'load_checkpoint', 'save_masks', 'load_masks', 'MetricsLog', 'reseed_loader', 'train_epoch', 'train_stage1',
-           'train_stage2', 'train_val_loaders', 'fit']
+           'load_checkpoint', 'save_masks', 'load_masks', 'MetricsLog', 'reseed_loader', 'set_trainable', 'train_epoch',
+           'train_stage1', 'train_stage2', 'train_val_loaders', 'fit']
 
 # %% ../nbs/06_training.ipynb #56db725f
 MIXED_PRECISION = ('no', 'fp16', 'bf16')
@@ -426,14 +426,17 @@ def _check_finite(loss, accelerator, stage, epoch, step, cfg):
             f'grad_clip (e.g. 1.0), use mixed_precision="no" or "bf16" instead of "fp16" '
             f'(now {cfg.mixed_precision!r}), and check the data for NaNs.')
 
+def set_trainable(stage:int, # 1: prompt and label map train, the backbone is frozen; 2: the backbone trains too
+                  model:nn.Module, # a `PromptedModel` (unwrapped)
+                 ):
+    "Set which parameters of `model` train in `stage`; call it before DDP wraps the model (DDP syncs only those)."
+    model.backbone.requires_grad_(stage == 2)
+    for p in model.prompt_parameters() + model.label_map_parameters(): p.requires_grad_(True)
+
 def _optimizers(stage:int, model:nn.Module, generator:nn.Module|None, cfg:TrainConfig)->dict:
     "The stage's optimisers, after setting which parameters train."
+    set_trainable(stage, model)
     head = [p for p in model.prompt_parameters() + model.label_map_parameters()]
-    if stage == 1:
-        for p in model.backbone.parameters(): p.requires_grad_(False)
-    else:
-        for p in model.backbone.parameters(): p.requires_grad_(True)
-    for p in head: p.requires_grad_(True)
     opts = {}
     if stage == 2:
         opts['backbone'] = torch.optim.SGD(model.backbone.parameters(), lr=cfg.backbone_lr,
@@ -544,7 +547,9 @@ def _run_stage(stage, model, groups, generator, masks, train_loader, val_loader,
     if generator is not None and stage == 1:
         has_params = any(p.requires_grad for p in generator.parameters())
         generator = acc.prepare(generator) if has_params else generator.to(acc.device)
-    model, train_dl = acc.prepare(model, train_loader)
+    set_trainable(stage, raw)  # before DDP wraps the model: it registers (and waits for) only the parameters that train
+    if any(p.requires_grad for p in raw.parameters()): model, train_dl = acc.prepare(model, train_loader)
+    else: model, train_dl = raw.to(acc.device), acc.prepare(train_loader)  # no prompt, index label map: nothing to sync
     val_dl = acc.prepare(val_loader) if val_loader is not None else None
     raw = acc.unwrap_model(model)
     graw = acc.unwrap_model(generator) if (generator is not None and stage == 1) else None

@@ -20,7 +20,7 @@ from .models import count_macs_params, _example, _param_device
 from .training import (
     TrainConfig, ScoreGenerator, make_accelerator, evaluate, set_seed, get_rng_state, set_rng_state, save_checkpoint,
     find_checkpoint, load_checkpoint, CheckpointError, CheckpointMismatchError, MetricsLog, CHECKPOINT,
-    CHECKPOINT_PREV, CHECKPOINT_NEW, _metrics_dict, train_val_loaders, train_epoch,
+    CHECKPOINT_PREV, CHECKPOINT_NEW, _metrics_dict, train_val_loaders, train_epoch, set_trainable,
     _shape_hash, _model_device)
 
 # %% auto #0
@@ -314,8 +314,7 @@ def _bake(backbone:nn.Module, names:list, masks:list):
 
 def _set_trainable(stage:int, model:nn.Module, scores:WeightScores):
     "Stage 1 trains scores, prompt and head; stage 2 backbone, prompt and head."
-    model.backbone.requires_grad_(stage == 2)
-    for p in model.prompt_parameters() + model.label_map_parameters(): p.requires_grad_(True)
+    set_trainable(stage, model)
     scores.requires_grad_(stage == 1)
 
 def _optimizers(stage:int, model:nn.Module, scores:WeightScores, cfg:VPNsConfig)->dict:

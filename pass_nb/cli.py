@@ -449,13 +449,14 @@ def plot_accuracy_vs_macs(results:'pd.DataFrame', # rows of results.csv
     "Test accuracy against MACs kept, one line per method (mean ± std over seeds): the paper's Figure 2 layout."
     import matplotlib.pyplot as plt
     t = summarize(results)
-    if ax is None: _, ax = plt.subplots(figsize=(5, 3.5))
+    if ax is None: _, ax = plt.subplots(figsize=(6.5, 3.5))
     for meth, d in t.groupby('method'):
         d = d.sort_values('macs_kept')
         theo = (d.macs_kind == 'theoretical').any()  # unstructured: MACs only a zero-skipping kernel would save
         ax.errorbar(d.macs_kept, d.test_acc, yerr=d.test_acc_std, marker='o', capsize=3, ls=':' if theo else '-',
                     label=f'{meth} (theoretical MACs)' if theo else meth)
-    ax.set(xlabel='MACs kept (fraction of dense)', ylabel='test accuracy'); ax.legend(fontsize=8)
+    ax.set(xlabel='MACs kept (fraction of dense)', ylabel='test accuracy')
+    ax.legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc='upper left')
     return ax
 
 def report(results_csv:str|Path, # a sweep's results.csv
@@ -479,9 +480,13 @@ def report(results_csv:str|Path, # a sweep's results.csv
         for _, r in t.sort_values(['macs_kept', 'method'], ascending=[False, True]).iterrows():
             b = f"sparsity {r.sparsity}" if pd.notna(r.sparsity) else f"MACs {r.target_macs}"
             mk = f'{r.macs_kept:.3f}' + (' (theoretical)' if r.macs_kind == 'theoretical' else '')
-            lines.append(f'| {r.method} | {b} | {mk} | {r.test_acc:.3f} ± {r.test_acc_std:.3f} | '
+            acc = f'{r.test_acc:.3f} ± {r.test_acc_std:.3f}' if r.seeds > 1 else f'{r.test_acc:.3f}'  # no spread from one seed
+            lines.append(f'| {r.method} | {b} | {mk} | {acc} | '
                          f'{r.test_acc_no_prompt:.3f} | {r.seeds} |')
-        lines.append('')
+        best = t.loc[t.fillna({'sparsity': -1, 'target_macs': -1}).groupby(['sparsity', 'target_macs']).test_acc.idxmax()]
+        lines += ['', 'Best test accuracy at each budget: ' + '; '.join(
+            f"{'sparsity ' + str(r.sparsity) if pd.notna(r.sparsity) else 'MACs ' + str(r.target_macs)}: **{r.method}** "
+            f"{r.test_acc:.3f}" for _, r in best.sort_values('macs_kept', ascending=False).iterrows()) + '.', '']
     for meth, part in df.groupby('method'):  # layer sparsity of each method's first seed at each budget
         runs = part.drop_duplicates(['model', 'dataset', 'sparsity', 'target_macs'])
         fig, axes = plt.subplots(len(runs), 1, figsize=(8, 2.6 * len(runs)), squeeze=False)

@@ -1,0 +1,28 @@
+"""Shared by the benchmark scripts: where results go and the machine/commit/date stamp written next to them."""
+import datetime, json, os, platform, subprocess
+from pathlib import Path
+
+import torch
+
+RESULTS = Path(__file__).resolve().parent/'results'
+
+
+def machine()->dict:
+    "What produced a result: host CPU/GPU, library versions, commit and date."
+    root = Path(__file__).resolve().parent.parent
+    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=root, capture_output=True, text=True).stdout.strip()
+    dirty = bool(subprocess.run(['git', 'status', '--porcelain', '--', 'pass_nb'], cwd=root, capture_output=True, text=True).stdout.strip())
+    cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines()
+                if l.startswith('model name')), platform.processor()) if Path('/proc/cpuinfo').exists() else platform.processor()
+    return dict(date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), commit=commit + ('+dirty' if dirty else ''),
+                cpu=cpu, cores=os.cpu_count(), torch_threads=torch.get_num_threads(), torch=torch.__version__,
+                gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, python=platform.python_version())
+
+
+def save(name:str, df, fig=None, **extra)->Path:
+    "Write `results/<name>.csv`, `<name>.png` and `<name>.json` (machine stamp + `extra`)."
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    df.to_csv(RESULTS/f'{name}.csv', index=False)
+    if fig is not None: fig.tight_layout(); fig.savefig(RESULTS/f'{name}.png', dpi=120)
+    (RESULTS/f'{name}.json').write_text(json.dumps({**machine(), **extra}, indent=1, default=str) + '\n')
+    return RESULTS/f'{name}.csv'

@@ -229,7 +229,7 @@ def prune(cfg:PruneConfig, # the run's settings
           run_dir:str|Path=None, # output folder (default: runs/<model>-<dataset>-<budget>-s<seed>)
           resume:bool=False, # continue an interrupted run in `run_dir`
          )->dict:
-    "PASS end to end: label mapping, stage 1 (prompt + hypernetwork), stage 2 (fine-tune), export, report."
+    "One method end to end (PASS by default): label mapping, stage 1 (masks), stage 2 (fine-tune), export, report."
     t0 = time.time()
     run_dir = Path(run_dir) if run_dir is not None else cfg.default_run_dir()
     if run_dir.exists() and any(run_dir.iterdir()) and not resume and not (run_dir/'config.json').exists():

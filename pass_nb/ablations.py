@@ -24,26 +24,28 @@ STUDIES = {  # study: (PruneConfig field, values)
 }
 
 # %% auto #0
-__all__ = ['STUDIES', 'run_ablation', 'plot_ablation', 'prompt_cost']
+__all__ = ['STUDIES', 'SCALES', 'run_ablation', 'plot_ablation', 'run_studies', 'plot_studies', 'prompt_cost']
 
 # %% ../nbs/10_ablations.ipynb #06122c36
 def run_ablation(study:str, # a key of `STUDIES`
-                 out:str|Path, # study folder (one sub-sweep per value; resumable)
+                 out:str|Path, # folder of the sub-sweeps, one per setting=value (shared by studies; resumable)
                  budgets:list=({'sparsity': 0.5},), # budgets, as in a sweep config
                  seeds:list=(0,), # seeds
                  values:list|None=None, # values of the study's setting; None: the paper's grid (`STUDIES`)
                  **settings, # `PruneConfig` fields shared by every run (model, dataset, size, epochs, ...)
                 )->'pd.DataFrame':
     "Tidy results of one study: one row per (value, budget, seed) with the study's name, setting and value."
-    import pandas as pd
-    from pass_nb.cli import run_sweep
+    import pandas as pd, dataclasses
+    from pass_nb.cli import run_sweep, PruneConfig
     if study not in STUDIES: raise ValueError(f'unknown study {study!r}; choose one of {list(STUDIES)}.')
     field, grid = STUDIES[study]
     if field in settings: raise ValueError(f'{field!r} is what the {study!r} study varies: give it as values=[...].')
     values = list(grid if values is None else values)
+    default = next(f.default for f in dataclasses.fields(PruneConfig) if f.name == field)
     frames = []
     for v in tqdm(values, desc=study, disable=not settings.get('progress', True)):
-        cfg = dict(out=str(Path(out)/study/f'{field}={v}'), models=[settings.get('model', 'efficientnet_lite0')],
+        sub = 'default' if v == default else f'{field}={v}'  # the default run is shared by every study that has it
+        cfg = dict(out=str(Path(out)/sub), models=[settings.get('model', 'efficientnet_lite0')],
                    datasets=[settings.get('dataset', 'digits')], methods=['pass'], budgets=list(budgets), seeds=list(seeds),
                    progress=False, settings={**{k: x for k, x in settings.items() if k not in ('model', 'dataset')}, field: v})
         frames.append(run_sweep(cfg).assign(study=study, setting=field, value=str(v)))
@@ -64,6 +66,48 @@ def plot_ablation(results:'pd.DataFrame', # from `run_ablation`
     ax.set_xticks(range(len(order)), order)
     ax.set(xlabel=df.setting.iloc[0], ylabel='test accuracy', title=df.study.iloc[0]); ax.legend(fontsize=8)
     return ax
+
+# %% ../nbs/10_ablations.ipynb #8e22d148
+SCALES = {  # `run_studies` keyword arguments at each scale (add `root`, `progress`, ...)
+    'cpu': dict(settings=dict(model='efficientnet_lite0', dataset='digits', size=32, pad=4, label_map='flm',
+                              stage1_epochs=2, stage2_epochs=4, batch_size=64),
+                values={'prompt_size': [0, 1, 2, 5, 7]},  # the paper's 0-48 px borders of 224 px images, at 32 px
+                seeds=[0, 1, 2]),
+    'gpu': dict(settings=dict(model='efficientnet_lite0', dataset='fashion-mnist', size=224, pad=16, label_map='flm',
+                              stage1_epochs=5, stage2_epochs=10, batch_size=128, mixed_precision='bf16', workers=8),
+                values={}, seeds=[0]),
+}
+
+def run_studies(out:str|Path, # folder of all studies (one sub-sweep per setting=value; resumable)
+                studies:list|None=None, # keys of `STUDIES` (None: all)
+                values:dict|None=None, # {study: values} replacing the paper's grid of those studies
+                budgets:list=({'sparsity': 0.5},), # budgets, as in a sweep config
+                seeds:list=(0,), # seeds
+                settings:dict|None=None, # `PruneConfig` fields shared by every study (see above)
+                **more, # further shared `PruneConfig` fields (e.g. `root`, `progress`)
+               )->'pd.DataFrame':
+    "One tidy table of several studies: `run_ablation` for each, all into `out` (a run two studies share runs once)."
+    import pandas as pd
+    studies, values, shared = list(STUDIES if studies is None else studies), dict(values or {}), {**(settings or {}), **more}
+    unknown = [s for s in [*studies, *values] if s not in STUDIES]
+    if unknown: raise ValueError(f'unknown studies {unknown}; choose from {list(STUDIES)}.')
+    return pd.concat([run_ablation(s, out, budgets, seeds, values.get(s), **{k: v for k, v in shared.items() if k != STUDIES[s][0]})
+                      for s in studies], ignore_index=True)
+
+def plot_studies(results:'pd.DataFrame', # from `run_studies`
+                 ncols:int=3, # plots per row
+                 title:str|None=None, # figure title (say the scale)
+                ):
+    "One `plot_ablation` panel per study in `results`; returns the figure."
+    import matplotlib.pyplot as plt
+    studies = list(dict.fromkeys(results.study))
+    nrows = -(-len(studies) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols, 3.1 * nrows), squeeze=False)
+    for ax, s in zip(axes.flat, studies): plot_ablation(results[results.study == s], ax)
+    for ax in axes.flat[len(studies):]: ax.axis('off')
+    if title: fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/10_ablations.ipynb #e718db30
 def prompt_cost(backbone:torch.nn.Module, # the network (its parameters train, as in stage 2)

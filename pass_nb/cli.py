@@ -19,7 +19,7 @@ from .masks import ChannelGroups, check_export
 # %% auto #0
 __all__ = ['UNSTRUCTURED', 'METHODS', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy', 'run_check',
            'PruneConfig', 'build_prompted_model', 'learn_masks', 'prune', 'load_run', 'load_sweep_config', 'sweep_runs',
-           'sweep_run_dir', 'run_sweep', 'summarize', 'plot_accuracy_vs_macs', 'report', 'main']
+           'sweep_run_dir', 'run_sweep', 'summarize', 'best_per_budget', 'plot_accuracy_vs_macs', 'report', 'main']
 
 # %% ../nbs/11_cli.ipynb #0abd54ae
 def sample_image_predictions(model:torch.nn.Module, # an ImageNet classifier
@@ -119,6 +119,8 @@ class PruneConfig:
     seed: int = 0 # seeds data split, order and initialisation
     root: str = 'data' # dataset folder
     download: bool = False # download the dataset when missing (needs internet)
+    max_train: int = None # use at most this many training images (seeded, stratified) for quick runs; None: all
+    max_eval: int = None # and at most this many val and test images each; None: all
     workers: int = 0 # data loader workers
     augment: bool = False # random resized crop + flip in training
     latency_batch: int = 32 # batch size of the CPU latency measurement
@@ -225,6 +227,13 @@ def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
                                         cfg.train_config(), run_dir, resume=resume)
 
 # %% ../nbs/11_cli.ipynb #5af6662c
+_NOT_RESULTS = ('progress', 'workers', 'root', 'download')  # settings that do not change what a run computes
+
+def _settings_diff(old:dict, # a run's config.json
+                   cfg:PruneConfig)->dict:
+    "The settings of `cfg` that differ from a run's recorded ones: {name: (recorded, now)}."
+    return {k: (old.get(k), v) for k, v in asdict(cfg).items() if k not in _NOT_RESULTS and old.get(k) != v}
+
 def prune(cfg:PruneConfig, # the run's settings
           run_dir:str|Path=None, # output folder (default: runs/<model>-<dataset>-<budget>-s<seed>)
           resume:bool=False, # continue an interrupted run in `run_dir`
@@ -239,10 +248,11 @@ def prune(cfg:PruneConfig, # the run's settings
     run_dir.mkdir(parents=True, exist_ok=True)
     if resume and (run_dir/'config.json').exists():
         old = json.loads((run_dir/'config.json').read_text())
-        diff = {k: (old.get(k), v) for k, v in asdict(cfg).items() if k not in ('progress', 'workers') and old.get(k) != v}
+        diff = _settings_diff(old, cfg)
         if diff: raise ValueError(f'--resume with different settings than {run_dir}/config.json: {diff}')
     set_seed(cfg.seed)
-    data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download)
+    data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download,
+                       max_train=cfg.max_train, max_eval=cfg.max_eval)
     model, spec = build_prompted_model(cfg, data)
     _atomic_write_text(run_dir/'config.json', json.dumps(asdict(cfg), indent=1))  # only once data and model are there
     test_loader = make_loader(data.test, cfg.batch_size, workers=cfg.workers)
@@ -415,9 +425,12 @@ def run_sweep(config:str|Path|dict, # a sweep config file or dict
     done = {_key(r) for r in _complete_rows(results)}
     runs = sweep_runs(cfg)
     for pc in tqdm(runs, desc='sweep', disable=not cfg.get('progress', True)):
-        row_key = _key(asdict(pc))
-        if row_key in done: continue
-        run_dir = sweep_run_dir(out, pc)
+        row_key, run_dir = _key(asdict(pc)), sweep_run_dir(out, pc)
+        if row_key in done:  # finished before: only if it was run with these settings
+            diff = _settings_diff(json.loads((run_dir/'config.json').read_text()), pc) if (run_dir/'config.json').exists() else {}
+            if diff: raise ValueError(f'{out} already holds {run_dir.relative_to(out)} with other settings {diff}: give '
+                                      f'the sweep a new `out` folder, or delete that run and its row of {results} to redo it.')
+            continue
         resume = (run_dir/'config.json').exists()
         s = prune(pc, run_dir, resume=resume)
         new = not results.exists()
@@ -442,6 +455,22 @@ def summarize(results:'pd.DataFrame', # rows of results.csv
     for k in ('sparsity', 'target_macs'): t[k] = t[k].where(t[k] >= 0)
     t['test_acc_std'] = t['test_acc_std'].fillna(0.)
     return t
+
+def _budget_label(r)->str: return f'sparsity {r.sparsity}' if r.sparsity == r.sparsity else f'MACs {r.target_macs}'
+
+def best_per_budget(summary:'pd.DataFrame', # from `summarize` (one model and dataset)
+                   )->'pd.DataFrame':
+    "Per budget: the method with the best mean test accuracy, and the others whose mean ± std overlaps its own."
+    import pandas as pd
+    rows = []
+    for _, d in summary.assign(budget=summary.apply(_budget_label, axis=1)).groupby('budget', sort=False):
+        d = d.sort_values('test_acc', ascending=False)
+        b = d.iloc[0]
+        close = [r.method for _, r in d.iloc[1:].iterrows()
+                 if min(r.seeds, b.seeds) > 1 and r.test_acc + r.test_acc_std >= b.test_acc - b.test_acc_std]
+        rows.append(dict(budget=b.budget, macs_kept=b.macs_kept, method=b.method, test_acc=b.test_acc,
+                         test_acc_std=b.test_acc_std, seeds=b.seeds, overlapping=close))
+    return pd.DataFrame(rows).sort_values('macs_kept', ascending=False, ignore_index=True)
 
 def plot_accuracy_vs_macs(results:'pd.DataFrame', # rows of results.csv
                           ax=None, # axes to draw on (one model/dataset pair)
@@ -483,10 +512,16 @@ def report(results_csv:str|Path, # a sweep's results.csv
             acc = f'{r.test_acc:.3f} ± {r.test_acc_std:.3f}' if r.seeds > 1 else f'{r.test_acc:.3f}'  # no spread from one seed
             lines.append(f'| {r.method} | {b} | {mk} | {acc} | '
                          f'{r.test_acc_no_prompt:.3f} | {r.seeds} |')
-        best = t.loc[t.fillna({'sparsity': -1, 'target_macs': -1}).groupby(['sparsity', 'target_macs']).test_acc.idxmax()]
+        best = best_per_budget(t)
+        acc = lambda r: f'{r.test_acc:.3f}' + (f' ± {r.test_acc_std:.3f}' if r.seeds > 1 else '')
+        grid = t.assign(budget=t.apply(_budget_label, axis=1), cell=t.apply(acc, axis=1))
+        for _, b in best.iterrows(): grid.loc[(grid.budget == b.budget) & (grid.method == b.method), 'cell'] = f'**{acc(b)}**'
+        pivot = grid.pivot(index='method', columns='budget', values='cell')[list(best.budget)].fillna('')
+        lines += ['', 'Test accuracy by method and budget (best in bold):', '', '| method | ' + ' | '.join(pivot.columns) + ' |',
+                  '|---|' + '---|' * len(pivot.columns)] + [f'| {m} | ' + ' | '.join(r) + ' |' for m, r in pivot.iterrows()]
         lines += ['', 'Best test accuracy at each budget: ' + '; '.join(
-            f"{'sparsity ' + str(r.sparsity) if pd.notna(r.sparsity) else 'MACs ' + str(r.target_macs)}: **{r.method}** "
-            f"{r.test_acc:.3f}" for _, r in best.sort_values('macs_kept', ascending=False).iterrows()) + '.', '']
+            f'{r.budget}: **{r.method}** {acc(r)}' + (f" (within one std of it: {', '.join(r.overlapping)})" if r.overlapping else '')
+            for _, r in best.iterrows()) + '.', '']
     for meth, part in df.groupby('method'):  # layer sparsity of each method's first seed at each budget
         runs = part.drop_duplicates(['model', 'dataset', 'sparsity', 'target_macs'])
         fig, axes = plt.subplots(len(runs), 1, figsize=(8, 2.6 * len(runs)), squeeze=False)

@@ -182,12 +182,21 @@ def _call_builder(key, fn, root, download, kw):
             raise TypeError(f'Dataset {key!r} does not take option(s) {bad}; it accepts {ok or "no extra options"}.')
     return fn(root, download, **kw)
 
+def _at_most(ds, n, seed):
+    "A seeded, stratified subset of `n` items of `ds` (all of it when `n` is None or not smaller)."
+    if n is None: return ds
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1: raise ValueError(f'max_train/max_eval must be a positive int or None, got {n!r}.')
+    if len(ds) <= n: return ds
+    return ds.subset(split_indices(len(ds), n / len(ds), seed, ds.targets)[1])
+
 def get_dataset(name:str, # registry name, see `list_datasets()`
                 root:str|Path='data', # folder holding the datasets (torchvision layout)
                 size:int=32, # images come out as (3, size, size)
                 val_fraction:float=0.1, # fraction of train held out as val (ignored if the dataset has an official val split)
                 seed:int=0, # seed of the val hold-out
                 download:bool=False, # let torchvision download missing files (needs internet)
+                max_train:int|None=None, # keep at most this many training images (seeded, stratified); None: all
+                max_eval:int|None=None, # keep at most this many val and test images each (seeded, stratified); None: all
                 **kw, # dataset-specific options (e.g. `num_classes` for 'synthetic', `partition` for 'dtd')
                )->DataSplits:
     "Load dataset `name` as train/val/test splits of float 3-channel `size`x`size` images in [0,1]."
@@ -201,6 +210,7 @@ def get_dataset(name:str, # registry name, see `list_datasets()`
         train, val = train.subset(keep), train.subset(held)
     else: val = ImageDataset(raw.val, size, classes=classes)
     test = ImageDataset(raw.test, size, classes=classes)
+    train, val, test = _at_most(train, max_train, seed), _at_most(val, max_eval, seed), _at_most(test, max_eval, 0)
     return DataSplits(key, train, val, test, raw.num_classes, classes)
 
 # %% ../nbs/00_data.ipynb #d9b3646c

@@ -62,22 +62,31 @@ def root_weight_stats(groups:ChannelGroups, # channel groups of the backbone
                       in_mask:torch.Tensor=None, # unit mask of the input group (None: all kept)
                       signed:bool=False, # signed mean instead of mean |W̃|
                      )->torch.Tensor:
-    "Per-unit statistic of group `i`'s root weights with the input group's mask applied (length `n_units`)."
+    "Per-unit statistic of group `i`'s root weights with the input group's mask applied (length `n_units`; no gradient)."
     g = groups[i]
-    root = dict(groups.model.named_modules())[g.name]
-    W = root.weight
-    if isinstance(root, nn.Linear): W = W[:, :, None]                  # (out, in, 1)
-    else: W = W.flatten(2)                                                # (out, in/groups, K*K)
+    root = groups.model.get_submodule(g.name)
+    A, count = _kernel_sums(groups, i, root, signed)                     # (out, in/groups), elements per out-channel
     mb = _input_member(groups, g)
-    if in_mask is not None and mb is not None:
-        full = _expand(mb, in_mask.to(W.device, W.dtype))                 # one value per input channel of the root
+    if in_mask is None or mb is None: stat = A.sum(1)
+    else:
+        full = _expand(mb, in_mask.to(A.device, A.dtype))                 # one value per input channel of the root
         gr = getattr(root, 'groups', 1)
-        per_out = full.view(gr, -1).repeat_interleave(W.shape[0] // gr, 0)  # (out, in/groups)
-        W = W * per_out[:, :, None]
-    stat = W.mean((1, 2)) if signed else W.abs().mean((1, 2))            # one value per root out-channel
-    units = g.root_units.to(W.device)
-    stat = stat[g._root_channels.to(W.device)]
-    return torch.zeros(g.n_units, device=W.device, dtype=W.dtype).index_add(0, units, stat) / torch.bincount(units, minlength=g.n_units).clamp_min(1)
+        stat = A @ full if gr == 1 else (A * full.view(gr, -1).repeat_interleave(A.shape[0] // gr, 0)).sum(1)
+    stat = (stat / count)[g._root_channels.to(A.device)]                   # mean over (masked) in-channels and kernel
+    units = g.root_units.to(A.device)
+    return torch.zeros(g.n_units, device=A.device, dtype=A.dtype).index_add(0, units, stat) / torch.bincount(units, minlength=g.n_units).clamp_min(1)
+
+def _kernel_sums(groups, i, root, signed):
+    "Root weights summed over the kernel (|W| or W) per (out, in/groups), cached until the weights change."
+    W = root.weight
+    version = (W.data_ptr(), W._version, W.device, W.dtype, W.shape)   # in-place updates bump `_version`
+    cache = groups.__dict__.setdefault('_kernel_sums', {})
+    hit = cache.get((i, signed))
+    if hit is None or hit[0] != version:
+        with torch.no_grad():
+            Wk = W.detach()[:, :, None] if isinstance(root, nn.Linear) else W.detach().flatten(2)  # (out, in/groups, K*K)
+            hit = cache[(i, signed)] = (version, (Wk if signed else Wk.abs()).sum(2), Wk.shape[1] * Wk.shape[2])
+    return hit[1], hit[2]
 
 # %% ../nbs/05_hypernetwork.ipynb #e2b81323
 class PromptEncoder(nn.Module):

@@ -16,8 +16,8 @@ from .training import load_masks, load_checkpoint, STAGE1_FORMAT
 TRANSFER_METHODS = ('transfer_masks', 'transfer_hypernetwork')
 
 # %% auto #0
-__all__ = ['TRANSFER_METHODS', 'FixedMasks', 'source_config', 'source_masks', 'source_hypernetwork', 'transfer_generator',
-           'transfer_table', 'transfer_study']
+__all__ = ['TRANSFER_METHODS', 'TRANSFER_SCALES', 'FixedMasks', 'source_config', 'source_masks', 'source_hypernetwork',
+           'transfer_generator', 'transfer_table', 'transfer_study', 'plot_transfer']
 
 # %% ../nbs/09_transfer.ipynb #ee54488d
 class FixedMasks(nn.Module):
@@ -120,3 +120,30 @@ def transfer_study(source:str, # source dataset (registry name)
         rows.append(run_sweep(tgt))
     res = pd.concat(rows, ignore_index=True)
     return res, transfer_table(res)
+
+# %% ../nbs/09_transfer.ipynb #a474c3bb
+TRANSFER_SCALES = {  # `transfer_study` keyword arguments at each scale (add `out`, `root`, ...)
+    'cpu': dict(source='fashion-mnist', targets=['digits'], sparsities=[0.3, 0.5, 0.7], model='efficientnet_lite0',
+                size=32, pad=4, label_map='flm', stage1_epochs=2, stage2_epochs=5, batch_size=64,
+                max_train=1000, max_eval=400, progress=False),
+    'gpu': dict(source='fashion-mnist', targets=['digits'], sparsities=[0.3, 0.5, 0.7], model='efficientnet_lite0',
+                size=224, pad=16, label_map='flm', stage1_epochs=5, stage2_epochs=10, batch_size=128,
+                mixed_precision='bf16', workers=8),
+}
+
+def plot_transfer(results:'pd.DataFrame', # tidy rows from `transfer_study`
+                 ):
+    "Test accuracy against channel sparsity, one line per method (mean ± std over seeds), one panel per target task."
+    import matplotlib.pyplot as plt
+    targets = list(dict.fromkeys(results.dataset))
+    fig, axes = plt.subplots(1, len(targets), figsize=(5.5 * len(targets), 3.6), squeeze=False)
+    for ax, tgt in zip(axes[0], targets):
+        d = results[results.dataset == tgt]
+        for m in transfer_table(d).index:
+            g = d[d.method == m].groupby('sparsity').test_acc.agg(['mean', 'std'])
+            ax.errorbar(g.index, g['mean'], yerr=g['std'].fillna(0), marker='o', capsize=3, label=m,
+                        ls='-' if m in TRANSFER_METHODS else '--')
+        ax.set(xlabel='channel sparsity', ylabel='test accuracy', title=f'target: {tgt}')
+    axes[0, -1].legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc='upper left')
+    fig.tight_layout()
+    return fig

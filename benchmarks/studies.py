@@ -1,0 +1,39 @@
+"""The papers' studies at one scale: the ablations (`pass_nb.ablations.SCALES`) or the transfer study
+(`pass_nb.transfer.TRANSFER_SCALES`), each as one table and one figure.
+
+    python benchmarks/studies.py ablations              # CPU: Lite0 on digits at 32 px, 26 runs
+    python benchmarks/studies.py transfer               # CPU: Fashion-MNIST (a part) -> digits at 32 px, 18 runs
+    python benchmarks/studies.py ablations --scale gpu  # all of Fashion-MNIST at 224 px (needs a GPU)
+
+Runs go to results/<study>_<scale>/ (git-ignored, resumable: a rerun repeats nothing); the table and figure to
+results/<study>_<scale>.csv/.png with the machine stamp in .json. The 09_transfer and 10_ablations notebooks show them.
+"""
+import argparse, time
+
+from pass_nb.ablations import SCALES, run_studies, plot_studies
+from pass_nb.transfer import TRANSFER_SCALES, transfer_study, plot_transfer
+
+from common import RESULTS, save
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('study', choices=['ablations', 'transfer'])
+    p.add_argument('--scale', choices=['cpu', 'gpu'], default='cpu')
+    p.add_argument('--note', default='', help='a remark stored with the machine stamp')
+    a = p.parse_args()
+    name, t0 = f'{a.study}_{a.scale}', time.time()
+    if a.study == 'ablations':
+        res = run_studies(RESULTS/name, **SCALES[a.scale], root='data')
+        s = SCALES[a.scale]['settings']
+        fig = plot_studies(res, title=f"{a.scale} scale: {s['model']} on {s['dataset']} at {s['size']} px, "
+                                      f"50 % channel sparsity, {s['stage1_epochs']}+{s['stage2_epochs']} epochs, one seed")
+        print(res.pivot_table(index=['study', 'value'], values=['test_acc', 'macs_kept', 'seconds'], sort=False).round(3))
+    else:
+        res, table = transfer_study(out=RESULTS/name, **TRANSFER_SCALES[a.scale], root='data')
+        fig = plot_transfer(res); print(table.round(3))
+    print(save(name, res, fig, command=f'python benchmarks/studies.py {a.study} --scale {a.scale}', note=a.note,
+               wall_s=round(time.time() - t0, 1), runs_seconds=round(float(res.seconds.sum()), 1)))
+
+
+if __name__ == '__main__': main()

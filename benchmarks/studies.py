@@ -1,7 +1,7 @@
 """The papers' studies at one scale: the ablations (`pass_nb.ablations.SCALES`) or the transfer study
 (`pass_nb.transfer.TRANSFER_SCALES`), each as one table and one figure.
 
-    python benchmarks/studies.py ablations              # CPU: Lite0 on digits at 32 px, 26 runs
+    python benchmarks/studies.py ablations              # CPU: Lite0 on digits at 32 px, 3 seeds x 19 runs
     python benchmarks/studies.py transfer               # CPU: Fashion-MNIST (a part) -> digits at 32 px, 18 runs
     python benchmarks/studies.py ablations --scale gpu  # all of Fashion-MNIST at 224 px (needs a GPU)
 
@@ -27,7 +27,8 @@ def main():
         res = run_studies(RESULTS/name, **SCALES[a.scale], root='data')
         s = SCALES[a.scale]['settings']
         fig = plot_studies(res, title=f"{a.scale} scale: {s['model']} on {s['dataset']} at {s['size']} px, "
-                                      f"50 % channel sparsity, {s['stage1_epochs']}+{s['stage2_epochs']} epochs, one seed")
+                                      f"50 % channel sparsity, {s['stage1_epochs']}+{s['stage2_epochs']} epochs, "
+                                      f"{len(SCALES[a.scale]['seeds'])} seed(s)")
         print(res.pivot_table(index=['study', 'value'], values=['test_acc', 'macs_kept', 'seconds'], sort=False).round(3))
     else:
         res, table = transfer_study(out=RESULTS/name, **TRANSFER_SCALES[a.scale], root='data')

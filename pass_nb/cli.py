@@ -229,10 +229,16 @@ def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
 # %% ../nbs/11_cli.ipynb #5af6662c
 _NOT_RESULTS = ('progress', 'workers', 'root', 'download')  # settings that do not change what a run computes
 
+def _same_place(a, b)->bool:
+    "Two folder settings name the same folder (one recorded relative to another working folder cannot be told apart)."
+    if a is None or b is None or a == b: return a == b
+    return Path(a).resolve() == Path(b).resolve() if Path(a).exists() and Path(b).exists() else True
+
 def _settings_diff(old:dict, # a run's config.json
                    cfg:PruneConfig)->dict:
     "The settings of `cfg` that differ from a run's recorded ones: {name: (recorded, now)}."
-    return {k: (old.get(k), v) for k, v in asdict(cfg).items() if k not in _NOT_RESULTS and old.get(k) != v}
+    same = lambda k, v: _same_place(old.get(k), v) if k == 'source_run' else old.get(k) == v
+    return {k: (old.get(k), v) for k, v in asdict(cfg).items() if k not in _NOT_RESULTS and not same(k, v)}
 
 def prune(cfg:PruneConfig, # the run's settings
           run_dir:str|Path=None, # output folder (default: runs/<model>-<dataset>-<budget>-s<seed>)

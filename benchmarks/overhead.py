@@ -40,7 +40,7 @@ def step_times(arch:str, generator:str, size:int, batch:int, steps:int, acc)->di
     if acc.device.type == 'cuda': torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats()
     cfg = TrainConfig(stage1_epochs=1, stage2_epochs=0, batch_size=batch, progress=False)
     with tempfile.TemporaryDirectory() as d: train_stage1(model, groups, gen, dl, None, cfg, d, accelerator=acc, on_step=on_step)
-    gaps = torch.tensor(stamps[3:]).diff()  # from one step's backward to the next: a whole step; 3 warm-up steps dropped
+    gaps = torch.tensor(stamps[3:], dtype=torch.float64).diff()  # from one step's backward to the next: a whole step; 3 warm-up steps dropped
     return dict(step_ms=1e3 * float(gaps.median()),
                 peak_mem_mb=torch.cuda.max_memory_allocated() / 2**20 if acc.device.type == 'cuda' else float('nan'),
                 generator_params=count_parameters(hnet), backbone_params=count_parameters(bb))

@@ -57,8 +57,8 @@ def plot_ablation(results:'pd.DataFrame', # from `run_ablation`
     "Test accuracy per value (mean ± std over seeds), one line per budget."
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(5, 3.2))
-    df = results.assign(budget=results.apply(lambda r: f'sparsity {r.sparsity}' if r.sparsity == r.sparsity
-                                              else f'MACs {r.target_macs}', axis=1))
+    from pass_nb.cli import budget_label
+    df = results.assign(budget=results.apply(budget_label, axis=1))
     order = list(dict.fromkeys(df.value))
     for b, d in df.groupby('budget'):
         g = d.groupby('value').test_acc.agg(['mean', 'std']).reindex(order)

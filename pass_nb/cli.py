@@ -19,7 +19,8 @@ from .masks import ChannelGroups, check_export
 # %% auto #0
 __all__ = ['UNSTRUCTURED', 'METHODS', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy', 'run_check',
            'PruneConfig', 'build_prompted_model', 'learn_masks', 'prune', 'load_run', 'load_sweep_config', 'sweep_runs',
-           'sweep_run_dir', 'run_sweep', 'summarize', 'best_per_budget', 'plot_accuracy_vs_macs', 'report', 'main']
+           'sweep_run_dir', 'run_sweep', 'summarize', 'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs',
+           'report', 'main']
 
 # %% ../nbs/11_cli.ipynb #0abd54ae
 def sample_image_predictions(model:torch.nn.Module, # an ImageNet classifier
@@ -462,14 +463,16 @@ def summarize(results:'pd.DataFrame', # rows of results.csv
     t['test_acc_std'] = t['test_acc_std'].fillna(0.)
     return t
 
-def _budget_label(r)->str: return f'sparsity {r.sparsity}' if r.sparsity == r.sparsity else f'MACs {r.target_macs}'
+def budget_label(r)->str:
+    "'sparsity S' or 'MACs F': how a results row's budget is named in tables and plots."
+    return f'sparsity {r.sparsity}' if r.sparsity == r.sparsity else f'MACs {r.target_macs}'
 
 def best_per_budget(summary:'pd.DataFrame', # from `summarize` (one model and dataset)
                    )->'pd.DataFrame':
     "Per budget: the method with the best mean test accuracy, and the others whose mean ± std overlaps its own."
     import pandas as pd
     rows = []
-    for _, d in summary.assign(budget=summary.apply(_budget_label, axis=1)).groupby('budget', sort=False):
+    for _, d in summary.assign(budget=summary.apply(budget_label, axis=1)).groupby('budget', sort=False):
         d = d.sort_values('test_acc', ascending=False)
         b = d.iloc[0]
         close = [r.method for _, r in d.iloc[1:].iterrows()
@@ -520,7 +523,7 @@ def report(results_csv:str|Path, # a sweep's results.csv
                          f'{r.test_acc_no_prompt:.3f} | {r.seeds} |')
         best = best_per_budget(t)
         acc = lambda r: f'{r.test_acc:.3f}' + (f' ± {r.test_acc_std:.3f}' if r.seeds > 1 else '')
-        grid = t.assign(budget=t.apply(_budget_label, axis=1), cell=t.apply(acc, axis=1))
+        grid = t.assign(budget=t.apply(budget_label, axis=1), cell=t.apply(acc, axis=1))
         for _, b in best.iterrows(): grid.loc[(grid.budget == b.budget) & (grid.method == b.method), 'cell'] = f'**{acc(b)}**'
         pivot = grid.pivot(index='method', columns='budget', values='cell')[list(best.budget)].fillna('')
         lines += ['', 'Test accuracy by method and budget (best in bold):', '', '| method | ' + ' | '.join(pivot.columns) + ' |',

@@ -4,6 +4,7 @@
 
 # %% ../nbs/05_hypernetwork.ipynb #127d1692
 from __future__ import annotations
+import weakref
 from dataclasses import dataclass
 
 import torch
@@ -79,14 +80,13 @@ def root_weight_stats(groups:ChannelGroups, # channel groups of the backbone
 def _kernel_sums(groups, i, root, signed):
     "Root weights summed over the kernel (|W| or W) per (out, in/groups), cached until the weights change."
     W = root.weight
-    version = (W.data_ptr(), W._version, W.device, W.dtype, W.shape)   # in-place updates bump `_version`
     cache = groups.__dict__.setdefault('_kernel_sums', {})
     hit = cache.get((i, signed))
-    if hit is None or hit[0] != version:
+    if hit is None or hit[0]() is not W or hit[1] != W._version:  # another tensor, or changed in place (`_version`)
         with torch.no_grad():
             Wk = W.detach()[:, :, None] if isinstance(root, nn.Linear) else W.detach().flatten(2)  # (out, in/groups, K*K)
-            hit = cache[(i, signed)] = (version, (Wk if signed else Wk.abs()).sum(2), Wk.shape[1] * Wk.shape[2])
-    return hit[1], hit[2]
+            hit = cache[(i, signed)] = (weakref.ref(W), W._version, (Wk if signed else Wk.abs()).sum(2), Wk.shape[1] * Wk.shape[2])
+    return hit[2], hit[3]
 
 # %% ../nbs/05_hypernetwork.ipynb #e2b81323
 class PromptEncoder(nn.Module):

@@ -2,7 +2,7 @@
 (`pass_nb.transfer.TRANSFER_SCALES`), each as one table and one figure.
 
     python benchmarks/studies.py ablations              # CPU: Lite0 on digits at 32 px, 3 seeds x 19 runs
-    python benchmarks/studies.py transfer               # CPU: Fashion-MNIST (a part) -> digits at 32 px, 18 runs
+    python benchmarks/studies.py transfer               # CPU: Fashion-MNIST (a part) -> digits at 32 px, 21 runs
     python benchmarks/studies.py ablations --scale gpu  # all of Fashion-MNIST at 224 px (needs a GPU)
 
 Runs go to results/<study>_<scale>/ (git-ignored, resumable: a rerun repeats nothing); the table and figure to

@@ -100,7 +100,7 @@ def set_rng_state(state:dict, # from `get_rng_state`
     random.setstate((v, tuple(internal), gauss))
 
 # %% ../nbs/06_training.ipynb #82e7fe88
-SCORE_INITS = ('magnitude', 'random', 'constant')
+SCORE_INITS = ('relative', 'magnitude', 'random', 'constant')
 
 def unit_magnitudes(groups:ChannelGroups, # the channel groups of the backbone
                    )->list:
@@ -120,14 +120,15 @@ class ScoreGenerator(nn.Module):
     def __init__(self,
                  groups:ChannelGroups, # the channel groups of the backbone
                  budget:Budget|None=None, # how many units to keep; or give its fields as keywords (sparsity=0.5, ...)
-                 init:str='magnitude', # 'magnitude' (HYDRA-scaled mean |W|), 'random' (N(0, 0.01²)) or 'constant'
+                 init:str='relative', # 'relative' (mean |W| / its group's mean), 'magnitude' (HYDRA-scaled), 'random' (N(0, 0.01²)), 'constant'
                  **budget_kw, # `Budget` fields when `budget` is None: sparsity, target_macs, allocation, min_keep, ...
                 ):
         super().__init__()
         if init not in SCORE_INITS: raise ValueError(f'init must be one of {SCORE_INITS}, got {init!r}.')
         self.groups = groups
         self.budget = budget if budget is not None else Budget(**budget_kw)
-        if init == 'magnitude':
+        if init == 'relative': scores = [v / v.mean().clamp_min(1e-12) for v in unit_magnitudes(groups)]
+        elif init == 'magnitude':
             mods = dict(groups.model.named_modules())
             scores = [math.sqrt(6 / mods[g.name].weight[0].numel()) * v / v.max().clamp_min(1e-12)
                       for g, v in zip(groups, unit_magnitudes(groups))]

@@ -551,7 +551,7 @@ def vpns_structured(model:nn.Module, # a `PromptedModel`
                     budget:Budget|None=None, # channel budget; or give its fields as keywords (sparsity=0.5, ...)
                     example_inputs=None, # a batch the backbone accepts (to build the groups), e.g. torch.rand(2, 3, 32, 32)
                     groups:ChannelGroups|None=None, # or channel groups already built on `model.backbone`
-                    init:str='magnitude', # score init (see `ScoreGenerator`)
+                    init:str='relative', # score init (see `ScoreGenerator`)
                     **budget_kw, # `Budget` fields when `budget` is None
                    )->tuple:
     "VPNs structured: `(groups, ScoreGenerator)` on `model.backbone`; train with `fit(model, groups, generator, ...)`."

@@ -21,10 +21,34 @@ STUDIES = {  # study: (PruneConfig field, values)
     'bn_stage1': ('bn_stage1', ['frozen', 'update']),
     'weight_stat': ('signed', [False, True]),
     'prompt_design': ('prompt', ['pad', 'random', 'fixed']),
+    'vpns_vs_hydra': ('method', ['vpns_unstructured', 'hydra']),
+}
+_PROMPT_STUDIES = ('prompt_kind', 'prompt_size', 'prompt_design', 'bn_stage1')
+STUDY_METHODS = {  # study: the methods whose runs have its setting (the first is the study's default method)
+    **{s: ('pass',) for s in ('inputs', 'body', 'hidden', 'weight_stat')},  # settings of PASS's hypernetwork
+    'allocation': ('pass', 'vpns'),  # weight masks fix theirs: VPNs one global top-k, HYDRA one per layer
+    **{s: ('pass', 'vpns', 'vpns_unstructured') for s in _PROMPT_STUDIES},  # HYDRA learns no prompt
+    'vpns_vs_hydra': ('vpns_unstructured',),  # varies the method itself
 }
 
+def studies_of(method:str='pass', # a `pass_nb prune` method
+              )->list:
+    "The studies that mean something for `method`, in `STUDIES` order."
+    return [s for s in STUDIES if method in STUDY_METHODS[s]]
+
+def _check_study(study:str, method:str|None)->str:
+    "The method `study` runs with (`method`, or the study's default), or a clear error."
+    if study not in STUDIES: raise ValueError(f'unknown study {study!r}; choose one of {list(STUDIES)}.')
+    ok = STUDY_METHODS[study]
+    if method is None: return ok[0]
+    if method not in ok:
+        raise ValueError(f'the {study!r} study varies {STUDIES[study][0]!r}, which {method!r} runs do not have; run it '
+                         f'with method in {list(ok)}, or pick a study of {method!r}: {studies_of(method)}.')
+    return method
+
 # %% auto #0
-__all__ = ['STUDIES', 'SCALES', 'run_ablation', 'plot_ablation', 'run_studies', 'plot_studies', 'prompt_cost']
+__all__ = ['STUDIES', 'STUDY_METHODS', 'SCALES', 'VPNS_SCALES', 'studies_of', 'run_ablation', 'plot_ablation', 'run_studies',
+           'plot_studies', 'prompt_cost']
 
 # %% ../nbs/10_ablations.ipynb #06122c36
 def run_ablation(study:str, # a key of `STUDIES`
@@ -32,23 +56,30 @@ def run_ablation(study:str, # a key of `STUDIES`
                  budgets:list=({'sparsity': 0.5},), # budgets, as in a sweep config
                  seeds:list=(0,), # seeds
                  values:list|None=None, # values of the study's setting; None: the paper's grid (`STUDIES`)
+                 method:str|None=None, # the method whose runs vary (see `STUDY_METHODS`); None: the study's own
                  **settings, # `PruneConfig` fields shared by every run (model, dataset, size, epochs, ...)
                 )->'pd.DataFrame':
     "Tidy results of one study: one row per (value, budget, seed) with the study's name, setting and value."
     import pandas as pd, dataclasses
-    from pass_nb.cli import run_sweep, PruneConfig
-    if study not in STUDIES: raise ValueError(f'unknown study {study!r}; choose one of {list(STUDIES)}.')
+    from dataclasses import asdict
+    from pass_nb.cli import run_sweep, sweep_runs, PruneConfig, _key
+    method = _check_study(study, method)
     field, grid = STUDIES[study]
     if field in settings: raise ValueError(f'{field!r} is what the {study!r} study varies: give it as values=[...].')
     values = list(grid if values is None else values)
     default = next(f.default for f in dataclasses.fields(PruneConfig) if f.name == field)
     frames = []
     for v in tqdm(values, desc=study, disable=not settings.get('progress', True)):
-        sub = 'default' if v == default else f'{field}={v}'  # the default run is shared by every study that has it
+        run_method = v if field == 'method' else method
+        key = 'default' if field == 'method' or v == default else f'{field}={v}'
+        sub = key if run_method == 'pass' else f'{run_method}/{key}'  # a method's default run serves all its studies
+        shared = {k: x for k, x in settings.items() if k not in ('model', 'dataset')}
         cfg = dict(out=str(Path(out)/sub), models=[settings.get('model', 'efficientnet_lite0')],
-                   datasets=[settings.get('dataset', 'digits')], methods=['pass'], budgets=list(budgets), seeds=list(seeds),
-                   progress=False, settings={**{k: x for k, x in settings.items() if k not in ('model', 'dataset')}, field: v})
-        frames.append(run_sweep(cfg).assign(study=study, setting=field, value=str(v)))
+                   datasets=[settings.get('dataset', 'digits')], methods=[run_method], budgets=list(budgets), seeds=list(seeds),
+                   progress=False, settings=shared if field == 'method' else {**shared, field: v})
+        rows, mine = run_sweep(cfg), {_key(asdict(pc)) for pc in sweep_runs(cfg)}
+        rows = rows[[_key(r) in mine for r in rows.to_dict('records')]]  # not the folder's runs of other budgets or seeds
+        frames.append(rows.assign(study=study, setting=field, value=str(v)))
     return pd.concat(frames, ignore_index=True)
 
 def plot_ablation(results:'pd.DataFrame', # from `run_ablation`
@@ -64,7 +95,9 @@ def plot_ablation(results:'pd.DataFrame', # from `run_ablation`
         g = d.groupby('value').test_acc.agg(['mean', 'std']).reindex(order)
         ax.errorbar(range(len(order)), g['mean'], yerr=g['std'].fillna(0), marker='o', capsize=3, label=b)
     ax.set_xticks(range(len(order)), order)
-    ax.set(xlabel=df.setting.iloc[0], ylabel='test accuracy', title=df.study.iloc[0]); ax.legend(fontsize=8)
+    methods = df.method.unique()
+    title = df.study.iloc[0] + (f' ({methods[0]})' if len(methods) == 1 and methods[0] != 'pass' else '')
+    ax.set(xlabel=df.setting.iloc[0], ylabel='test accuracy', title=title); ax.legend(fontsize=8)
     return ax
 
 # %% ../nbs/10_ablations.ipynb #8e22d148
@@ -77,6 +110,7 @@ SCALES = {  # `run_studies` keyword arguments at each scale (add `root`, `progre
                               stage1_epochs=5, stage2_epochs=10, batch_size=128, mixed_precision='bf16', workers=8),
                 values={}, seeds=[0]),
 }
+VPNS_SCALES = {name: dict(sc, method='vpns_unstructured', budgets=[{'sparsity': 0.9}]) for name, sc in SCALES.items()}
 
 def run_studies(out:str|Path, # folder of all studies (one sub-sweep per setting=value; resumable)
                 studies:list|None=None, # keys of `STUDIES` (None: all)
@@ -84,14 +118,17 @@ def run_studies(out:str|Path, # folder of all studies (one sub-sweep per setting
                 budgets:list=({'sparsity': 0.5},), # budgets, as in a sweep config
                 seeds:list=(0,), # seeds
                 settings:dict|None=None, # `PruneConfig` fields shared by every study (see above)
+                method:str='pass', # the method whose studies run (`studies_of(method)` when `studies` is None)
                 **more, # further shared `PruneConfig` fields (e.g. `root`, `progress`)
                )->'pd.DataFrame':
     "One tidy table of several studies: `run_ablation` for each, all into `out` (a run two studies share runs once)."
     import pandas as pd
-    studies, values, shared = list(STUDIES if studies is None else studies), dict(values or {}), {**(settings or {}), **more}
+    studies, values, shared = list(studies_of(method) if studies is None else studies), dict(values or {}), {**(settings or {}), **more}
     unknown = [s for s in [*studies, *values] if s not in STUDIES]
     if unknown: raise ValueError(f'unknown studies {unknown}; choose from {list(STUDIES)}.')
-    return pd.concat([run_ablation(s, out, budgets, seeds, values.get(s), **{k: v for k, v in shared.items() if k != STUDIES[s][0]})
+    for s in studies: _check_study(s, method)  # every study fits the method before any run starts
+    return pd.concat([run_ablation(s, out, budgets, seeds, values.get(s), method=method,
+                                   **{k: v for k, v in shared.items() if k != STUDIES[s][0]})
                       for s in studies], ignore_index=True)
 
 def plot_studies(results:'pd.DataFrame', # from `run_studies`

@@ -532,7 +532,16 @@ def report(results_csv:str|Path, # a sweep's results.csv
             f'{r.budget}: **{r.method}** {acc(r)}' + (f" (within one std of it: {', '.join(r.overlapping)})" if r.overlapping else '')
             for _, r in best.iterrows()) + '.', '']
     for meth, part in df.groupby('method'):  # layer sparsity of each method's first seed at each budget
-        runs = part.drop_duplicates(['model', 'dataset', 'sparsity', 'target_macs'])
+        here = part[[(Path(d)/'summary.json').exists() for d in part.run_dir]]  # a results.csv may travel without runs/
+        runs = here.drop_duplicates(['model', 'dataset', 'sparsity', 'target_macs'])
+        if len(runs) < len(part.drop_duplicates(['model', 'dataset', 'sparsity', 'target_macs'])):
+            warnings.warn(f'{meth}: some budgets have no run folder here (e.g. {part.run_dir.iloc[0]}); their layer '
+                          'sparsity is not drawn.')
+        if runs.empty:  # keep a plot drawn earlier from the run folders, and say so
+            drawn = (out/f'sparsity_{meth}.png').exists()
+            lines.append(f'![layer sparsity of {meth}](sparsity_{meth}.png) (drawn earlier, when its run folders were here)'
+                         if drawn else f'Layer sparsity of {meth}: not drawn, none of its run folders is here.')
+            continue
         fig, axes = plt.subplots(len(runs), 1, figsize=(8, 2.6 * len(runs)), squeeze=False)
         for ax, (_, r) in zip(axes[:, 0], runs.iterrows()):
             g = pd.DataFrame(json.loads((Path(r.run_dir)/'summary.json').read_text())['groups'])

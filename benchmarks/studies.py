@@ -1,7 +1,8 @@
-"""The papers' studies at one scale: the ablations (`pass_nb.ablations.SCALES`) or the transfer study
-(`pass_nb.transfer.TRANSFER_SCALES`), each as one table and one figure.
+"""The papers' studies at one scale: PASS's ablations (`pass_nb.ablations.SCALES`), the VPNs paper's studies
+(`VPNS_SCALES`) or the transfer study (`pass_nb.transfer.TRANSFER_SCALES`), each as one table and one figure.
 
     python benchmarks/studies.py ablations              # CPU: Lite0 on digits at 32 px, 3 seeds x 19 runs
+    python benchmarks/studies.py vpns                   # CPU: the same, VPNs unstructured at 90 % sparsity, 3 x 11 runs
     python benchmarks/studies.py transfer               # CPU: Fashion-MNIST (a part) -> digits at 32 px, 21 runs
     python benchmarks/studies.py ablations --scale gpu  # all of Fashion-MNIST at 224 px (needs a GPU)
 
@@ -10,7 +11,7 @@ results/<study>_<scale>.csv/.png with the machine stamp in .json. The 09_transfe
 """
 import argparse, time
 
-from pass_nb.ablations import SCALES, run_studies, plot_studies
+from pass_nb.ablations import SCALES, VPNS_SCALES, run_studies, plot_studies
 from pass_nb.transfer import TRANSFER_SCALES, transfer_study, plot_transfer
 
 from common import RESULTS, save
@@ -18,17 +19,19 @@ from common import RESULTS, save
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('study', choices=['ablations', 'transfer'])
+    p.add_argument('study', choices=['ablations', 'vpns', 'transfer'])
     p.add_argument('--scale', choices=['cpu', 'gpu'], default='cpu')
     p.add_argument('--note', default='', help='a remark stored with the machine stamp')
     a = p.parse_args()
     name, t0 = f'{a.study}_{a.scale}', time.time()
-    if a.study == 'ablations':
-        res = run_studies(RESULTS/name, **SCALES[a.scale], root='data')
-        s = SCALES[a.scale]['settings']
+    if a.study in ('ablations', 'vpns'):
+        scale = (SCALES if a.study == 'ablations' else VPNS_SCALES)[a.scale]
+        res = run_studies(RESULTS/name, **scale, root='data')
+        s, sp = scale['settings'], scale.get('budgets', [{'sparsity': 0.5}])[0]['sparsity']
+        budget = f"{sp:.0%} of the {'weights' if a.study == 'vpns' else 'channels'} removed"
         fig = plot_studies(res, title=f"{a.scale} scale: {s['model']} on {s['dataset']} at {s['size']} px, "
-                                      f"50 % channel sparsity, {s['stage1_epochs']}+{s['stage2_epochs']} epochs, "
-                                      f"{len(SCALES[a.scale]['seeds'])} seed(s)")
+                                      f"{budget}, {s['stage1_epochs']}+{s['stage2_epochs']} epochs, "
+                                      f"{len(scale['seeds'])} seed(s)")
         print(res.pivot_table(index=['study', 'value'], values=['test_acc', 'macs_kept', 'seconds'], sort=False).round(3))
     else:
         res, table = transfer_study(out=RESULTS/name, **TRANSFER_SCALES[a.scale], root='data')

@@ -37,7 +37,8 @@ def main():
         res, table = transfer_study(out=RESULTS/name, **TRANSFER_SCALES[a.scale], root='data')
         fig = plot_transfer(res); print(table.round(3))
     print(save(name, res, fig, command=f'python benchmarks/studies.py {a.study} --scale {a.scale}', note=a.note,
-               wall_s=round(time.time() - t0, 1), runs_seconds=round(float(res.seconds.sum()), 1)))
+               wall_s=round(time.time() - t0, 1), runs=res.run_dir.nunique(),
+               runs_seconds=round(float(res.drop_duplicates('run_dir').seconds.sum()), 1)))  # a shared run counts once
 
 
 if __name__ == '__main__': main()

@@ -23,11 +23,11 @@ STUDIES = {  # study: (PruneConfig field, values)
     'prompt_design': ('prompt', ['pad', 'random', 'fixed']),
     'vpns_vs_hydra': ('method', ['vpns_unstructured', 'hydra']),
 }
-_PROMPT_STUDIES = ('prompt_kind', 'prompt_size', 'prompt_design', 'bn_stage1')
 STUDY_METHODS = {  # study: the methods whose runs have its setting (the first is the study's default method)
     **{s: ('pass',) for s in ('inputs', 'body', 'hidden', 'weight_stat')},  # settings of PASS's hypernetwork
     'allocation': ('pass', 'vpns'),  # weight masks fix theirs: VPNs one global top-k, HYDRA one per layer
-    **{s: ('pass', 'vpns', 'vpns_unstructured') for s in _PROMPT_STUDIES},  # HYDRA learns no prompt
+    **{s: ('pass', 'vpns', 'vpns_unstructured') for s in ('prompt_kind', 'prompt_size', 'prompt_design')},  # HYDRA: no prompt
+    'bn_stage1': ('pass', 'vpns', 'vpns_unstructured', 'hydra'),
     'vpns_vs_hydra': ('vpns_unstructured',),  # varies the method itself
 }
 
@@ -38,9 +38,13 @@ def studies_of(method:str='pass', # a `pass_nb prune` method
 
 def _check_study(study:str, method:str|None)->str:
     "The method `study` runs with (`method`, or the study's default), or a clear error."
+    from pass_nb.cli import METHODS
     if study not in STUDIES: raise ValueError(f'unknown study {study!r}; choose one of {list(STUDIES)}.')
+    if method is not None and method not in METHODS: raise ValueError(f'unknown method {method!r}; choose one of {list(METHODS)}.')
     ok = STUDY_METHODS[study]
     if method is None: return ok[0]
+    if STUDIES[study][0] == 'method' and method != ok[0]:
+        raise ValueError(f'the {study!r} study compares the methods {STUDIES[study][1]} itself: leave method unset.')
     if method not in ok:
         raise ValueError(f'the {study!r} study varies {STUDIES[study][0]!r}, which {method!r} runs do not have; run it '
                          f'with method in {list(ok)}, or pick a study of {method!r}: {studies_of(method)}.')
@@ -62,10 +66,11 @@ def run_ablation(study:str, # a key of `STUDIES`
     "Tidy results of one study: one row per (value, budget, seed) with the study's name, setting and value."
     import pandas as pd, dataclasses
     from dataclasses import asdict
-    from pass_nb.cli import run_sweep, sweep_runs, PruneConfig, _key
+    from pass_nb.cli import run_sweep, sweep_runs, PruneConfig, _key, _complete_rows
     method = _check_study(study, method)
     field, grid = STUDIES[study]
     if field in settings: raise ValueError(f'{field!r} is what the {study!r} study varies: give it as values=[...].')
+    if 'method' in settings: raise ValueError("give the method as run_ablation(..., method=...), not among the settings.")
     values = list(grid if values is None else values)
     default = next(f.default for f in dataclasses.fields(PruneConfig) if f.name == field)
     frames = []
@@ -78,7 +83,9 @@ def run_ablation(study:str, # a key of `STUDIES`
                    datasets=[settings.get('dataset', 'digits')], methods=[run_method], budgets=list(budgets), seeds=list(seeds),
                    progress=False, settings=shared if field == 'method' else {**shared, field: v})
         rows, mine = run_sweep(cfg), {_key(asdict(pc)) for pc in sweep_runs(cfg)}
-        rows = rows[[_key(r) in mine for r in rows.to_dict('records')]]  # not the folder's runs of other budgets or seeds
+        keep = [_key(r) in mine for r in _complete_rows(Path(cfg['out'])/'results.csv')]  # the CSV's own text, row by row
+        rows = rows[keep]  # not the folder's runs of other budgets or seeds
+        if len(rows) != len(mine): raise RuntimeError(f'{cfg["out"]}/results.csv holds {len(rows)} of the {len(mine)} runs it should.')
         frames.append(rows.assign(study=study, setting=field, value=str(v)))
     return pd.concat(frames, ignore_index=True)
 
@@ -124,10 +131,13 @@ def run_studies(out:str|Path, # folder of all studies (one sub-sweep per setting
     "One tidy table of several studies: `run_ablation` for each, all into `out` (a run two studies share runs once)."
     import pandas as pd
     studies, values, shared = list(studies_of(method) if studies is None else studies), dict(values or {}), {**(settings or {}), **more}
+    if 'method' in shared: raise ValueError("give the method as run_studies(..., method=...), not among the settings.")
+    if not studies: raise ValueError(f'no study varies a setting of {method!r} runs; studies exist for '
+                                     f'{sorted({m for ms in STUDY_METHODS.values() for m in ms})}.')
     unknown = [s for s in [*studies, *values] if s not in STUDIES]
     if unknown: raise ValueError(f'unknown studies {unknown}; choose from {list(STUDIES)}.')
-    for s in studies: _check_study(s, method)  # every study fits the method before any run starts
-    return pd.concat([run_ablation(s, out, budgets, seeds, values.get(s), method=method,
+    for s in studies: _check_study(s, None if STUDIES[s][0] == 'method' else method)  # all fit before any run starts
+    return pd.concat([run_ablation(s, out, budgets, seeds, values.get(s), method=None if STUDIES[s][0] == 'method' else method,
                                    **{k: v for k, v in shared.items() if k != STUDIES[s][0]})
                       for s in studies], ignore_index=True)
 

@@ -85,7 +85,7 @@ from .prompts import make_prompt
 from .label_mapping import make_label_map, IndexLabelMap
 from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save
 from .hypernetwork import HyperNetwork, Budget, count_parameters
-from .training import TrainConfig, ScoreGenerator, fit, evaluate, set_seed, train_val_loaders, CheckpointError, NonFiniteLossError
+from .training import TrainConfig, ScoreGenerator, SCORE_INITS, fit, evaluate, set_seed, train_val_loaders, CheckpointError, NonFiniteLossError
 
 from .baselines import BASELINES
 from .transfer import TRANSFER_METHODS, transfer_generator
@@ -112,6 +112,7 @@ class PruneConfig:
     body: str = 'lstm' # hypernetwork body: 'lstm', 'mlp' or 'cnn'
     inputs: str = 'both' # hypernetwork inputs: 'both', 'prompt' or 'weights'
     signed: bool = False # hypernetwork weight statistic: signed mean of W̃ instead of mean |W̃| (ablation)
+    score_init: str = None # structured VPNs' score start (see `training.ScoreGenerator`); None: 'relative' for vpns
     stage1_epochs: int = 30 # epochs of stage 1 (find the masks)
     stage2_epochs: int = 50 # epochs of stage 2 (fine-tune)
     batch_size: int = 128 # images per step
@@ -133,6 +134,11 @@ class PruneConfig:
         if self.method in TRANSFER_METHODS and not self.source_run:
             raise ValueError(f'{self.method} needs source_run (--source-run): the folder of a finished `pass_nb prune` run on the '
                              'source task.')
+        if self.method == 'vpns' and self.score_init is None: self.score_init = 'relative'  # recorded in config.json
+        if self.score_init is not None and self.method != 'vpns':
+            raise ValueError(f'--score-init sets the start of structured VPNs\' scores; {self.method} has none (use --method vpns).')
+        if self.score_init not in (None, *SCORE_INITS):
+            raise ValueError(f'--score-init must be one of {SCORE_INITS}, got {self.score_init!r}.')
         if (self.sparsity is None) == (self.target_macs is None):
             raise ValueError('Give exactly one budget: --sparsity S (fraction of channels removed) or '
                              '--target-macs F (fraction of dense MACs kept).')
@@ -205,7 +211,7 @@ def _generator(cfg:PruneConfig, groups:ChannelGroups):
         return HyperNetwork(groups, cfg.budget(), cfg.size, hidden=cfg.hidden, body=cfg.body, inputs=cfg.inputs,
                             signed=cfg.signed)
     if cfg.method in TRANSFER_METHODS: return transfer_generator(cfg.method, cfg.source_run, groups, cfg.budget(), cfg.size)
-    if cfg.method == 'vpns': return ScoreGenerator(groups, cfg.budget())
+    if cfg.method == 'vpns': return ScoreGenerator(groups, cfg.budget(), init=cfg.score_init)
     return None
 
 def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
@@ -535,8 +541,8 @@ def report(results_csv:str|Path, # a sweep's results.csv
         here = part[[(Path(d)/'summary.json').exists() for d in part.run_dir]]  # a results.csv may travel without runs/
         runs = here.drop_duplicates(['model', 'dataset', 'sparsity', 'target_macs'])
         if len(runs) < len(part.drop_duplicates(['model', 'dataset', 'sparsity', 'target_macs'])):
-            warnings.warn(f'{meth}: some budgets have no run folder here (e.g. {part.run_dir.iloc[0]}); their layer '
-                          'sparsity is not drawn.')
+            gone = next(d for d in part.run_dir if not (Path(d)/'summary.json').exists())
+            warnings.warn(f'{meth}: some budgets have no run folder here (e.g. {gone}); their layer sparsity is not drawn.')
         if runs.empty:  # keep a plot drawn earlier from the run folders, and say so
             drawn = (out/f'sparsity_{meth}.png').exists()
             lines.append(f'![layer sparsity of {meth}](sparsity_{meth}.png) (drawn earlier, when its run folders were here)'

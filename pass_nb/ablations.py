@@ -65,28 +65,22 @@ def run_ablation(study:str, # a key of `STUDIES`
                 )->'pd.DataFrame':
     "Tidy results of one study: one row per (value, budget, seed) with the study's name, setting and value."
     import pandas as pd, dataclasses
-    from dataclasses import asdict
-    from pass_nb.cli import run_sweep, sweep_runs, PruneConfig, _key, _complete_rows
+    from pass_nb.cli import run_sweep, PruneConfig
     method = _check_study(study, method)
     field, grid = STUDIES[study]
     if field in settings: raise ValueError(f'{field!r} is what the {study!r} study varies: give it as values=[...].')
     if 'method' in settings: raise ValueError("give the method as run_ablation(..., method=...), not among the settings.")
     values = list(grid if values is None else values)
     default = next(f.default for f in dataclasses.fields(PruneConfig) if f.name == field)
-    frames = []
+    shared, frames = {k: x for k, x in settings.items() if k not in ('model', 'dataset')}, []
     for v in tqdm(values, desc=study, disable=not settings.get('progress', True)):
         run_method = v if field == 'method' else method
         key = 'default' if field == 'method' or v == default else f'{field}={v}'
         sub = key if run_method == 'pass' else f'{run_method}/{key}'  # a method's default run serves all its studies
-        shared = {k: x for k, x in settings.items() if k not in ('model', 'dataset')}
         cfg = dict(out=str(Path(out)/sub), models=[settings.get('model', 'efficientnet_lite0')],
                    datasets=[settings.get('dataset', 'digits')], methods=[run_method], budgets=list(budgets), seeds=list(seeds),
                    progress=False, settings=shared if field == 'method' else {**shared, field: v})
-        rows, mine = run_sweep(cfg), {_key(asdict(pc)) for pc in sweep_runs(cfg)}
-        keep = [_key(r) in mine for r in _complete_rows(Path(cfg['out'])/'results.csv')]  # the CSV's own text, row by row
-        rows = rows[keep]  # not the folder's runs of other budgets or seeds
-        if len(rows) != len(mine): raise RuntimeError(f'{cfg["out"]}/results.csv holds {len(rows)} of the {len(mine)} runs it should.')
-        frames.append(rows.assign(study=study, setting=field, value=str(v)))
+        frames.append(run_sweep(cfg).assign(study=study, setting=field, value=str(v)))  # its runs, not the folder's others
     return pd.concat(frames, ignore_index=True)
 
 def plot_ablation(results:'pd.DataFrame', # from `run_ablation`
@@ -136,8 +130,9 @@ def run_studies(out:str|Path, # folder of all studies (one sub-sweep per setting
                                      f'{sorted({m for ms in STUDY_METHODS.values() for m in ms})}.')
     unknown = [s for s in [*studies, *values] if s not in STUDIES]
     if unknown: raise ValueError(f'unknown studies {unknown}; choose from {list(STUDIES)}.')
-    for s in studies: _check_study(s, None if STUDIES[s][0] == 'method' else method)  # all fit before any run starts
-    return pd.concat([run_ablation(s, out, budgets, seeds, values.get(s), method=None if STUDIES[s][0] == 'method' else method,
+    methods = {s: None if STUDIES[s][0] == 'method' else method for s in studies}  # a study of methods picks its own
+    for s in studies: _check_study(s, methods[s])  # all fit before any run starts
+    return pd.concat([run_ablation(s, out, budgets, seeds, values.get(s), method=methods[s],
                                    **{k: v for k, v in shared.items() if k != STUDIES[s][0]})
                       for s in studies], ignore_index=True)
 

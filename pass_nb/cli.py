@@ -430,7 +430,7 @@ def sweep_run_dir(out:str|Path, # the sweep's `out` folder
 
 def run_sweep(config:str|Path|dict, # a sweep config file or dict
              )->'pd.DataFrame':
-    "Run every missing run of the sweep, appending one row per finished run to `<out>/results.csv`."
+    "Run every missing run of the sweep, appending one row per finished run to `<out>/results.csv`; its rows (not the folder's others)."
     import pandas as pd, csv
     cfg = load_sweep_config(config)
     out = Path(cfg['out']); out.mkdir(parents=True, exist_ok=True)
@@ -452,7 +452,8 @@ def run_sweep(config:str|Path|dict, # a sweep config file or dict
             if new: w.writeheader()
             w.writerow(_row(pc, s)); f.flush(); os.fsync(f.fileno())
         done.add(row_key)
-    return pd.read_csv(results)
+    mine = {_key(asdict(pc)) for pc in runs}  # matched on the CSV's own text: a budget of 1 reads back as 1.0 in pandas
+    return pd.read_csv(results)[[_key(r) in mine for r in _complete_rows(results)]].reset_index(drop=True)
 
 # %% ../nbs/11_cli.ipynb #72b2593a
 def summarize(results:'pd.DataFrame', # rows of results.csv
@@ -619,7 +620,7 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
             print(json.dumps(r, indent=1) if a.json else _report(r))
         elif a.command == 'sweep':
             df = run_sweep(a.config)
-            print(f'{len(df)} runs in {Path(load_sweep_config(a.config)["out"])/"results.csv"}')
+            print(f'{len(df)} runs of this sweep in {Path(load_sweep_config(a.config)["out"])/"results.csv"}')
         elif a.command == 'report': print(f"report written to {report(a.results, a.out)/'report.md'}")
         else:
             out = a.out

@@ -4,7 +4,10 @@ step with fixed masks (`pass_nb.transfer.FixedMasks`: prompt only), timed in one
 memory ratio. The PASS paper (Table 7, A100, 224 px) shows 3-17 %; our target is <= 5 % on GPU at 224 px, batch 128.
 
     python benchmarks/overhead.py                                  # CPU variant: 64 px, batch 16
+    python benchmarks/overhead.py --size 224 --batch 16 --dataset fashion-mnist  # CPU, the GPU's image size, real images
     python benchmarks/overhead.py --size 224 --batch 128 --steps 30   # GPU
+    python benchmarks/overhead.py --size 224 --batch 16 --parts       # where the overhead is: masks, their gradients, LSTM
+    python benchmarks/overhead.py --size 224 --batch 16 --dataset fashion-mnist --mask-at after_norm --name overhead_cpu_224_after_norm
 """
 import argparse, tempfile, time
 from pathlib import Path
@@ -22,17 +25,23 @@ from pass_nb.transfer import FixedMasks
 from common import save
 
 
-def step_times(arch:str, generator:str, size:int, batch:int, steps:int, acc)->dict:
+def images(dataset:str, size:int, batch:int, steps:int, root:str):
+    "Enough training images for `steps` + 3 warm-up steps: synthetic, or a seeded part of a real dataset."
+    n = batch * (steps + 3)
+    if dataset == 'synthetic': return get_dataset('synthetic', size=size, n_train=n, n_test=8, num_classes=10, val_fraction=0.0).train
+    return get_dataset(dataset, root=root, size=size, max_train=n, max_eval=8).train
+
+
+def step_times(arch:str, generator:str, train, size:int, batch:int, acc, mask_at:str='all')->dict:
     "Median stage-1 step time (s) and CUDA peak memory of one configuration."
     torch.manual_seed(0)
     bb = getattr(torchvision.models, arch)()
-    groups = ChannelGroups(bb, torch.rand(1, 3, size, size))
+    groups = ChannelGroups(bb, torch.rand(1, 3, size, size), mask_at=mask_at)
     model = PromptedModel(PadPrompt(size, pad=max(1, size // 14)), bb, LinearHead(1000, 10))
     budget = Budget(sparsity=0.5)
     hnet = HyperNetwork(groups, budget, size)
     gen = hnet if generator == 'hypernetwork' else FixedMasks([m.detach() for m in hnet(model.prompt)])
-    data = get_dataset('synthetic', size=size, n_train=batch * (steps + 3), n_test=8, num_classes=10, val_fraction=0.0)
-    dl = make_loader(data.train, batch_size=batch, train=True, seed=0, device=acc.device.type)
+    dl = make_loader(train, batch_size=batch, train=True, seed=0, device=acc.device.type)
     stamps = []
     def on_step(_):
         if acc.device.type == 'cuda': torch.cuda.synchronize()
@@ -46,26 +55,86 @@ def step_times(arch:str, generator:str, size:int, batch:int, steps:int, acc)->di
                 generator_params=count_parameters(hnet), backbone_params=count_parameters(bb))
 
 
+def part_times(arch:str, size:int, batch:int, acc, reps:int=5)->dict:
+    """Median time (ms) of the pieces of a stage-1 step, on frozen backbone weights with a prompt-like input gradient:
+    the backbone without masks, with fixed mask hooks, with masks that carry straight-through gradients (each with
+    `mask_at='all'` and `'after_norm'`), and the hypernetwork's own forward + backward (LSTM, heads, top-k) alone."""
+    torch.manual_seed(0)
+    bb = getattr(torchvision.models, arch)()
+    groups = ChannelGroups(bb, torch.rand(1, 3, size, size))
+    bb = bb.to(acc.device).eval().requires_grad_(False)
+    hnet = HyperNetwork(groups, Budget(sparsity=0.5), size).to(acc.device)
+    prompt = PadPrompt(size, pad=max(1, size // 14)).to(acc.device)
+    x = torch.rand(batch, 3, size, size, device=acc.device, requires_grad=True)  # stands in for the prompted images
+    masks = [m.detach() for m in hnet(prompt)]
+    sync = torch.cuda.synchronize if acc.device.type == 'cuda' else (lambda: None)
+    def backbone(with_grad, mask_at='all'):
+        if with_grad is None: return bb(x).sum().backward()
+        groups.mask_at = mask_at
+        with groups.apply_masks([m.clone().requires_grad_(with_grad) for m in masks]): bb(x).sum().backward()
+    def hypernetwork(): sum(m.sum() for m in hnet(prompt)).backward()
+    parts = {'no_masks': lambda: backbone(None), 'fixed_masks': lambda: backbone(False),
+             'masks_with_grad': lambda: backbone(True), 'hypernetwork_alone': hypernetwork,
+             'fixed_masks_after_norm': lambda: backbone(False, 'after_norm'),
+             'masks_with_grad_after_norm': lambda: backbone(True, 'after_norm')}
+    for f in parts.values(): f()  # warm-up
+    ts = {name: [] for name in parts}
+    for _ in range(reps):  # the pieces take turns, so that a change in machine load hits all of them
+        for name, f in parts.items(): sync(); t0 = time.perf_counter(); f(); sync(); ts[name].append(1e3 * (time.perf_counter() - t0))
+    out = {name + '_ms': sorted(v)[reps // 2] for name, v in ts.items()}
+    for mask_at in ('all', 'after_norm'):
+        groups.mask_at = mask_at
+        with groups.apply_masks(masks) as h: out[f'mask_hooks_{mask_at}'] = len(h.hooks)
+    return dict(groups=len(groups.n_units), **out)
+
+
+def parts_main(a, acc):
+    "The pieces of a stage-1 step, each model timed twice (pieces alternate), the lower medians kept."
+    rows = [dict(model=arch, repeat=r, device=acc.device.type, dataset='random', size=a.size, batch=a.batch,
+                 **part_times(arch, a.size, a.batch, acc)) for arch in a.models for r in range(a.repeats)]
+    for r in rows: print(r, flush=True)
+    t = pd.DataFrame(rows).drop(columns='repeat').groupby(['model', 'device', 'dataset', 'size', 'batch', 'groups', 'mask_hooks_all', 'mask_hooks_after_norm'],
+                                                          sort=False).min().reset_index()
+    t['mask_cost_pct'] = 100 * (t.fixed_masks_ms / t.no_masks_ms - 1)
+    t['mask_grad_cost_pct'] = 100 * (t.masks_with_grad_ms / t.fixed_masks_ms - 1)
+    t['hypernetwork_pct'] = 100 * t.hypernetwork_alone_ms / t.fixed_masks_ms
+    t['mask_grad_cost_after_norm_pct'] = 100 * (t.masks_with_grad_after_norm_ms / t.fixed_masks_ms - 1)
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    t.set_index('model')[['mask_cost_pct', 'mask_grad_cost_pct', 'mask_grad_cost_after_norm_pct', 'hypernetwork_pct']].plot.bar(ax=ax, rot=0)
+    ax.set(ylabel='% of the step', title=f'pieces of a stage-1 step, {acc.device.type}, {a.size} px, batch {a.batch}')
+    ax.legend(['mask hooks (vs none)', 'their gradients (vs fixed)', "the same, mask_at='after_norm' (vs fixed, 'all')",
+               'hypernetwork fwd+bwd (vs fixed)'], fontsize=7)
+    print(t.to_string(index=False))
+    print(save(a.name or f'overhead_parts_{acc.device.type}', t, fig, reps=5, statistic='min over repeats of the median'))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--models', nargs='+', default=['resnet18', 'resnet34', 'resnet50'])
     p.add_argument('--size', type=int, default=64); p.add_argument('--batch', type=int, default=16)
     p.add_argument('--steps', type=int, default=12); p.add_argument('--repeats', type=int, default=2)
+    p.add_argument('--dataset', default='synthetic', help="'synthetic' or a real dataset, e.g. fashion-mnist, digits")
+    p.add_argument('--root', default='data', help='dataset folder'); p.add_argument('--name', default=None, help='results/<name>.csv')
+    p.add_argument('--parts', action='store_true', help='time the pieces of a step instead (random images)')
+    p.add_argument('--mask-at', default='all', help="'all' or 'after_norm' (see `ChannelGroups`)")
     a = p.parse_args(argv)
     acc = make_accelerator(TrainConfig())
+    if a.parts: return parts_main(a, acc)
+    train = images(a.dataset, a.size, a.batch, a.steps, a.root)
     rows = []
     for arch in a.models:
         for r in range(a.repeats):  # alternate the two so that drift in machine load hits both
             for gen in ('fixed', 'hypernetwork'):
                 rows.append(dict(model=arch, repeat=r, generator=gen, device=acc.device.type, size=a.size, batch=a.batch,
-                                 **step_times(arch, gen, a.size, a.batch, a.steps, acc)))
+                                 dataset=a.dataset, mask_at=a.mask_at, **step_times(arch, gen, train, a.size, a.batch, acc, a.mask_at)))
                 print(rows[-1], flush=True)
     raw = pd.DataFrame(rows)
     t = raw.groupby(['model', 'generator']).agg(step_ms=('step_ms', 'min'), peak_mem_mb=('peak_mem_mb', 'max'),
                                                  generator_params=('generator_params', 'first'),
                                                  backbone_params=('backbone_params', 'first')).reset_index()
     w = t.pivot(index='model', columns='generator').reindex(a.models)
-    out = pd.DataFrame({'model': a.models, 'device': acc.device.type, 'size': a.size, 'batch': a.batch,
+    out = pd.DataFrame({'model': a.models, 'device': acc.device.type, 'dataset': a.dataset, 'mask_at': a.mask_at, 'size': a.size, 'batch': a.batch,
                         'step_ms_fixed': w['step_ms']['fixed'].values, 'step_ms_hypernetwork': w['step_ms']['hypernetwork'].values,
                         'hypernetwork_params': w['generator_params']['hypernetwork'].values,
                         'backbone_params': w['backbone_params']['hypernetwork'].values})
@@ -75,9 +144,9 @@ def main(argv=None):
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.bar(out.model, out.overhead_pct, color='tab:blue'); ax.axhline(5, ls='--', c='grey', label='target 5 %')
-    ax.set(ylabel='stage-1 step overhead (%)', title=f'hypernetwork overhead, {acc.device.type}, {a.size} px, batch {a.batch}')
+    ax.set(ylabel='stage-1 step overhead (%)', title=f'hypernetwork overhead, {acc.device.type}, {a.dataset}, {a.size} px, batch {a.batch}', ylim=(0, None))
     ax.legend()
-    name = f'overhead_{acc.device.type}'
+    name = a.name or f'overhead_{acc.device.type}'
     print(out.to_string(index=False)); print(save(name, out, fig, steps=a.steps, repeats=a.repeats, statistic='min over repeats of the median step'))
 
 

@@ -18,9 +18,9 @@ from .masks import ChannelGroups, check_export
 
 # %% auto #0
 __all__ = ['UNSTRUCTURED', 'METHODS', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy', 'run_check',
-           'PruneConfig', 'build_prompted_model', 'learn_masks', 'prune', 'load_run', 'load_sweep_config', 'sweep_runs',
-           'sweep_run_dir', 'run_sweep', 'summarize', 'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs',
-           'report', 'main']
+           'PruneConfig', 'pretrained_arg', 'build_prompted_model', 'learn_masks', 'prune', 'load_run',
+           'load_sweep_config', 'sweep_runs', 'sweep_run_dir', 'check_sweep_inputs', 'run_sweep', 'summarize',
+           'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs', 'report', 'main']
 
 # %% ../nbs/11_cli.ipynb #0abd54ae
 def sample_image_predictions(model:torch.nn.Module, # an ImageNet classifier
@@ -83,7 +83,7 @@ from pathlib import Path
 from .data import DataSplits
 from .prompts import make_prompt
 from .label_mapping import make_label_map, IndexLabelMap
-from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save
+from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save, MASK_AT
 from .hypernetwork import HyperNetwork, Budget, count_parameters
 from .training import TrainConfig, ScoreGenerator, SCORE_INITS, fit, evaluate, set_seed, train_val_loaders, CheckpointError, NonFiniteLossError
 
@@ -103,6 +103,7 @@ class PruneConfig:
     target_macs: float = None # ... or fraction of dense MACs kept (give exactly one)
     allocation: str = 'global' # 'global' or 'uniform'
     min_keep: int = 1 # channel units each group keeps at least
+    mask_at: str = 'all' # where masks multiply: 'all' members' outputs, or 'after_norm' (not a conv only its norm reads)
     size: int = 32 # image side fed to the prompt and backbone
     weights: str = 'pretrained' # 'pretrained', 'none' or a path to a state dict
     prompt: str = 'pad' # 'pad', 'expand', 'fixed', 'random' or 'none'
@@ -137,6 +138,7 @@ class PruneConfig:
         if self.method == 'vpns' and self.score_init is None: self.score_init = 'relative'  # recorded in config.json
         if self.score_init is not None and self.method != 'vpns':
             raise ValueError(f'--score-init sets the start of structured VPNs\' scores; {self.method} has none (use --method vpns).')
+        if self.mask_at not in MASK_AT: raise ValueError(f'--mask-at must be one of {MASK_AT}, got {self.mask_at!r}.')
         if self.score_init not in (None, *SCORE_INITS):
             raise ValueError(f'--score-init must be one of {SCORE_INITS}, got {self.score_init!r}.')
         if (self.sparsity is None) == (self.target_macs is None):
@@ -175,13 +177,17 @@ def _atomic_write_text(path:Path, text:str):
     with os.fdopen(fd, 'w') as f: f.write(text)
     os.replace(tmp, path)
 
+def pretrained_arg(weights:str, # a run's `weights` setting: 'pretrained', 'none' or a state-dict path
+                  ):
+    "What `create_model(pretrained=...)` takes for a run's `weights` setting."
+    return {'pretrained': True, 'none': False}.get(weights, weights)
+
 def build_prompted_model(cfg:PruneConfig, # the run's settings
                          data:DataSplits, # its dataset
                         )->tuple:
     "(prompted model with its label map, backbone spec) for `cfg`; FLM/ILM are computed on the training split."
     spec = model_spec(cfg.model)
-    pretrained = {'pretrained': True, 'none': False}.get(cfg.weights, cfg.weights)
-    backbone = create_model(spec.name, pretrained=pretrained).eval()
+    backbone = create_model(spec.name, pretrained=pretrained_arg(cfg.weights)).eval()
     kw = {'pad': cfg.pad if cfg.pad is not None else max(1, cfg.size // 8)} if cfg.prompt == 'pad' else {}
     model = PromptedModel(make_prompt(cfg.prompt, cfg.size, **kw), backbone, None, spec.mean, spec.std)
     loader = make_loader(data.train, cfg.batch_size, workers=cfg.workers)
@@ -235,6 +241,7 @@ def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
 
 # %% ../nbs/11_cli.ipynb #5af6662c
 _NOT_RESULTS = ('progress', 'workers', 'root', 'download')  # settings that do not change what a run computes
+_BEFORE_FIELD = {'mask_at': 'all'}  # fields added later, with what runs did before they existed
 
 def _same_place(a, b)->bool:
     "Two folder settings name the same folder (one recorded relative to another working folder cannot be told apart)."
@@ -244,6 +251,7 @@ def _same_place(a, b)->bool:
 def _settings_diff(old:dict, # a run's config.json
                    cfg:PruneConfig)->dict:
     "The settings of `cfg` that differ from a run's recorded ones: {name: (recorded, now)}."
+    old = {**_BEFORE_FIELD, **old}  # a field added later: folders from before it ran with its old behaviour
     same = lambda k, v: _same_place(old.get(k), v) if k == 'source_run' else old.get(k) == v
     return {k: (old.get(k), v) for k, v in asdict(cfg).items() if k not in _NOT_RESULTS and not same(k, v)}
 
@@ -272,7 +280,7 @@ def prune(cfg:PruneConfig, # the run's settings
     val_loader = make_loader(data.val, cfg.batch_size, workers=cfg.workers)
     dense_val, dense_test = evaluate(model, val_loader), evaluate(model, test_loader)
     backbone = model.backbone
-    groups = ChannelGroups(backbone, torch.rand(1, 3, cfg.size, cfg.size))
+    groups = ChannelGroups(backbone, torch.rand(1, 3, cfg.size, cfg.size), mask_at=cfg.mask_at)
     generator, r = learn_masks(cfg, model, groups, data, run_dir, resume)
     unstructured = cfg.method in UNSTRUCTURED  # zeros inside the weights: every channel stays
     masks = [torch.ones(n) for n in groups.n_units] if unstructured else r['masks']
@@ -428,15 +436,30 @@ def sweep_run_dir(out:str|Path, # the sweep's `out` folder
     b = f'sp{pc.sparsity}' if pc.sparsity is not None else f'macs{pc.target_macs}'
     return Path(out)/'runs'/pc.model.replace('/', '_')/pc.dataset/pc.method/b/f's{pc.seed}'
 
+def check_sweep_inputs(runs:list, # the `PruneConfig`s about to run
+                      ):
+    "Load each model's weights and each dataset that `runs` need once, before any run; one error lists all that is missing."
+    problems = []
+    for model, weights in dict.fromkeys((pc.model, pc.weights) for pc in runs):
+        try: create_model(model, pretrained=pretrained_arg(weights))
+        except (FileNotFoundError, ValueError) as e: problems.append(f'model {model!r} with weights={weights!r}: {e}')
+    for name, root, download in dict.fromkeys((pc.dataset, pc.root, pc.download) for pc in runs):
+        try: get_dataset(name, root=root, download=download, size=8, max_train=1, max_eval=1)
+        except (FileNotFoundError, ValueError) as e: problems.append(f'dataset {name!r} under {str(root)!r}: {e}')
+    if problems:
+        raise ValueError(f'The sweep cannot start, so nothing was run: {len(problems)} of its inputs are missing.\n- '
+                         + '\n- '.join(problems))
+
 def run_sweep(config:str|Path|dict, # a sweep config file or dict
              )->'pd.DataFrame':
     "Run every missing run of the sweep, appending one row per finished run to `<out>/results.csv`; its rows (not the folder's others)."
     import pandas as pd, csv
     cfg = load_sweep_config(config)
-    out = Path(cfg['out']); out.mkdir(parents=True, exist_ok=True)
-    results = out/'results.csv'
+    out = Path(cfg['out']); results = out/'results.csv'
     done = {_key(r) for r in _complete_rows(results)}
     runs = sweep_runs(cfg)
+    check_sweep_inputs([pc for pc in runs if _key(asdict(pc)) not in done])  # hours of runs must not stop at a missing file
+    out.mkdir(parents=True, exist_ok=True)
     for pc in tqdm(runs, desc='sweep', disable=not cfg.get('progress', True)):
         row_key, run_dir = _key(asdict(pc)), sweep_run_dir(out, pc)
         if row_key in done:  # finished before: only if it was run with these settings

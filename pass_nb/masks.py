@@ -19,9 +19,10 @@ from torch_pruning.utils import op_counter
 from .models import count_macs_params, _param_device
 
 # %% auto #0
-__all__ = ['PRUNED_FORMAT', 'UnsupportedLayerError', 'Member', 'ChannelGroup', 'find_attention_heads', 'ChannelGroups',
-           'MaskHandle', 'straight_through', 'keep_counts_global', 'masks_from_counts', 'atomic_torch_save',
-           'save_pruned', 'load_pruned', 'sparsity_table', 'plot_sparsity', 'check_export', 'ConcatResNet']
+__all__ = ['MASK_AT', 'PRUNED_FORMAT', 'UnsupportedLayerError', 'Member', 'ChannelGroup', 'find_attention_heads', 'ChannelGroups',
+           'norm_fed_members', 'MaskHandle', 'straight_through', 'keep_counts_global', 'masks_from_counts',
+           'atomic_torch_save', 'save_pruned', 'load_pruned', 'sparsity_table', 'plot_sparsity', 'check_export',
+           'ConcatResNet']
 
 # %% ../nbs/04_masks.ipynb #e1a1cbf2
 class UnsupportedLayerError(ValueError):
@@ -98,6 +99,8 @@ def _tiles(members, modules):
             t = math.lcm(t, m.groups)
     return t
 
+MASK_AT = ('all', 'after_norm')
+
 class ChannelGroups:
     "The prunable channel groups of `model`, in forward order, with everything needed to mask, count and export them."
     def __init__(self,
@@ -107,8 +110,10 @@ class ChannelGroups:
                  num_heads:dict=None, # `{qkv_linear: heads}`; default: found by `find_attention_heads`
                  customized_pruners:dict=None, # `{module type or module: tp.BasePruningFunc}` for layers torch-pruning lacks
                  min_units:int=1, # groups with fewer units than this are not pruned
+                 mask_at:str='all', # 'all': mask every member's output; 'after_norm': not a conv whose output only its norm layer reads
                 ):
-        self.model, self.example_inputs = model, example_inputs
+        if mask_at not in MASK_AT: raise ValueError(f"mask_at must be one of {MASK_AT}, got {mask_at!r}.")
+        self.model, self.example_inputs, self.mask_at = model, example_inputs, mask_at
         was_training = model.training
         model.eval()  # tracing must not touch BatchNorm statistics (nor fail on a batch of one)
         self._names = {m: n for n, m in model.named_modules()}
@@ -254,15 +259,39 @@ def _masked_layer_norm(ln:nn.LayerNorm, x:torch.Tensor, m:torch.Tensor)->torch.T
     if ln.bias is not None: y = y + ln.bias
     return y * m
 
+def _only_feeds(node, targets:set, depth:int=0)->bool:
+    "Does everything that reads `node`'s output lead, through one-input element-wise ops only, to modules in `targets`?"
+    if not node.outputs or depth > 4: return False
+    return all(o.module in targets or (type(o.module).__name__ == '_ElementWiseOp' and len(o.inputs) == 1
+                                       and _only_feeds(o, targets, depth + 1)) for o in node.outputs)
+
+def norm_fed_members(groups:ChannelGroups)->set:
+    "(group, member name) of the convs/linears whose output only a norm layer of the same group and channels reads."
+    hit = groups.__dict__.get('_norm_fed')
+    if hit is not None: return hit
+    mods, out = dict(groups.model.named_modules()), set()
+    for gi, g in enumerate(groups):
+        outs = {mb.name: mb for mb in g.members if mb.kind == 'output'}
+        for mb in outs.values():
+            m = mods[mb.name]
+            if not isinstance(m, _CONVS + (nn.Linear,)) or m not in groups.DG.module2node: continue
+            norms = {mods[n] for n, o in outs.items() if isinstance(mods[n], nn.modules.batchnorm._BatchNorm)
+                     and torch.equal(o.channels, mb.channels) and torch.equal(o.units, mb.units)}
+            if norms and _only_feeds(groups.DG.module2node[m], norms): out.add((gi, mb.name))
+    groups._norm_fed = out
+    return out
+
 class MaskHandle:
     "Forward hooks that apply masks to a model; a context manager; `remove()` detaches them."
     def __init__(self, groups:ChannelGroups, model:nn.Module, masks:list, probe:bool=False):
         self.masks, self.hooks, self.groups, self.probe = list(masks), [], groups, probe
         if probe: groups._probing = self
         mods = dict(model.named_modules())
+        # the norm layer's output is masked anyway: masking the conv before it changes no output, only costs time
+        skip = norm_fed_members(groups) if groups.mask_at == 'after_norm' and not probe else set()
         for gi, g in enumerate(groups):
             for mb in g.members:
-                if mb.kind != 'output': continue
+                if mb.kind != 'output' or (gi, mb.name) in skip: continue
                 self.hooks.append(mods[mb.name].register_forward_hook(self._hook(gi, mb)))
                 if probe:  # layers inside a member (timm's BatchNormAct2d runs its activation inside) must see the mask too
                     for sub in list(mods[mb.name].modules())[1:]:

@@ -96,7 +96,6 @@ def layer_kind(m:nn.Module)->str:
     if isinstance(m, nn.Conv2d):
         if m.groups > 1 and m.groups == m.in_channels: return 'depthwise conv'
         return f'{m.kernel_size[0]}x{m.kernel_size[1]} conv'
-    if isinstance(m, nn.modules.batchnorm._BatchNorm): return 'batchnorm'
     if isinstance(m, nn.Linear): return 'linear'
     if isinstance(m, (nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.Hardswish, nn.Hardsigmoid, nn.Sigmoid)): return 'activation'
     return 'other layers'
@@ -193,6 +192,7 @@ def main(argv=None):
     p.add_argument('--name', default=None, help='results/<name>.csv (default: speedup_<device>[_round<k>|_runs|_breakdown])')
     a = p.parse_args(argv)
     if a.runs and a.round_to: p.error('--round-to applies to random scores; a run was exported with its own setting.')
+    if a.methods and not a.runs: p.error('--methods picks runs of --runs results.csv files; give those too.')
     models = run_models(a) if a.runs else random_score_models(a)
     name = a.name or f'speedup_{a.device}' + ('_runs' if a.runs else (f'_round{a.round_to}' if a.round_to else '')) + \
         ('_breakdown' if a.breakdown else '')

@@ -108,7 +108,7 @@ class PruneConfig:
     weights: str = 'pretrained' # 'pretrained', 'none' or a path to a state dict
     prompt: str = 'pad' # 'pad', 'expand', 'fixed', 'random' or 'none'
     pad: int = None # pad-prompt width (default: size // 8; the paper's 16 at 224 px is size // 14)
-    label_map: str = 'flm' # 'flm', 'ilm', 'random' or 'linear'
+    label_map: str = 'flm' # 'flm', 'ilm', 'random', 'linear' or 'flm_linear' (a linear map that starts as FLM)
     hidden: int = 64 # hypernetwork hidden size
     body: str = 'lstm' # hypernetwork body: 'lstm', 'mlp' or 'cnn'
     inputs: str = 'both' # hypernetwork inputs: 'both', 'prompt' or 'weights'
@@ -117,7 +117,7 @@ class PruneConfig:
     stage1_epochs: int = 30 # epochs of stage 1 (find the masks)
     stage2_epochs: int = 50 # epochs of stage 2 (fine-tune)
     batch_size: int = 128 # images per step
-    bn_stage1: str = 'frozen' # BatchNorm in stage 1: 'frozen' or 'update'
+    bn_stage1: str = 'batch' # BatchNorm in stage 1: 'batch' (recalibrated under the masks), 'frozen' or 'update'
     mixed_precision: str = 'no' # 'no', 'fp16' or 'bf16' (CUDA only)
     seed: int = 0 # seeds data split, order and initialisation
     root: str = 'data' # dataset folder
@@ -353,7 +353,7 @@ def load_run(run_dir:str|Path, # a folder written by `prune`
     prompt.load_state_dict(p['state_dict'])
     lm = torch.load(run_dir/'label_map.pt', map_location='cpu', weights_only=True)
     sd = lm['state_dict']
-    if lm['kind'] == 'linear': label_map = make_label_map('linear', *sd['fc.weight'].shape[::-1])
+    if 'fc.weight' in sd: label_map = make_label_map('linear', *sd['fc.weight'].shape[::-1])  # 'linear', 'flm_linear'
     else: label_map = IndexLabelMap(sd['mapping'])
     label_map.load_state_dict(sd)
     return PromptedModel(prompt, backbone, label_map, tuple(meta['mean']), tuple(meta['std'])).eval()

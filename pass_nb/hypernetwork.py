@@ -10,11 +10,14 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 
 from .masks import ChannelGroups, _expand, straight_through
+from .prompts import IMAGENET_MEAN, IMAGENET_STD, NoPrompt
 
 # %% auto #0
-__all__ = ['BODIES', 'INPUTS', 'Budget', 'root_weight_stats', 'PromptEncoder', 'prompt_image', 'HyperNetwork', 'count_parameters']
+__all__ = ['BODIES', 'INPUTS', 'Budget', 'root_weight_stats', 'PromptEncoder', 'prompt_image', 'HyperNetwork',
+           'prompt_sensitivity', 'count_parameters']
 
 # %% ../nbs/05_hypernetwork.ipynb #0d513487
 @dataclass
@@ -97,14 +100,21 @@ class PromptEncoder(nn.Module):
         super().__init__()
         self.net = nn.Sequential(nn.Conv2d(3, width, 3, 2, 1), nn.ReLU(), nn.Conv2d(width, 2 * width, 3, 2, 1), nn.ReLU(),
                                  nn.Conv2d(2 * width, hidden, 3, 2, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        for m in self.net:  # scale-preserving init, no bias: no prompt encodes as zeros, a prompt as a vector of its size
+            if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, nonlinearity='relu'); nn.init.zeros_(m.bias)
     def forward(self, img): return self.net(img)
 
 def prompt_image(prompt:nn.Module, # a prompt module mapping [0,1] images to [0,1] images
                  size:int, # its input side
+                 mean:tuple=IMAGENET_MEAN, # the backbone's normalisation mean ...
+                 std:tuple=IMAGENET_STD, # ... and std
                  device=None,
                 )->torch.Tensor:
-    "What the hypernetwork sees of a prompt: the prompt applied to a mid-grey canvas, shape (1,3,S,S)."
-    return prompt(torch.full((1, 3, size, size), 0.5, device=device))
+    "What the prompt adds to the backbone's input, in the backbone's units: (1,3,S,S), zeros for no prompt."
+    m = torch.as_tensor(mean, dtype=torch.float32, device=device).view(1, 3, 1, 1)
+    s = torch.as_tensor(std, dtype=torch.float32, device=device).view(1, 3, 1, 1)
+    canvas = m.expand(1, 3, size, size).contiguous()  # the image the backbone reads as all zeros
+    return (prompt(canvas) - m) / s
 
 BODIES, INPUTS = ('lstm', 'mlp', 'cnn'), ('both', 'prompt', 'weights')
 
@@ -119,64 +129,101 @@ class HyperNetwork(nn.Module):
                  body:str='lstm', # 'lstm' (PASS), 'mlp' or 'cnn' (ablations)
                  inputs:str='both', # 'both' (PASS), 'prompt' or 'weights' (ablations)
                  signed:bool=False, # signed mean of W̃ instead of mean |W̃| (ablation)
+                 prior:bool=True, # start from the weights' ranking: scores = relative magnitude + learned correction
+                 head_scale:float=0.1, # initial size of the learned correction (a fraction of nn.Linear's default init)
+                 mean:tuple=IMAGENET_MEAN, # the backbone's input normalisation, to see the prompt as the backbone does
+                 std:tuple=IMAGENET_STD,
                 ):
         super().__init__()
         if body not in BODIES: raise ValueError(f'body must be one of {BODIES}, got {body!r}.')
         if inputs not in INPUTS: raise ValueError(f'inputs must be one of {INPUTS}, got {inputs!r}.')
         self.groups, self.budget, self.image_size = groups, budget, image_size
         self.hidden, self.body, self.inputs, self.signed = hidden, body, inputs, signed
+        self.prior = prior and inputs != 'prompt'  # the prompt-only ablation never sees the weights
+        self.mean, self.std = tuple(float(v) for v in mean), tuple(float(v) for v in std)
         self.width = max(groups.n_units)
         self.encoder = PromptEncoder(hidden) if inputs != 'weights' else None
-        self.init_state = nn.Parameter(torch.randn(2, hidden) * 0.02)  # learnable part of (h0, c0)
-        if body == 'lstm': self.cell = nn.LSTMCell(self.width, hidden)
-        elif body == 'mlp': self.mlp = nn.Sequential(nn.Linear(self.width + hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
+        self.init_state = nn.Parameter(torch.randn(2, hidden) * 0.02)  # learnable (h0, c0)
+        step_in = self.width + hidden  # every step reads the group's statistics and the prompt embedding
+        if body == 'lstm': self.cell = nn.LSTMCell(step_in, hidden)
+        elif body == 'mlp': self.mlp = nn.Sequential(nn.Linear(step_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
         else:
             self.conv = nn.Sequential(nn.Conv1d(1, 8, 9, 4, 4), nn.ReLU(), nn.Conv1d(8, 8, 9, 4, 4), nn.ReLU(),
                                       nn.AdaptiveAvgPool1d(8), nn.Flatten())
             self.mix = nn.Linear(64 + hidden, hidden)
         self.heads = nn.ModuleList(nn.Linear(hidden, n) for n in groups.n_units)
+        with torch.no_grad():
+            for h in self.heads: h.weight.mul_(head_scale); h.bias.zero_()
         self.register_buffer('threshold', torch.tensor(float('-inf')))
 
-    def _stats(self, i, in_mask, device):
-        g = self.groups[i]
-        if self.inputs == 'prompt': return torch.zeros(1, self.width, device=device)
-        s = root_weight_stats(self.groups, i, in_mask, self.signed).detach().to(device).float()
-        s = s / s.abs().mean().clamp_min(1e-12)  # scale-free within a group: layers differ by orders of magnitude
-        return F.pad(s, (0, self.width - g.n_units))[None]
+# %% ../nbs/05_hypernetwork.ipynb #3dbd96ab
+@patch
+def _stats(self:HyperNetwork, i, in_mask, device):
+    "Group `i`'s weight statistic under `in_mask`: (the step's input, mean-1 and padded (1, width); the prior, z-scored)."
+    g = self.groups[i]
+    if self.inputs == 'prompt': return torch.zeros(1, self.width, device=device), None
+    s = root_weight_stats(self.groups, i, in_mask, self.signed).detach().to(device).float()
+    s = s / s.abs().mean().clamp_min(1e-12)  # scale-free within a group: layers differ by orders of magnitude
+    prior = (s - s.mean()) / s.std().clamp_min(1e-6) if len(s) > 1 else torch.zeros_like(s)
+    return F.pad(s, (0, self.width - g.n_units))[None], prior
 
-    def scores(self, prompt:nn.Module)->list:
-        "Raw channel scores, one vector per group, in forward order."
-        dev = self.init_state.device
-        ctx = (self.encoder(prompt_image(prompt, self.image_size, dev)) if self.encoder is not None
-               else torch.zeros(1, self.hidden, device=dev))
-        h, c = ctx + self.init_state[0], self.init_state[1].expand(1, -1)
-        provisional, out = {}, []
-        for i, g in enumerate(self.groups):
-            in_mask = provisional.get(g.input_group)
-            x = self._stats(i, in_mask, dev)
-            if self.body == 'lstm': h, c = self.cell(x, (h, c)); z = h
-            elif self.body == 'mlp': z = self.mlp(torch.cat([x, ctx + self.init_state[0]], 1))
-            else: z = self.mix(torch.cat([self.conv(x[:, None]), ctx + self.init_state[0]], 1))
-            s = self.heads[i](z)[0]
-            m = (s.detach() > self.threshold).float()
-            if m.sum() == 0: m[s.detach().argmax()] = 1.
-            provisional[i] = m
-            out.append(s)
-        return out
+@patch
+def embed_prompt(self:HyperNetwork, prompt:nn.Module)->torch.Tensor:
+    "g_ω(V): the prompt encoding (1, hidden) that every step reads (zeros for the weights-only ablation)."
+    dev = self.init_state.device
+    if self.encoder is None: return torch.zeros(1, self.hidden, device=dev)
+    return self.encoder(prompt_image(prompt, self.image_size, self.mean, self.std, dev))
 
-    def get_extra_state(self):
-        "The budget's step counter and cached counts travel with the state dict, so a resumed run continues exactly."
-        return {'budget_steps': self.budget._steps, 'budget_counts': self.budget._counts}
-    def set_extra_state(self, state):
-        self.budget._steps, self.budget._counts = state['budget_steps'], state['budget_counts']
+@patch
+def scores(self:HyperNetwork, prompt:nn.Module)->list:
+    "Raw channel scores, one vector per group, in forward order."
+    ctx = self.embed_prompt(prompt)
+    h, c = self.init_state[0][None], self.init_state[1][None]
+    provisional, out = {}, []
+    for i, g in enumerate(self.groups):
+        x, prior = self._stats(i, provisional.get(g.input_group), ctx.device)
+        if self.body == 'lstm': h, c = self.cell(torch.cat([x, ctx], 1), (h, c)); z = h
+        elif self.body == 'mlp': z = self.mlp(torch.cat([x, ctx], 1))
+        else: z = self.mix(torch.cat([self.conv(x[:, None]), ctx], 1))
+        s = self.heads[i](z)[0]
+        if self.prior: s = s + prior
+        m = (s.detach() > self.threshold).float()
+        if m.sum() == 0: m[s.detach().argmax()] = 1.
+        provisional[i] = m
+        out.append(s)
+    return out
 
-    def forward(self, prompt:nn.Module)->list:
-        "Straight-through masks meeting the budget (exact top-k; in training a MACs target is re-searched periodically)."
-        scores = self.scores(prompt)
-        hard = (self.budget.step if self.training else self.budget.final)(self.groups, scores)
-        kept = torch.cat([s.detach()[h > 0.5] for s, h in zip(scores, hard)])
-        if self.training and len(kept): self.threshold.fill_(float(kept.min()))
-        return [straight_through(h.to(s.device), s) for h, s in zip(hard, scores)]
+@patch
+def get_extra_state(self:HyperNetwork):
+    "The budget's step counter and cached counts travel with the state dict, so a resumed run continues exactly."
+    return {'budget_steps': self.budget._steps, 'budget_counts': self.budget._counts}
+@patch
+def set_extra_state(self:HyperNetwork, state):
+    self.budget._steps, self.budget._counts = state['budget_steps'], state['budget_counts']
+
+@patch
+def forward(self:HyperNetwork, prompt:nn.Module)->list:
+    "Straight-through masks meeting the budget (exact top-k; in training a MACs target is re-searched periodically)."
+    scores = self.scores(prompt)
+    hard = (self.budget.step if self.training else self.budget.final)(self.groups, scores)
+    kept = torch.cat([s.detach()[h > 0.5] for s, h in zip(scores, hard)])
+    if self.training and len(kept): self.threshold.fill_(float(kept.min()))
+    return [straight_through(h.to(s.device), s) for h, s in zip(hard, scores)]
+
+# %% ../nbs/05_hypernetwork.ipynb #560b4473
+@torch.no_grad()
+def prompt_sensitivity(hnet:HyperNetwork, # a hypernetwork
+                       prompt:nn.Module, # the prompt to compare with no prompt (e.g. the learned one)
+                       other:nn.Module|None=None, # the reference prompt; None: no prompt at all
+                      )->dict:
+    "How much the prompt moves the masks: units whose exact (eval-mode) mask differs between `prompt` and `other`."
+    was = hnet.training; hnet.eval()
+    try: a, b = hnet(prompt), hnet(other if other is not None else NoPrompt())
+    finally: hnet.train(was)
+    per_group = [int((x != y).sum()) for x, y in zip(a, b)]
+    flipped = sum(per_group)
+    return {'units_flipped': flipped, 'units': hnet.groups.total_units, 'fraction': flipped / hnet.groups.total_units,
+            'groups_changed': sum(n > 0 for n in per_group)}
 
 # %% ../nbs/05_hypernetwork.ipynb #637524b2
 def count_parameters(module:nn.Module)->int:

@@ -164,8 +164,18 @@ class LinearHead(nn.Module):
             raise ValueError(f"expected source logits with {self.num_source} classes, got shape {tuple(logits.shape)}.")
         return self.fc(logits)
 
+    @classmethod
+    def from_mapping(cls, mapping:Tensor, # (T,) source class of each target class, e.g. FLM's
+                     num_source:int, # S
+                    )->'LinearHead':
+        "A linear head that starts as the index map `mapping` (one-hot rows, zero bias) and learns from there."
+        h = cls(num_source, len(mapping))
+        with torch.no_grad():
+            h.fc.weight.zero_(); h.fc.weight[torch.arange(len(mapping)), mapping.long()] = 1.; h.fc.bias.zero_()
+        return h
+
 # %% ../nbs/03_label_mapping.ipynb #2cfcea08
-LABEL_MAP_KINDS = ('flm', 'ilm', 'random', 'linear', 'identity')
+LABEL_MAP_KINDS = ('flm', 'ilm', 'random', 'linear', 'identity', 'flm_linear')
 
 def make_label_map(kind:str, # one of LABEL_MAP_KINDS
                    num_source:int, # S, logits produced by the backbone
@@ -187,10 +197,11 @@ def make_label_map(kind:str, # one of LABEL_MAP_KINDS
                              "use 'flm' or 'linear'.")
         return nn.Identity()
     if k == 'random': return IndexLabelMap(random_mapping(num_source, num_target, seed), num_source)
-    if k == 'flm':
+    if k in ('flm', 'flm_linear'):
         if model is None or loader is None:
-            raise ValueError("'flm' needs model= and loader= (the frozen model and the target training loader).")
-        return flm(model, loader, num_source, num_target, device, progress)
+            raise ValueError(f"{k!r} needs model= and loader= (the frozen model and the target training loader).")
+        f = flm(model, loader, num_source, num_target, device, progress)
+        return f if k == 'flm' else LinearHead.from_mapping(f.mapping, num_source)
     m = ILM(num_source, num_target)
     if model is not None and loader is not None: m.update(model, loader, device, progress)
     return m

@@ -25,12 +25,13 @@ __all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'SCORE_INITS', 'CHECKPOINT', 'CHECKPO
            'STAGE1_FORMAT', 'MASKS_FORMAT', 'METRIC_COLUMNS', 'TrainConfig', 'set_seed', 'get_rng_state',
            'set_rng_state', 'unit_magnitudes', 'ScoreGenerator', 'make_accelerator', 'evaluate', 'CheckpointError',
            'CheckpointMismatchError', 'NonFiniteLossError', 'fingerprint', 'save_checkpoint', 'find_checkpoint',
-           'load_checkpoint', 'save_masks', 'load_masks', 'MetricsLog', 'reseed_loader', 'set_trainable', 'train_epoch',
+           'load_checkpoint', 'save_masks', 'load_masks', 'MetricsLog', 'reseed_loader', 'set_trainable',
+           'recalibrate_bn', 'pooled_features', 'linear_probe', 'collapse_warning', 'validate_epoch', 'train_epoch',
            'train_stage1', 'train_stage2', 'train_val_loaders', 'fit']
 
 # %% ../nbs/06_training.ipynb #56db725f
 MIXED_PRECISION = ('no', 'fp16', 'bf16')
-BN_STAGE1 = ('frozen', 'update')
+BN_STAGE1 = ('batch', 'frozen', 'update')
 
 @dataclass
 class TrainConfig:
@@ -47,7 +48,9 @@ class TrainConfig:
     backbone_momentum:float=0.9 # stage-2 backbone SGD momentum
     backbone_wd:float=5e-4 # stage-2 backbone weight decay
     stage2_prompt_lr:float=1e-2 # stage-2 prompt (and label-map) SGD learning rate, cosine
-    bn_stage1:str='frozen' # stage-1 BatchNorm: 'frozen' (eval mode, running stats fixed) or 'update' (stats updated)
+    bn_stage1:str='batch' # stage-1 BatchNorm: 'batch' (batch statistics; running stats recalibrated under the masks before
+                          # each validation), 'frozen' (eval mode, running stats fixed) or 'update' (running stats updated)
+    recal_images:int=2048 # training images whose statistics recalibrate BatchNorm under the masks (bn_stage1='batch')
     seed:int=0 # seeds Python, numpy and torch; data order depends only on (seed, stage, epoch)
     mixed_precision:str='no' # 'no', 'fp16' or 'bf16' (CUDA only; falls back to 'no' on CPU)
     grad_clip:float|None=None # clip the global gradient norm of the trained parameters to this
@@ -64,6 +67,7 @@ class TrainConfig:
         for f in ('stage1_epochs', 'stage2_epochs'):
             if getattr(self, f) < 0: raise ValueError(f'{f} must be >= 0, got {getattr(self, f)}.')
         if self.batch_size < 1: raise ValueError(f'batch_size must be >= 1, got {self.batch_size}.')
+        if self.recal_images < 1: raise ValueError(f'recal_images must be >= 1, got {self.recal_images}.')
         if self.grad_clip is not None and self.grad_clip <= 0:
             raise ValueError(f'grad_clip must be positive or None, got {self.grad_clip}.')
 
@@ -184,7 +188,7 @@ def evaluate(model:nn.Module, # a `PromptedModel` (prepared by `accelerator` or 
              masks:list|None=None, # one 0/1 vector per group; None: whatever hooks are installed
              progress:bool=False, # show a progress bar (main process only)
             )->dict:
-    "Accuracy with and without the prompt, and mean cross-entropy: `{'acc', 'acc_no_prompt', 'loss', 'n'}`."
+    "Accuracy with and without the prompt, mean cross-entropy, and whether the output still depends on the input."
     raw = accelerator.unwrap_model(model) if accelerator is not None else model
     if accelerator is not None and not _is_prepared(loader): loader = accelerator.prepare_data_loader(loader)
     device = accelerator.device if accelerator is not None else _model_device(raw)
@@ -192,7 +196,7 @@ def evaluate(model:nn.Module, # a `PromptedModel` (prepared by `accelerator` or 
     has_np = hasattr(raw, 'without_prompt')
     handle = groups.apply_masks([m.to(device) for m in masks]) if masks is not None else None
     was = raw.training; raw.eval()
-    sums = torch.zeros(4, dtype=torch.float64)
+    sums, moments, preds = torch.zeros(4, dtype=torch.float64), 0, 0
     show = progress and (accelerator is None or accelerator.is_local_main_process)
     try:
         for x, y in tqdm(loader, desc='eval', disable=not show, leave=False):
@@ -201,16 +205,21 @@ def evaluate(model:nn.Module, # a `PromptedModel` (prepared by `accelerator` or 
             if has_np:
                 with raw.without_prompt(), autocast(): out2 = model(x).float()
             else: out2 = torch.full_like(out, float('nan'))
-            stats = (F.cross_entropy(out, y, reduction='none'), (out.argmax(1) == y).float(), (out2.argmax(1) == y).float())
+            stats = (F.cross_entropy(out, y, reduction='none'), (out.argmax(1) == y).float(), (out2.argmax(1) == y).float(), out)
             if accelerator is not None: stats = accelerator.gather_for_metrics(stats)
             stats = [t.cpu().double() for t in stats]
             sums += torch.stack([stats[0].sum(), stats[1].sum(), stats[2].sum(), torch.tensor(len(stats[0]), dtype=torch.float64)])
+            moments = moments + torch.stack([stats[3].sum(0), (stats[3] ** 2).sum(0)])
+            preds = preds + torch.bincount(stats[3].argmax(1), minlength=stats[3].shape[1])
     finally:
         raw.train(was)
         if handle is not None: handle.remove()
     loss, c, c2, n = sums.tolist()
-    if n == 0: return dict(acc=float('nan'), acc_no_prompt=float('nan'), loss=float('nan'), n=0)
-    return dict(acc=c / n, acc_no_prompt=(c2 / n) if has_np else float('nan'), loss=loss / n, n=int(n))
+    if n == 0: return dict(acc=float('nan'), acc_no_prompt=float('nan'), loss=float('nan'), n=0, logit_std=float('nan'), top_share=float('nan'))
+    mean = moments[0] / n
+    logit_std = float(((moments[1] / n - mean ** 2).clamp_min(0)).sqrt().mean())
+    return dict(acc=c / n, acc_no_prompt=(c2 / n) if has_np else float('nan'), loss=loss / n, n=int(n),
+                logit_std=logit_std, top_share=float(preds.max()) / n)
 
 # %% ../nbs/06_training.ipynb #560c50fd
 CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW = 'checkpoint.pt', 'checkpoint.prev.pt', 'checkpoint.new.pt'
@@ -297,7 +306,7 @@ def load_checkpoint(path:str|Path, # a file written by `save_checkpoint` (or `st
 
 # %% ../nbs/06_training.ipynb #e1031f7a
 METRIC_COLUMNS = ('stage', 'epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'val_acc_no_prompt', 'lrs',
-                  'sparsity', 'macs_kept', 'seconds')
+                  'sparsity', 'macs_kept', 'seconds', 'val_logit_std', 'val_top_share', 'kept_units')
 
 def save_masks(groups:ChannelGroups, # the channel groups
                masks:list, # one 0/1 vector per group
@@ -450,9 +459,126 @@ def _optimizers(stage:int, model:nn.Module, generator:nn.Module|None, cfg:TrainC
         if gp: opts['generator'] = torch.optim.AdamW(gp, lr=cfg.generator_lr, weight_decay=cfg.generator_wd)
     return opts
 
+# %% ../nbs/06_training.ipynb #857c0f2c
+def _batch_norms(model:nn.Module)->list:
+    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+
+@torch.no_grad()
+def recalibrate_bn(model:nn.Module, # a `PromptedModel` (prepared by `accelerator` or not); masks installed as wanted
+                   loader, # training batches
+                   max_images:int=2048, # stop after this many images (over all processes)
+                   accelerator=None, # an `Accelerator`: statistics averaged over processes; None: one process
+                   seed:int=0, # the loader is re-seeded with it, so the same images are used every time
+                  )->int:
+    "Re-estimate every BatchNorm's running statistics (exact averages) under the installed masks; returns images used."
+    raw = accelerator.unwrap_model(model) if accelerator is not None else model
+    bns = _batch_norms(raw)
+    if not bns: return 0
+    if accelerator is not None and not _is_prepared(loader): loader = accelerator.prepare_data_loader(loader)
+    procs = accelerator.num_processes if accelerator is not None else 1
+    device = accelerator.device if accelerator is not None else _model_device(raw)
+    moms, was = [m.momentum for m in bns], raw.training
+    raw.eval()
+    for m in bns: m.reset_running_stats(); m.momentum = None; m.train()  # momentum None: a cumulative average
+    reseed_loader(loader, seed)
+    seen = 0
+    try:
+        for x, _ in loader:
+            if len(x) < 2: continue  # one image has no batch statistics
+            raw(x.to(device)); seen += len(x) * procs  # the unwrapped model: DDP would broadcast rank 0's buffers
+            if seen >= max_images: break
+    finally:
+        for m, mo in zip(bns, moms): m.momentum = mo
+        raw.train(was)
+    if procs > 1:
+        for m in bns:
+            for t in (m.running_mean, m.running_var): t.copy_(accelerator.reduce(t, 'mean'))
+    return seen
+
+# %% ../nbs/06_training.ipynb #1b9416b7
+def _classifier(backbone:nn.Module)->nn.Linear:
+    linears = [m for m in backbone.modules() if isinstance(m, nn.Linear)]
+    if not linears: raise ValueError(f'{type(backbone).__name__} has no nn.Linear classifier whose input features a probe could read.')
+    return linears[-1]
+
+@torch.no_grad()
+def pooled_features(model:nn.Module, # a `PromptedModel` (or a plain classifier)
+                    loader, # (images, labels) batches
+                   )->tuple:
+    "(features, labels) as numpy arrays: what the backbone's last `nn.Linear` (its classifier) reads, in eval mode."
+    backbone, feats, ys = getattr(model, 'backbone', model), [], []
+    device, was = _model_device(model), model.training
+    h = _classifier(backbone).register_forward_pre_hook(lambda m, i: feats.append(i[0].detach().float().flatten(1).cpu()))
+    model.eval()
+    try:
+        for x, y in loader: model(x.to(device)); ys.append(y)
+    finally: h.remove(); model.train(was)
+    return torch.cat(feats).numpy(), torch.cat(ys).numpy()
+
+def linear_probe(model:nn.Module, # a `PromptedModel` around the frozen pretrained backbone
+                 groups:ChannelGroups|None, # its channel groups (None with `masks=None`)
+                 masks:list|None, # one 0/1 vector per group; None: the dense backbone, its own statistics
+                 train_loader, # training batches: BatchNorm recalibration and the probe's fit
+                 val_loader, # the probe's evaluation batches
+                 recal_images:int=2048, # images whose statistics recalibrate BatchNorm under the masks
+                 use_prompt:bool=False, # feed images through the model's prompt (False: the masks alone are judged)
+                 C:float=0.5, # inverse L2 strength of the logistic regression
+                 seed:int=0, # recalibration order and the regression's seed
+                )->float:
+    "Mask quality before fine-tuning: validation accuracy of a logistic regression on the masked frozen backbone's features."
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+    bns = _batch_norms(getattr(model, 'backbone', model))
+    saved = [{k: v.clone() for k, v in m.state_dict().items()} for m in bns]
+    ctx = model.without_prompt() if (not use_prompt and hasattr(model, 'without_prompt')) else contextlib.nullcontext()
+    handle = groups.apply_masks([m.to(_model_device(model)) for m in masks]) if masks is not None else contextlib.nullcontext()
+    try:
+        with handle, ctx:
+            if masks is not None: recalibrate_bn(model, train_loader, recal_images, seed=seed)
+            (Xt, yt), (Xv, yv) = pooled_features(model, train_loader), pooled_features(model, val_loader)
+    finally:
+        for m, s in zip(bns, saved): m.load_state_dict(s)
+    scale = StandardScaler().fit(Xt)
+    clf = LogisticRegression(C=C, max_iter=300, random_state=seed).fit(scale.transform(Xt), yt)
+    return float(clf.score(scale.transform(Xv), yv))
+
 # %% ../nbs/06_training.ipynb #a291252c
 def _metrics_dict(val:dict)->dict:
-    return dict(val_loss=val['loss'], val_acc=val['acc'], val_acc_no_prompt=val['acc_no_prompt'])
+    return dict(val_loss=val['loss'], val_acc=val['acc'], val_acc_no_prompt=val['acc_no_prompt'],
+                val_logit_std=val.get('logit_std', float('nan')), val_top_share=val.get('top_share', float('nan')))
+
+def collapse_warning(val:dict, # from `evaluate`
+                     stage:int, # 1 or 2
+                     epoch:int, # 1-based epoch
+                     cfg:TrainConfig, # the run's settings (its BatchNorm mode is named)
+                    )->str|None:
+    "One line naming the likely causes when the validation output no longer depends on the input; None when it does."
+    top, std = val.get('top_share', float('nan')), val.get('logit_std', float('nan'))
+    if not (top >= 0.95 or std < 1e-3): return None
+    causes = ([f"BatchNorm statistics of the dense network (bn_stage1={cfg.bn_stage1!r}; 'batch' recalibrates them)"]
+              if stage == 1 and cfg.bn_stage1 != 'batch' else [])
+    causes.append('a budget that cuts the signal (keep more MACs, or a larger min_keep)')
+    if stage == 1: causes.append("a label map the frozen network cannot use (label_map='flm_linear' learns one)")
+    return (f'stage {stage}, epoch {epoch}: the masked network\'s output is nearly constant (logit std {std:.3g}, '
+            f'{top:.0%} of inputs get one class); likely: ' + '; '.join(causes) + '.')
+
+def validate_epoch(model:nn.Module, # the (possibly prepared) `PromptedModel`, masks installed
+                   val_dl, # validation batches (None: no validation)
+                   train_dl, # training batches (BatchNorm recalibration)
+                   acc, # the `Accelerator`
+                   cfg:TrainConfig, # BatchNorm mode, images to recalibrate on, seed
+                   stage:int, # 1 or 2
+                   epoch:int, # 1-based epoch
+                   show:bool=False, # progress bar
+                  )->dict:
+    "End-of-epoch validation; in stage 1 with `bn_stage1='batch'` the BatchNorm statistics are recalibrated first."
+    if stage == 1 and cfg.bn_stage1 == 'batch':
+        recalibrate_bn(model, train_dl, cfg.recal_images, acc, seed=_epoch_seed(cfg.seed, 3, 0))
+    if val_dl is None: return dict(acc=float('nan'), acc_no_prompt=float('nan'), loss=float('nan'))
+    val = evaluate(model, val_dl, acc, progress=show)
+    msg = collapse_warning(val, stage, epoch, cfg)
+    if msg is not None and acc.is_main_process: warnings.warn(msg)
+    return val
 
 def train_epoch(model:nn.Module, # the (possibly accelerate-prepared) `PromptedModel`
                 train_dl, # training loader
@@ -591,12 +717,12 @@ def _run_stage(stage, model, groups, generator, masks, train_loader, val_loader,
             if stage == 1:
                 cur = _hard_masks(graw, raw.prompt)
                 handle.update(cur)
-            val = evaluate(model, val_dl, acc, progress=show) if val_dl is not None else \
-                dict(acc=float('nan'), acc_no_prompt=float('nan'), loss=float('nan'))
+            val = validate_epoch(model, val_dl, train_dl, acc, cfg, stage, epoch + 1, show)
             last = _metrics_dict(val)
             row = dict(stage=stage, epoch=epoch + 1, train_loss=tot[0] / tot[2], train_acc=tot[1] / tot[2], **last,
                        lrs=';'.join(f'{k}={o.param_groups[0]["lr"]:.6g}' for k, o in opts.items()),
                        sparsity=groups.sparsity_of(cur), macs_kept=groups.predict_macs(cur) / groups.dense_macs,
+                       kept_units=';'.join(str(int(m.sum())) for m in cur),
                        seconds=round(time.perf_counter() - t0, 3))
             log.log(row)
             if main:

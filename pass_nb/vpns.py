@@ -20,7 +20,7 @@ from .models import count_macs_params, _example, _param_device
 from .training import (
     TrainConfig, ScoreGenerator, make_accelerator, evaluate, set_seed, get_rng_state, set_rng_state, save_checkpoint,
     find_checkpoint, load_checkpoint, CheckpointError, CheckpointMismatchError, MetricsLog, CHECKPOINT,
-    CHECKPOINT_PREV, CHECKPOINT_NEW, _metrics_dict, train_val_loaders, train_epoch, set_trainable,
+    CHECKPOINT_PREV, CHECKPOINT_NEW, _metrics_dict, train_val_loaders, train_epoch, validate_epoch, set_trainable,
     _shape_hash, _model_device)
 
 # %% auto #0
@@ -432,7 +432,7 @@ def _run_unstructured(stage, model, scores, masks, train_loader, val_loader, cfg
                 if stage == 1:
                     cur = sraw.hard_masks()
                     handle.update(cur)
-                val = evaluate(model, val_dl, acc, progress=show) if val_dl is not None else _nan_val()
+                val = validate_epoch(model, val_dl, train_dl, acc, cfg, stage, epoch + 1, show)
             last = _metrics_dict(val)
             sparsity, macs_kept = budget_stats(cur)
             log.log(dict(stage=stage, epoch=epoch + 1, train_loss=tot[0] / tot[2], train_acc=tot[1] / tot[2], **last,

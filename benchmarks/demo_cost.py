@@ -22,8 +22,11 @@ def main():
     rss = int(re.search(r'Maximum resident set size \(kbytes\): (\d+)', p.stderr).group(1))
     import json
     s = json.loads(summary)
-    df = pd.DataFrame([dict(wall_s=secs, peak_rss_gb=rss / 2**20, test_acc=s['accuracy']['test'],
-                            macs_kept=s['macs']['kept'], cpu_speedup=s['latency_cpu_ms']['speedup'])])
+    a, q = s['accuracy'], s.get('mask_quality', {})
+    df = pd.DataFrame([dict(wall_s=secs, peak_rss_gb=rss / 2**20, dense_val=a['dense_val'], stage1_val=a['stage1_val'],
+                            test_acc=a['test'], macs_kept=s['macs']['kept'], cpu_speedup=s['latency_cpu_ms']['speedup'],
+                            probe_masks=q.get('masks'), probe_random_same_macs=q.get('random_same_macs'),
+                            prompt_units_flipped=s.get('prompt_sensitivity', {}).get('units_flipped'))])
     print(p.stdout); print(df.to_string(index=False)); print(save('demo_cost', df, None, command='pass_nb demo --no-progress'))
 
 

@@ -18,7 +18,7 @@ STUDIES = {  # study: (PruneConfig field, values)
     'prompt_size': ('pad', [0, 8, 16, 32, 48]),
     'hidden': ('hidden', [32, 64, 128, 256]),
     'allocation': ('allocation', ['global', 'uniform']),
-    'bn_stage1': ('bn_stage1', ['frozen', 'update']),
+    'bn_stage1': ('bn_stage1', ['batch', 'frozen', 'update']),
     'weight_stat': ('signed', [False, True]),
     'prompt_design': ('prompt', ['pad', 'random', 'fixed']),
     'vpns_vs_hydra': ('method', ['vpns_unstructured', 'hydra']),
@@ -64,14 +64,14 @@ def run_ablation(study:str, # a key of `STUDIES`
                  **settings, # `PruneConfig` fields shared by every run (model, dataset, size, epochs, ...)
                 )->'pd.DataFrame':
     "Tidy results of one study: one row per (value, budget, seed) with the study's name, setting and value."
-    import pandas as pd, dataclasses
+    import pandas as pd
     from pass_nb.cli import run_sweep, PruneConfig
     method = _check_study(study, method)
     field, grid = STUDIES[study]
     if field in settings: raise ValueError(f'{field!r} is what the {study!r} study varies: give it as values=[...].')
     if 'method' in settings: raise ValueError("give the method as run_ablation(..., method=...), not among the settings.")
     values = list(grid if values is None else values)
-    default = next(f.default for f in dataclasses.fields(PruneConfig) if f.name == field)
+    default = getattr(PruneConfig(method=method, sparsity=0.5), field)  # as the method resolves it (bn_stage1=None: its recipe)
     shared, frames = {k: x for k, x in settings.items() if k not in ('model', 'dataset')}, []
     for v in tqdm(values, desc=study, disable=not settings.get('progress', True)):
         run_method = v if field == 'method' else method

@@ -18,7 +18,7 @@ from .masks import ChannelGroups, check_export
 
 # %% auto #0
 __all__ = ['UNSTRUCTURED', 'METHODS', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy', 'run_check',
-           'PruneConfig', 'pretrained_arg', 'build_prompted_model', 'learn_masks', 'prune', 'load_run',
+           'PruneConfig', 'pretrained_arg', 'build_prompted_model', 'learn_masks', 'mask_quality', 'prune', 'load_run',
            'load_sweep_config', 'sweep_runs', 'sweep_run_dir', 'check_sweep_inputs', 'run_sweep', 'summarize',
            'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs', 'report', 'main']
 
@@ -84,8 +84,8 @@ from .data import DataSplits
 from .prompts import make_prompt
 from .label_mapping import make_label_map, IndexLabelMap
 from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save, MASK_AT
-from .hypernetwork import HyperNetwork, Budget, count_parameters
-from .training import TrainConfig, ScoreGenerator, SCORE_INITS, fit, evaluate, set_seed, train_val_loaders, CheckpointError, NonFiniteLossError
+from .hypernetwork import HyperNetwork, Budget, count_parameters, prompt_sensitivity
+from .training import TrainConfig, ScoreGenerator, SCORE_INITS, BN_STAGE1, fit, evaluate, linear_probe, set_seed, train_val_loaders, CheckpointError, NonFiniteLossError
 
 from .baselines import BASELINES
 from .transfer import TRANSFER_METHODS, transfer_generator
@@ -117,7 +117,7 @@ class PruneConfig:
     stage1_epochs: int = 30 # epochs of stage 1 (find the masks)
     stage2_epochs: int = 50 # epochs of stage 2 (fine-tune)
     batch_size: int = 128 # images per step
-    bn_stage1: str = 'batch' # BatchNorm in stage 1: 'batch' (recalibrated under the masks), 'frozen' or 'update'
+    bn_stage1: str = None # BatchNorm in stage 1: 'batch' (recalibrated under the masks), 'frozen' or 'update'; None: 'batch', 'frozen' for vpns_unstructured and hydra
     mixed_precision: str = 'no' # 'no', 'fp16' or 'bf16' (CUDA only)
     seed: int = 0 # seeds data split, order and initialisation
     root: str = 'data' # dataset folder
@@ -127,6 +127,7 @@ class PruneConfig:
     workers: int = 0 # data loader workers
     augment: bool = False # random resized crop + flip in training
     latency_batch: int = 32 # batch size of the CPU latency measurement
+    probe: bool = False # also judge the masks before fine-tuning: linear probe on the frozen pretrained backbone, against random masks
     progress: bool = True # tqdm progress bars
 
     def __post_init__(self):
@@ -136,6 +137,8 @@ class PruneConfig:
             raise ValueError(f'{self.method} needs source_run (--source-run): the folder of a finished `pass_nb prune` run on the '
                              'source task.')
         if self.method == 'vpns' and self.score_init is None: self.score_init = 'relative'  # recorded in config.json
+        if self.bn_stage1 is None: self.bn_stage1 = 'frozen' if self.method in UNSTRUCTURED else 'batch'  # the method's recipe
+        if self.bn_stage1 not in BN_STAGE1: raise ValueError(f'--bn-stage1 must be one of {BN_STAGE1}, got {self.bn_stage1!r}.')
         if self.score_init is not None and self.method != 'vpns':
             raise ValueError(f'--score-init sets the start of structured VPNs\' scores; {self.method} has none (use --method vpns).')
         if self.mask_at not in MASK_AT: raise ValueError(f'--mask-at must be one of {MASK_AT}, got {self.mask_at!r}.')
@@ -214,8 +217,9 @@ def _plot_curves(metrics_csv:Path, out:Path):
 def _generator(cfg:PruneConfig, groups:ChannelGroups):
     "The stage-1 mask generator of a generator-based method, or None for a baseline."
     if cfg.method == 'pass':
+        spec = model_spec(cfg.model)
         return HyperNetwork(groups, cfg.budget(), cfg.size, hidden=cfg.hidden, body=cfg.body, inputs=cfg.inputs,
-                            signed=cfg.signed)
+                            signed=cfg.signed, mean=spec.mean, std=spec.std)
     if cfg.method in TRANSFER_METHODS: return transfer_generator(cfg.method, cfg.source_run, groups, cfg.budget(), cfg.size)
     if cfg.method == 'vpns': return ScoreGenerator(groups, cfg.budget(), init=cfg.score_init)
     return None
@@ -241,7 +245,7 @@ def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
 
 # %% ../nbs/11_cli.ipynb #5af6662c
 _NOT_RESULTS = ('progress', 'workers', 'root', 'download')  # settings that do not change what a run computes
-_BEFORE_FIELD = {'mask_at': 'all'}  # fields added later, with what runs did before they existed
+_BEFORE_FIELD = {'mask_at': 'all', 'probe': False}  # fields added later, with what runs did before they existed
 
 def _same_place(a, b)->bool:
     "Two folder settings name the same folder (one recorded relative to another working folder cannot be told apart)."
@@ -254,6 +258,25 @@ def _settings_diff(old:dict, # a run's config.json
     old = {**_BEFORE_FIELD, **old}  # a field added later: folders from before it ran with its old behaviour
     same = lambda k, v: _same_place(old.get(k), v) if k == 'source_run' else old.get(k) == v
     return {k: (old.get(k), v) for k, v in asdict(cfg).items() if k not in _NOT_RESULTS and not same(k, v)}
+
+def mask_quality(cfg:PruneConfig, # the run's settings (model, weights, size, budget allocation, seed)
+                 data:DataSplits, # its dataset
+                 masks:list, # the run's channel masks
+                )->dict:
+    "Linear-probe accuracy before fine-tuning (`training.linear_probe`, on a fresh pretrained backbone) of `masks`, of random masks at the same MACs, and dense."
+    from pass_nb.baselines import baseline_scores
+    spec = model_spec(cfg.model)
+    bb = create_model(spec.name, pretrained=pretrained_arg(cfg.weights)).eval()
+    fresh = PromptedModel(None, bb, None, spec.mean, spec.std)
+    groups = ChannelGroups(bb, torch.rand(1, 3, cfg.size, cfg.size), mask_at=cfg.mask_at)
+    kept = groups.predict_macs(masks) / groups.dense_macs
+    rnd = Budget(target_macs=kept, allocation=cfg.allocation, min_keep=cfg.min_keep).final(groups, baseline_scores('random', groups, cfg.seed))
+    tl, vl = make_loader(data.train, cfg.batch_size, workers=cfg.workers), make_loader(data.val, cfg.batch_size, workers=cfg.workers)
+    probe = lambda m: linear_probe(fresh, groups if m is not None else None, m, tl, vl, seed=cfg.seed)
+    return {'masks': probe([m.cpu() for m in masks]), 'random_same_macs': probe(rnd), 'dense': probe(None),
+            'random_macs_kept': groups.predict_macs(rnd) / groups.dense_macs,
+            'note': 'validation accuracy of a logistic regression on the pooled features of the frozen pretrained backbone, '
+                    'BatchNorm recalibrated under each mask set, no prompt'}
 
 def prune(cfg:PruneConfig, # the run's settings
           run_dir:str|Path=None, # output folder (default: runs/<model>-<dataset>-<budget>-s<seed>)
@@ -326,6 +349,9 @@ def prune(cfg:PruneConfig, # the run's settings
         'groups': table,
         'seconds': round(time.time() - t0, 1),
     }
+    if generator is not None and hasattr(generator, 'embed_prompt'):  # a hypernetwork: how much its prompt moves the masks
+        summary['prompt_sensitivity'] = prompt_sensitivity(generator, model.prompt)
+    if cfg.probe and not unstructured: summary['mask_quality'] = mask_quality(cfg, data, masks)
     if torch.cuda.is_available():
         gd, gp = measure_latency(backbone, 128, cfg.size, 'cuda'), measure_latency(pruned, 128, cfg.size, 'cuda')
         summary['latency_cuda_ms'] = {'batch': 128, 'dense': gd['median_ms'], 'pruned': gp['median_ms'],
@@ -359,8 +385,8 @@ def load_run(run_dir:str|Path, # a folder written by `prune`
     return PromptedModel(prompt, backbone, label_map, tuple(meta['mean']), tuple(meta['std'])).eval()
 
 # %% ../nbs/11_cli.ipynb #fcd1f4a1
-DEMO = dict(model='efficientnet_lite0', dataset='digits', target_macs=0.7, size=32, pad=4, label_map='flm',
-            stage1_epochs=3, stage2_epochs=4, batch_size=64)
+DEMO = dict(model='efficientnet_lite0', dataset='digits', target_macs=0.7, size=32, pad=4, label_map='flm_linear',
+            stage1_epochs=3, stage2_epochs=4, batch_size=64, probe=True)
 
 def _report_run(s:dict)->str:
     a, m, p, l = s['accuracy'], s['macs'], s['params'], s['latency_cpu_ms']
@@ -371,7 +397,11 @@ def _report_run(s:dict)->str:
         f"  accuracy (test) pruned {a['test']:.3f} (no prompt {a['test_no_prompt']:.3f}); exported model {a['test_exported']:.3f}",
         f"  MACs {m['pruned']/1e6:.2f}M of {m['dense']/1e6:.2f}M ({m['kept']:.1%} kept); params {p['pruned']/1e6:.2f}M of "
         f"{p['dense']/1e6:.2f}M; channel sparsity {s['channel_sparsity']:.1%}",
-        f"  CPU latency, batch {l['batch']}: {l['dense']:.1f} ms dense -> {l['pruned']:.1f} ms pruned ({l['speedup']:.2f}x)"])
+        f"  CPU latency, batch {l['batch']}: {l['dense']:.1f} ms dense -> {l['pruned']:.1f} ms pruned ({l['speedup']:.2f}x)"]
+        + ([f"  prompt: without it {ps['units_flipped']} of {ps['units']} units get another mask ({ps['groups_changed']} groups)"]
+           if (ps := s.get('prompt_sensitivity')) else [])
+        + ([f"  masks before fine-tuning (linear probe, val): these {q['masks']:.3f} | random at the same MACs "
+            f"{q['random_same_macs']:.3f} | dense {q['dense']:.3f}"] if (q := s.get('mask_quality')) else []))
 
 # %% ../nbs/11_cli.ipynb #53e98642
 RESULT_COLUMNS = ['model', 'dataset', 'method', 'sparsity', 'target_macs', 'seed', 'val_acc', 'val_acc_no_prompt',

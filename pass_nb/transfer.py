@@ -11,6 +11,7 @@ import torch.nn as nn
 
 from .masks import ChannelGroups
 from .hypernetwork import HyperNetwork, Budget
+from .models import model_spec
 from .training import load_masks, load_checkpoint, STAGE1_FORMAT
 
 TRANSFER_METHODS = ('transfer_masks', 'transfer_hypernetwork')
@@ -62,12 +63,14 @@ def source_hypernetwork(run:str|Path, # source run folder (method 'pass')
     if cfg.get('method', 'pass') != 'pass':
         raise ValueError(f"{run} was pruned with {cfg['method']!r}, which has no hypernetwork: use 'transfer_masks'.")
     st = load_checkpoint(Path(run)/'stage1.pt', fmt=STAGE1_FORMAT)
+    spec = model_spec(cfg['model'])
     hnet = HyperNetwork(groups, budget, image_size, hidden=cfg['hidden'], body=cfg['body'], inputs=cfg['inputs'],
-                        signed=cfg.get('signed', False))
+                        signed=cfg.get('signed', False), mean=spec.mean, std=spec.std)
     try: hnet.load_state_dict(st['generator'])
     except RuntimeError as e:
         raise ValueError(f'The hypernetwork of {run} does not fit this model ({cfg["model"]} there): transfer '
-                         f'between tasks on the same architecture.') from e
+                         f'between tasks on the same architecture, from a run of this pass_nb version (earlier '
+                         f'versions fed the prompt only to the first step and had another layout).') from e
     return hnet.requires_grad_(False)
 
 def transfer_generator(method:str, # 'transfer_masks' or 'transfer_hypernetwork'

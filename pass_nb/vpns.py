@@ -253,6 +253,7 @@ class VPNsConfig(TrainConfig):
     stage2_epochs:int=30 # stage 2: weights + prompt, masks fixed
     prompt_lr:float=1e-4 # stage-1 prompt (and label-map) learning rate, cosine
     generator_lr:float=1e-4 # stage-1 score learning rate, cosine
+    bn_stage1:str='frozen' # stage-1 BatchNorm: VPNs' frozen backbone (eval mode); 'batch' or 'update' as in `TrainConfig`
     generator_wd:float=1e-4 # score weight decay (L2 added to the gradient, as torch's Adam/SGD)
     backbone_wd:float=1e-4 # stage-2 weight decay of the backbone (SGD, lr `backbone_lr`, momentum `backbone_momentum`)
     stage2_prompt_lr:float=1e-2 # stage-2 prompt (and label-map) SGD learning rate (momentum `prompt_momentum`)

@@ -129,7 +129,7 @@ class HyperNetwork(nn.Module):
                  body:str='lstm', # 'lstm' (PASS), 'mlp' or 'cnn' (ablations)
                  inputs:str='both', # 'both' (PASS), 'prompt' or 'weights' (ablations)
                  signed:bool=False, # signed mean of W̃ instead of mean |W̃| (ablation)
-                 prior:bool=True, # start from the weights' ranking: scores = relative magnitude + learned correction
+                 prior:bool=True, # start from the weights' ranking: scores = the statistic z-scored in its group + a learned correction
                  head_scale:float=0.1, # initial size of the learned correction (a fraction of nn.Linear's default init)
                  mean:tuple=IMAGENET_MEAN, # the backbone's input normalisation, to see the prompt as the backbone does
                  std:tuple=IMAGENET_STD,

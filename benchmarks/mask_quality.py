@@ -114,7 +114,7 @@ def report(df, out):
     rows = []
     for macs, d in df.groupby('target_macs'):
         piv = d.pivot_table(index='seed', columns='method', values='probe_acc')
-        if 'pass' not in piv: continue
+        if 'pass' not in piv or len(piv.columns) < 2: continue  # nothing to pair PASS with
         others = piv.drop(columns='pass').mean().sort_values(ascending=False)
         best = others.index[0]
         diff = (piv['pass'] - piv[best]).dropna()

@@ -17,6 +17,7 @@ import torch_pruning as tp
 from tqdm.auto import tqdm
 
 from .masks import ChannelGroups, atomic_torch_save, _order_desc, _to_device
+from .models import read_torch_file
 from .hypernetwork import Budget
 from .prompts import NoPrompt
 from .label_mapping import ILM
@@ -424,9 +425,8 @@ def run_baseline(method:str, # one of `BASELINES`
                 group_sizes=list(groups.n_units))
     path, done = run_dir/'baseline.pt', None
     if resume and path.exists():
-        try: done = torch.load(path, map_location='cpu', weights_only=True)
-        except Exception as e:
-            raise CheckpointError(f'{path} cannot be read ({type(e).__name__}); start over with resume=False.') from e
+        try: done = read_torch_file(path, 'baseline file', ' Start over with resume=False.')
+        except ValueError as e: raise CheckpointError(str(e)) from None
         if not isinstance(done, dict) or done.get('format') != BASELINE_FORMAT:
             raise CheckpointError(f'{path} is not a pass_nb baseline file; start over with resume=False.')
         diff = [f'{k}={done["info"].get(k)!r} (now {v!r})' for k, v in info.items() if done['info'].get(k) != v]

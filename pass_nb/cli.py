@@ -11,16 +11,16 @@ import torch
 import torch.nn.functional as F
 
 from .data import get_dataset, make_loader
-from .models import create_model, model_spec, imagenet_classes, measure_latency, count_macs_params
+from .models import create_model, model_spec, imagenet_classes, measure_latency, count_macs_params, read_torch_file
 from .prompts import PadPrompt, PromptedModel
 from .label_mapping import flm
 from .masks import ChannelGroups, check_export
 
 # %% auto #0
 __all__ = ['UNSTRUCTURED', 'METHODS', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy', 'run_check',
-           'PruneConfig', 'pretrained_arg', 'build_prompted_model', 'learn_masks', 'mask_quality', 'prune', 'load_run',
-           'load_sweep_config', 'sweep_runs', 'sweep_run_dir', 'check_sweep_inputs', 'run_sweep', 'summarize',
-           'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs', 'report', 'main']
+           'PruneConfig', 'pretrained_arg', 'build_prompted_model', 'learn_masks', 'preflight', 'mask_quality', 'prune',
+           'load_run', 'load_sweep_config', 'sweep_runs', 'sweep_run_dir', 'check_sweep_inputs', 'run_sweep',
+           'summarize', 'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs', 'read_results', 'report', 'main']
 
 # %% ../nbs/11_cli.ipynb #0abd54ae
 def sample_image_predictions(model:torch.nn.Module, # an ImageNet classifier
@@ -76,21 +76,28 @@ def run_check(model:str='efficientnet_lite0', # registry name of an ImageNet bac
     return res
 
 # %% ../nbs/11_cli.ipynb #d648c7b2
-import dataclasses, os, tempfile
+import dataclasses, math, os, tempfile
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 
 from .data import DataSplits
 from .prompts import make_prompt
 from .label_mapping import make_label_map, IndexLabelMap
-from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save, MASK_AT
-from .hypernetwork import HyperNetwork, Budget, count_parameters, prompt_sensitivity
-from .training import TrainConfig, ScoreGenerator, SCORE_INITS, BN_STAGE1, fit, evaluate, linear_probe, set_seed, train_val_loaders, CheckpointError, NonFiniteLossError
+from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save, atomic_write, MASK_AT
+from .hypernetwork import HyperNetwork, Budget, count_parameters, prompt_sensitivity, BODIES, INPUTS
+from .prompts import PROMPT_KINDS
+from .label_mapping import LABEL_MAP_KINDS
+from .training import TrainConfig, ScoreGenerator, SCORE_INITS, BN_STAGE1, MIXED_PRECISION, fit, evaluate, linear_probe, set_seed, train_val_loaders, CheckpointError, NonFiniteLossError
 
 from .baselines import BASELINES
 from .transfer import TRANSFER_METHODS, transfer_generator
 UNSTRUCTURED = ('vpns_unstructured', 'hydra')  # weight masks: zeros in a dense-shaped model, theoretical MACs
 METHODS = ('pass', 'vpns', *BASELINES, *TRANSFER_METHODS, *UNSTRUCTURED)  # channel methods first (physically pruned)
+_LRS = ('prompt_lr', 'generator_lr', 'backbone_lr', 'grad_clip')  # None: the method's own value
+_CHOICES = dict(method=METHODS, allocation=('global', 'uniform'), mask_at=MASK_AT, prompt=tuple(PROMPT_KINDS),
+                label_map=LABEL_MAP_KINDS, body=BODIES, inputs=INPUTS, mixed_precision=MIXED_PRECISION)
+_AT_LEAST = dict(size=8, pad=0, hidden=1, min_keep=1, stage1_epochs=0, stage2_epochs=0, batch_size=1, workers=0,
+                 latency_batch=1, max_train=1, max_eval=1)  # None (where allowed) is checked separately
 
 @dataclass
 class PruneConfig:
@@ -117,6 +124,10 @@ class PruneConfig:
     stage1_epochs: int = 30 # epochs of stage 1 (find the masks)
     stage2_epochs: int = 50 # epochs of stage 2 (fine-tune)
     batch_size: int = 128 # images per step
+    prompt_lr: float = None # stage-1 prompt and label-map learning rate; None: the method's default (may change on --resume)
+    generator_lr: float = None # stage-1 mask-generator (or score) learning rate; None: the method's default (may change on --resume)
+    backbone_lr: float = None # stage-2 backbone learning rate; None: the method's default (may change on --resume)
+    grad_clip: float = None # clip the gradients' global norm to this; None: no clipping (may change on --resume)
     bn_stage1: str = None # BatchNorm in stage 1: 'batch' (recalibrated under the masks), 'frozen' or 'update'; None: 'batch', 'frozen' for vpns_unstructured and hydra
     mixed_precision: str = 'no' # 'no', 'fp16' or 'bf16' (CUDA only)
     seed: int = 0 # seeds data split, order and initialisation
@@ -131,8 +142,12 @@ class PruneConfig:
     progress: bool = True # tqdm progress bars
 
     def __post_init__(self):
-        if self.method not in METHODS:
-            raise ValueError(f'unknown method {self.method!r}; choose one of {list(METHODS)}.')
+        for k, opts in _CHOICES.items():
+            if getattr(self, k) not in opts: raise ValueError(f'--{k.replace("_", "-")} must be one of {list(opts)}, got {getattr(self, k)!r}.')
+        for k, lo in _AT_LEAST.items():
+            v = getattr(self, k)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < lo):
+                raise ValueError(f'--{k.replace("_", "-")} must be an integer >= {lo}, got {v!r}.')
         if self.method in TRANSFER_METHODS and not self.source_run:
             raise ValueError(f'{self.method} needs source_run (--source-run): the folder of a finished `pass_nb prune` run on the '
                              'source task.')
@@ -141,7 +156,6 @@ class PruneConfig:
         if self.bn_stage1 not in BN_STAGE1: raise ValueError(f'--bn-stage1 must be one of {BN_STAGE1}, got {self.bn_stage1!r}.')
         if self.score_init is not None and self.method != 'vpns':
             raise ValueError(f'--score-init sets the start of structured VPNs\' scores; {self.method} has none (use --method vpns).')
-        if self.mask_at not in MASK_AT: raise ValueError(f'--mask-at must be one of {MASK_AT}, got {self.mask_at!r}.')
         if self.score_init not in (None, *SCORE_INITS):
             raise ValueError(f'--score-init must be one of {SCORE_INITS}, got {self.score_init!r}.')
         if (self.sparsity is None) == (self.target_macs is None):
@@ -157,6 +171,11 @@ class PruneConfig:
             raise ValueError(f'--sparsity must be in [0, 1), got {self.sparsity}.')
         if self.target_macs is not None and not 0 < self.target_macs <= 1:
             raise ValueError(f'--target-macs must be in (0, 1], got {self.target_macs}.')
+        for k in _LRS:
+            if getattr(self, k) is not None and not getattr(self, k) > 0:
+                raise ValueError(f'--{k.replace("_", "-")} must be a positive number, got {getattr(self, k)!r}.')
+        if self.sparsity == 0 or self.target_macs == 1:
+            warnings.warn('This budget removes nothing (--sparsity 0 or --target-macs 1): the run fine-tunes the dense model.')
 
     def budget(self)->Budget:
         return Budget(self.sparsity, self.target_macs, self.allocation, self.min_keep)
@@ -166,7 +185,8 @@ class PruneConfig:
         from pass_nb.vpns import VPNsConfig
         return (VPNsConfig if self.method in UNSTRUCTURED else TrainConfig)(stage1_epochs=self.stage1_epochs, stage2_epochs=self.stage2_epochs, batch_size=self.batch_size,
                            bn_stage1=self.bn_stage1, mixed_precision=self.mixed_precision, seed=self.seed,
-                           workers=self.workers, augment=self.augment, progress=self.progress)
+                           workers=self.workers, augment=self.augment, progress=self.progress,
+                           **{k: getattr(self, k) for k in _LRS if getattr(self, k) is not None})
 
     def default_run_dir(self)->Path:
         b = f'sp{self.sparsity}' if self.sparsity is not None else f'macs{self.target_macs}'
@@ -176,9 +196,7 @@ class PruneConfig:
 # %% ../nbs/11_cli.ipynb #31509272
 def _atomic_write_text(path:Path, text:str):
     "Write `text` to `path` through a temporary file and a rename (never a half-written file)."
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')
-    with os.fdopen(fd, 'w') as f: f.write(text)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: f.write(text), binary=False)
 
 def pretrained_arg(weights:str, # a run's `weights` setting: 'pretrained', 'none' or a state-dict path
                   ):
@@ -243,8 +261,28 @@ def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
     return None, baselines.run_baseline(cfg.method, model, groups, cfg.budget(), train_loader, val_loader,
                                         cfg.train_config(), run_dir, resume=resume)
 
+# %% ../nbs/11_cli.ipynb #012659f1
+def preflight(cfg:PruneConfig, # the run's settings
+             )->dict:
+    "Check what a run needs before it writes a file or trains; raises ValueError naming the setting. Returns what it built."
+    spec = model_spec(cfg.model)
+    bb = create_model(spec.name, pretrained=pretrained_arg(cfg.weights)).eval()
+    bad = [n for n, t in bb.state_dict().items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if bad: raise ValueError(f'--weights {cfg.weights}: {len(bad)} tensor(s) hold NaN or inf (first: {bad[0]!r}); '
+                             'use weights saved from a healthy model.')
+    try: groups = ChannelGroups(bb, torch.rand(1, 3, cfg.size, cfg.size), mask_at=cfg.mask_at)
+    except RuntimeError as e:
+        raise ValueError(f'{spec.name} cannot run at --size {cfg.size} ({str(e).splitlines()[0][:150]}); '
+                         f'use the size it was built for ({spec.input_size}) or a larger one.') from None
+    if cfg.method not in UNSTRUCTURED:
+        try: cfg.budget().final(groups, [torch.rand(n) for n in groups.n_units])
+        except ValueError as e: raise ValueError(f'{spec.name} at {cfg.size} px: {e}') from None
+    if cfg.method in TRANSFER_METHODS: _generator(cfg, groups)  # the source run exists and fits this backbone
+    return {'spec': spec, 'groups': groups}
+
 # %% ../nbs/11_cli.ipynb #5af6662c
 _NOT_RESULTS = ('progress', 'workers', 'root', 'download')  # settings that do not change what a run computes
+_RESUMABLE = (*_LRS, 'latency_batch', 'probe')  # may change when a run resumes (recorded in setting_changes.jsonl)
 _BEFORE_FIELD = {'mask_at': 'all', 'probe': False}  # fields added later, with what runs did before they existed
 
 def _same_place(a, b)->bool:
@@ -258,6 +296,41 @@ def _settings_diff(old:dict, # a run's config.json
     old = {**_BEFORE_FIELD, **old}  # a field added later: folders from before it ran with its old behaviour
     same = lambda k, v: _same_place(old.get(k), v) if k == 'source_run' else old.get(k) == v
     return {k: (old.get(k), v) for k, v in asdict(cfg).items() if k not in _NOT_RESULTS and not same(k, v)}
+
+def _changes_on_resume(run_dir:Path, cfg:PruneConfig)->dict:
+    "{setting: (recorded, now)} of a resumed run: only `_RESUMABLE` ones may differ, the rest raise."
+    diff = _settings_diff(json.loads((run_dir/'config.json').read_text()), cfg)
+    fixed = {k: v for k, v in diff.items() if k not in _RESUMABLE}
+    if fixed: raise ValueError(f'--resume with different settings than {run_dir}/config.json: {fixed}. Only '
+                               f'{list(_RESUMABLE)} may change when a run resumes; start a new run (another --out) for the rest.')
+    return diff
+
+def _started(run_dir:Path)->bool:
+    "The folder holds more than a config.json: a run began there (a folder with only its config.json never trained)."
+    return run_dir.is_dir() and any(p.name != 'config.json' for p in run_dir.iterdir())
+
+def _check_run_dir(run_dir:Path, cfg:PruneConfig, resume:bool)->dict:
+    "Create `run_dir` (checked writable); refuse a file, a foreign folder, a started run without --resume or with other settings. Returns the settings a resume changes."
+    if run_dir.exists() and not run_dir.is_dir(): raise ValueError(f'--out {run_dir} is a file; give a folder.')
+    changes = {}
+    if _started(run_dir):
+        if not (run_dir/'config.json').exists():
+            raise FileExistsError(f'{run_dir} exists and is not a pass_nb run folder; choose another --out.')
+        if not resume: raise FileExistsError(f'{run_dir} already holds a run; pass --resume to continue it or choose another --out.')
+        changes = _changes_on_resume(run_dir, cfg)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=run_dir): pass
+    except OSError as e:
+        raise ValueError(f'--out {run_dir} cannot be written ({e.strerror or e}); choose a folder you can write to.') from None
+    return changes
+
+def _json_safe(x):
+    "`x` with NaN and infinities as None (JSON has no NaN: strict parsers such as jq reject it) and numpy scalars as Python ones."
+    if isinstance(x, dict): return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return [_json_safe(v) for v in x]
+    if hasattr(x, 'item') and getattr(x, 'ndim', 1) == 0: x = x.item()  # numpy / torch scalars
+    return None if isinstance(x, float) and not math.isfinite(x) else x
 
 def mask_quality(cfg:PruneConfig, # the run's settings (model, weights, size, budget allocation, seed)
                  data:DataSplits, # its dataset
@@ -285,19 +358,15 @@ def prune(cfg:PruneConfig, # the run's settings
     "One method end to end (PASS by default): label mapping, stage 1 (masks), stage 2 (fine-tune), export, report."
     t0 = time.time()
     run_dir = Path(run_dir) if run_dir is not None else cfg.default_run_dir()
-    if run_dir.exists() and any(run_dir.iterdir()) and not resume and not (run_dir/'config.json').exists():
-        raise FileExistsError(f'{run_dir} exists and is not a pass_nb run folder; choose another --out.')
-    if (run_dir/'config.json').exists() and not resume:
-        raise FileExistsError(f'{run_dir} already holds a run; pass --resume to continue it or choose another --out.')
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if resume and (run_dir/'config.json').exists():
-        old = json.loads((run_dir/'config.json').read_text())
-        diff = _settings_diff(old, cfg)
-        if diff: raise ValueError(f'--resume with different settings than {run_dir}/config.json: {diff}')
+    changes = _check_run_dir(run_dir, cfg, resume)
+    preflight(cfg)  # everything that could fail later, before the first file
     set_seed(cfg.seed)
     data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download,
                        max_train=cfg.max_train, max_eval=cfg.max_eval)
     model, spec = build_prompted_model(cfg, data)
+    if changes:  # a resumed run with new learning rates, clipping, ...: say so in the run, then record the new values
+        with open(run_dir/'setting_changes.jsonl', 'a') as f:
+            f.write(json.dumps({'time': time.strftime('%Y-%m-%dT%H:%M:%S'), 'changes': changes}) + '\n')
     _atomic_write_text(run_dir/'config.json', json.dumps(asdict(cfg), indent=1))  # only once data and model are there
     test_loader = make_loader(data.test, cfg.batch_size, workers=cfg.workers)
     val_loader = make_loader(data.val, cfg.batch_size, workers=cfg.workers)
@@ -349,6 +418,8 @@ def prune(cfg:PruneConfig, # the run's settings
         'groups': table,
         'seconds': round(time.time() - t0, 1),
     }
+    if (run_dir/'setting_changes.jsonl').exists():
+        summary['setting_changes'] = [json.loads(l) for l in (run_dir/'setting_changes.jsonl').read_text().splitlines() if l]
     if generator is not None and hasattr(generator, 'embed_prompt'):  # a hypernetwork: how much its prompt moves the masks
         summary['prompt_sensitivity'] = prompt_sensitivity(generator, model.prompt)
     if cfg.probe and not unstructured: summary['mask_quality'] = mask_quality(cfg, data, masks)
@@ -356,8 +427,8 @@ def prune(cfg:PruneConfig, # the run's settings
         gd, gp = measure_latency(backbone, 128, cfg.size, 'cuda'), measure_latency(pruned, 128, cfg.size, 'cuda')
         summary['latency_cuda_ms'] = {'batch': 128, 'dense': gd['median_ms'], 'pruned': gp['median_ms'],
                                       'speedup': gd['median_ms'] / gp['median_ms']}
-    _atomic_write_text(run_dir/'summary.json', json.dumps(summary, indent=1, default=float))
-    _plot_curves(run_dir/'metrics.csv', run_dir/'curves.png')
+    _atomic_write_text(run_dir/'summary.json', json.dumps(_json_safe(summary), indent=1, allow_nan=False))
+    if (run_dir/'metrics.csv').exists(): _plot_curves(run_dir/'metrics.csv', run_dir/'curves.png')  # no epochs, no curves
     import matplotlib.pyplot as plt
     if unstructured:
         from pass_nb.vpns import plot_layer_density
@@ -372,12 +443,12 @@ def load_run(run_dir:str|Path, # a folder written by `prune`
             )->PromptedModel:
     "The pruned, prompted model of a finished run, ready for inference (no pass_nb training code needed)."
     run_dir = Path(run_dir)
-    meta = torch.load(run_dir/'pruned_model.pt', map_location='cpu', weights_only=True)['meta']
+    meta = read_torch_file(run_dir/'pruned_model.pt', 'pruned-model file')['meta']
     backbone = load_pruned(run_dir/'pruned_model.pt', create_model(meta['arch'], pretrained=False))
-    p = torch.load(run_dir/'prompt.pt', map_location='cpu', weights_only=True)
+    p = read_torch_file(run_dir/'prompt.pt', 'prompt file')
     prompt = make_prompt(p['kind'], p['size'], **({'pad': p['pad']} if p['kind'] == 'pad' else {}))
     prompt.load_state_dict(p['state_dict'])
-    lm = torch.load(run_dir/'label_map.pt', map_location='cpu', weights_only=True)
+    lm = read_torch_file(run_dir/'label_map.pt', 'label-map file')
     sd = lm['state_dict']
     if 'fc.weight' in sd: label_map = make_label_map('linear', *sd['fc.weight'].shape[::-1])  # 'linear', 'flm_linear'
     else: label_map = IndexLabelMap(sd['mapping'])
@@ -413,10 +484,15 @@ def load_sweep_config(path:str|Path|dict, # a YAML or JSON file (or the dict its
                      )->dict:
     "A sweep config from YAML or JSON, checked for the keys a sweep needs."
     import yaml
-    cfg = path if isinstance(path, dict) else yaml.safe_load(Path(path).read_text())
+    try: cfg = path if isinstance(path, dict) else yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as e: raise ValueError(f'{path} is not valid YAML/JSON: {" ".join(str(e).split())}') from None
     need = {'out', 'models', 'datasets', 'methods', 'budgets', 'seeds'}
     if not isinstance(cfg, dict) or need - set(cfg):
-        raise ValueError(f'{path}: a sweep config needs the keys {sorted(need)}; missing {sorted(need - set(cfg or {}))}.')
+        raise ValueError(f'{path}: a sweep config needs the keys {sorted(need)}; missing '
+                         f'{sorted(need - set(cfg if isinstance(cfg, dict) else {}))}.')
+    settable = [f.name for f in dataclasses.fields(PruneConfig) if f.name not in ('model', 'dataset', 'method', 'seed', 'sparsity', 'target_macs')]
+    unknown = [k for k in cfg.get('settings') or {} if k not in settable]
+    if unknown: raise ValueError(f'{path}: unknown key(s) {unknown} in settings; the settings are {settable}.')
     bad = [k for b in cfg['budgets'] for k in b if k not in ('sparsity', 'target_macs')]
     if bad: raise ValueError(f'{path}: a budget is {{sparsity: S}} or {{target_macs: F}}; got keys {bad}.')
     return cfg
@@ -454,9 +530,8 @@ def _complete_rows(results:Path)->list:
     rows = list(csv.DictReader(whole))
     good = [r for r in rows if None not in r and all(r.get(k) is not None for k in RESULT_COLUMNS)]
     if len(good) != len(rows) or len(whole) != len(lines):
-        with tempfile.NamedTemporaryFile('w', dir=results.parent, delete=False, newline='') as f:
-            w = csv.DictWriter(f, fieldnames=RESULT_COLUMNS); w.writeheader(); w.writerows(good)
-        os.replace(f.name, results)
+        def write(f): w = csv.DictWriter(f, fieldnames=RESULT_COLUMNS); w.writeheader(); w.writerows(good)
+        atomic_write(results, write, binary=False)
     return good
 
 def sweep_run_dir(out:str|Path, # the sweep's `out` folder
@@ -469,15 +544,21 @@ def sweep_run_dir(out:str|Path, # the sweep's `out` folder
 def check_sweep_inputs(runs:list, # the `PruneConfig`s about to run
                       ):
     "Load each model's weights and each dataset that `runs` need once, before any run; one error lists all that is missing."
-    problems = []
+    problems, loaded = [], set()
     for model, weights in dict.fromkeys((pc.model, pc.weights) for pc in runs):
-        try: create_model(model, pretrained=pretrained_arg(weights))
+        try: create_model(model, pretrained=pretrained_arg(weights)); loaded.add((model, weights))
         except (FileNotFoundError, ValueError) as e: problems.append(f'model {model!r} with weights={weights!r}: {e}')
+    same_check = lambda pc: (pc.model, pc.weights, pc.size, pc.mask_at, pc.sparsity, pc.target_macs, pc.allocation,
+                             pc.min_keep, pc.method in UNSTRUCTURED, pc.method in TRANSFER_METHODS and pc.source_run)
+    for pc in {same_check(pc): pc for pc in runs if (pc.model, pc.weights) in loaded}.values():  # one per model, size, budget
+        try: preflight(pc)
+        except (FileNotFoundError, ValueError) as e: problems.append(f'model {pc.model!r} (weights={pc.weights!r}, '
+                                                                     f'size {pc.size}, ' + (f'sparsity {pc.sparsity}' if pc.sparsity is not None else f'MACs {pc.target_macs}') + f'): {e}')
     for name, root, download in dict.fromkeys((pc.dataset, pc.root, pc.download) for pc in runs):
         try: get_dataset(name, root=root, download=download, size=8, max_train=1, max_eval=1)
         except (FileNotFoundError, ValueError) as e: problems.append(f'dataset {name!r} under {str(root)!r}: {e}')
     if problems:
-        raise ValueError(f'The sweep cannot start, so nothing was run: {len(problems)} of its inputs are missing.\n- '
+        raise ValueError(f'The sweep cannot start, so nothing was run: {len(problems)} of its inputs fail their check.\n- '
                          + '\n- '.join(problems))
 
 def run_sweep(config:str|Path|dict, # a sweep config file or dict
@@ -557,14 +638,34 @@ def plot_accuracy_vs_macs(results:'pd.DataFrame', # rows of results.csv
     ax.legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc='upper left')
     return ax
 
+def read_results(results_csv:Path, # a sweep's results.csv
+                )->'pd.DataFrame':
+    "The finished runs of a sweep; one-line errors for a file that is not a results CSV, a warning for a last line cut short."
+    import pandas as pd, io
+    if not results_csv.exists(): raise FileNotFoundError(f'No results at {results_csv}; run `pass_nb sweep CONFIG` first.')
+    text = results_csv.read_text(errors='replace')
+    if text and not text.endswith('\n'):
+        text = text[:text.rfind('\n') + 1]
+        warnings.warn(f'{results_csv}: its last line is cut short (a run stopped while writing it?); it is left out.')
+    try: df = pd.read_csv(io.StringIO(text))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ValueError(f'{results_csv} is not a results CSV ({" ".join(str(e).split())}).') from None
+    missing = [c for c in RESULT_COLUMNS if c not in df.columns]
+    if missing: raise ValueError(f'{results_csv} is not a sweep results.csv: it lacks the columns {missing}.')
+    if df.empty: raise ValueError(f'{results_csv} holds no finished run (only its header); run `pass_nb sweep CONFIG` first.')
+    for c in ('seed', 'val_acc', 'test_acc', 'test_acc_no_prompt', 'macs_kept', 'params_kept', 'cpu_speedup'):
+        bad = pd.to_numeric(df[c], errors='coerce').isna() & df[c].notna()
+        if bad.any(): raise ValueError(f'{results_csv}: column {c!r} holds {df[c][bad].iloc[0]!r} on line '
+                                       f'{int(bad.to_numpy().argmax()) + 2}, not a number.')
+    return df
+
 def report(results_csv:str|Path, # a sweep's results.csv
            out:str|Path=None, # folder for the figures and table (default: next to results.csv)
           )->Path:
     "Accuracy-vs-MACs figure per model and dataset, a markdown table, and per-method layer-sparsity plots."
     import pandas as pd, matplotlib.pyplot as plt
     results_csv = Path(results_csv)
-    if not results_csv.exists(): raise FileNotFoundError(f'No results at {results_csv}; run `pass_nb sweep CONFIG` first.')
-    df = pd.read_csv(results_csv)
+    df = read_results(results_csv)
     out = Path(out) if out is not None else results_csv.parent/'report'
     out.mkdir(parents=True, exist_ok=True)
     lines = ['# Sweep report', '', f'From `{results_csv}` ({len(df)} runs). Test accuracy, mean ± std over seeds.', '']
@@ -680,7 +781,7 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
             if a.command == 'demo' and out is None and not a.resume: out = _fresh_dir(Path('runs')/'demo')
             s = prune(_config_from(a), out, resume=a.resume)
             print(_report_run(s))
-    except (ValueError, FileNotFoundError, FileExistsError, CheckpointError, NonFiniteLossError) as e:
+    except (ValueError, OSError, CheckpointError, NonFiniteLossError) as e:  # OSError: unreadable or unwritable files
         print(f'pass_nb {a.command}: error: {e}', file=sys.stderr)
         return 2
     return 0

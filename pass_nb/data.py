@@ -382,6 +382,22 @@ class _FixedClassesImageFolder(tvd.ImageFolder):
         super().__init__(root, allow_empty=True, **kw)
     def find_classes(self, directory): return self._fixed, {c: i for i, c in enumerate(self._fixed)}
 
+def _read_image(path:str):
+    "torchvision's loader, with the file named when an image cannot be decoded."
+    try: return tvd.folder.pil_loader(path)
+    except (OSError, SyntaxError, ValueError) as e:  # PIL: UnidentifiedImageError, truncated data, bad headers
+        raise ValueError(f'{path}: cannot read this image ({type(e).__name__}: {e}). Replace or delete the file.') from None
+
+def _check_class_folders(train_dir:Path):
+    "Every class folder holds at least one image, and there are at least two classes; else say which and what to do."
+    dirs = sorted(p for p in train_dir.iterdir() if p.is_dir()) if train_dir.is_dir() else []
+    empty = [p.name for p in dirs if not any(tvd.folder.has_file_allowed_extension(f.name, tvd.folder.IMG_EXTENSIONS)
+                                             for f in p.rglob('*') if f.is_file())]
+    if empty: raise ValueError(f'{train_dir}: class folder(s) {empty} hold no images ({", ".join(tvd.folder.IMG_EXTENSIONS)}). '
+                               'Add images or remove the folders.')
+    if len(dirs) == 1: raise ValueError(f'{train_dir} has one class folder ({dirs[0].name!r}); a classifier needs at least '
+                                        f'two: put each class in its own folder, {train_dir}/<class name>/.')
+
 @register_dataset('imagefolder')
 def imagefolder(root:Path, download:bool=False,
                 test_fraction:float=0.2, # share of train held out as test when there is no `test/` folder
@@ -393,10 +409,11 @@ def imagefolder(root:Path, download:bool=False,
     if not train_dir.is_dir() and root.is_dir() and not (root/'test').is_dir() and any(p.is_dir() for p in root.iterdir()):
         train_dir = root
     how = f'put images in {root}/train/<class name>/ (and optionally {root}/test/<class name>/); imagefolder cannot download'
-    try: tr = tvd.ImageFolder(str(train_dir))
+    _check_class_folders(train_dir)
+    try: tr = tvd.ImageFolder(str(train_dir), loader=_read_image)
     except FileNotFoundError as e: raise _not_found('imagefolder', train_dir, root, how) from e
     if train_dir != root and (root/'test').is_dir():
-        te = _FixedClassesImageFolder(str(root/'test'), tr.classes)
+        te = _FixedClassesImageFolder(str(root/'test'), tr.classes, loader=_read_image)
         extra = sorted({p.name for p in (root/'test').iterdir() if p.is_dir()} - set(tr.classes))
         if extra: raise ValueError(f'{root}/test has classes not in train: {extra}. Add them to train/ or remove them.')
     else:
@@ -557,10 +574,11 @@ def make_loader(dataset:Dataset, # dataset of (image (3,H,W), int label)
                 workers:int=0, # DataLoader worker processes
                 seed:int=0, # seed for shuffling, worker seeds and augmentation
                 device:str|torch.device|None=None, # target device; CUDA turns on pin_memory
-                drop_last:bool=False, # drop the last incomplete batch
+                drop_last:bool=False, # drop the last incomplete batch (a training loader always drops a last batch of one)
                )->DataLoader:
     "A seeded, reproducible `DataLoader` (same seed, same order and same augmentations)."
     if batch_size < 1: raise ValueError(f'batch_size must be >= 1, got {batch_size}.')
+    drop_last = drop_last or (train and len(dataset) > 1 and len(dataset) % batch_size == 1)  # BatchNorm cannot train on 1 image
     pin = device is not None and torch.device(device).type == 'cuda' and torch.cuda.is_available()
     return DataLoader(dataset, batch_size=batch_size, shuffle=train, drop_last=drop_last, num_workers=workers,
                       generator=torch.Generator().manual_seed(seed), worker_init_fn=seed_worker if workers > 0 else None,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from contextlib import contextmanager
 from types import SimpleNamespace
+from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -16,13 +17,13 @@ import torch.nn.functional as F
 import torch_pruning as tp
 from torch_pruning.utils import op_counter
 
-from .models import count_macs_params, _param_device
+from .models import count_macs_params, read_torch_file, _param_device
 
 # %% auto #0
 __all__ = ['MASK_AT', 'PRUNED_FORMAT', 'UnsupportedLayerError', 'Member', 'ChannelGroup', 'find_attention_heads', 'ChannelGroups',
            'norm_fed_members', 'MaskHandle', 'straight_through', 'keep_counts_global', 'masks_from_counts',
-           'atomic_torch_save', 'save_pruned', 'load_pruned', 'sparsity_table', 'plot_sparsity', 'check_export',
-           'ConcatResNet']
+           'atomic_write', 'atomic_torch_save', 'save_pruned', 'load_pruned', 'sparsity_table', 'plot_sparsity',
+           'check_export', 'ConcatResNet']
 
 # %% ../nbs/04_masks.ipynb #e1a1cbf2
 class UnsupportedLayerError(ValueError):
@@ -518,8 +519,8 @@ def _allocate(self:ChannelGroups,
         lo, hi = 0, steps
     if self.predict_macs(at(lo)) > budget:
         raise ValueError(f'target_macs={target_macs} cannot be reached: keeping only min_keep={min_keep} unit(s) per group '
-                         f'still costs {self.predict_macs(at(lo)) / self.dense_macs:.3f} of the dense MACs. '
-                         f'Raise target_macs, lower min_keep, or ignore fewer layers.')
+                         f'still costs {self.predict_macs(at(lo)) / self.dense_macs:.4g} of the dense MACs. Raise target_macs or lower '
+                         f'min_keep (or, in Python, build ChannelGroups with fewer ignored_layers).')
     while lo < hi:  # largest x with predict_macs(at(x)) <= budget
         mid = (lo + hi + 1) // 2
         if self.predict_macs(at(mid)) <= budget: lo = mid
@@ -588,19 +589,32 @@ ChannelGroups.export = _export
 # %% ../nbs/04_masks.ipynb #36f62e94
 PRUNED_FORMAT = 'pass_nb.pruned/1'
 
-def atomic_torch_save(obj, # anything `torch.save` accepts (keep it to tensors and plain containers)
-                      path:str|Path, # destination; its folder is created
-                     ):
-    "`torch.save` to a temporary file in the same folder, then an atomic rename onto `path`."
+def _new_file_mode()->int:
+    "The permissions `open()` gives a new file under the current umask (0o644 under the usual umask 022)."
+    um = os.umask(0); os.umask(um)
+    return 0o666 & ~um
+
+def atomic_write(path:str|Path, # destination; its folder is created
+                 write:Callable, # called with the open temporary file
+                 binary:bool=True, # open it as 'wb' (else 'w', newline='' as csv needs)
+                ):
+    "`write(f)` to a temporary file in `path`'s folder, then an atomic rename: never a half-written file, usual permissions."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')  # mkstemp makes it 0600
     try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f); f.flush(); os.fsync(f.fileno())
+        with os.fdopen(fd, 'wb' if binary else 'w', **({} if binary else {'newline': ''})) as f:
+            write(f); f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, _new_file_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.remove(tmp)
         raise
+
+def atomic_torch_save(obj, # anything `torch.save` accepts (keep it to tensors and plain containers)
+                      path:str|Path, # destination; its folder is created
+                     ):
+    "`torch.save` to a temporary file in the same folder, then an atomic rename onto `path`."
+    atomic_write(path, lambda f: torch.save(obj, f))
 
 def save_pruned(model:nn.Module, # a model returned by `ChannelGroups.export`
                 path:str|Path, # destination file (e.g. 'pruned.pt')
@@ -619,9 +633,7 @@ def load_pruned(path:str|Path, # file written by `save_pruned`
     "Rebuild a pruned model from `save_pruned`'s file: replay the pruning history on `model`, then load the weights."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f'No pruned model at {path}.')
-    try: ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise ValueError(f'{path} is not a readable pruned-model file (truncated or corrupt?): {e}') from e
+    ckpt = read_torch_file(path, 'pruned-model file')
     if not isinstance(ckpt, dict) or ckpt.get('format') != PRUNED_FORMAT:
         raise ValueError(f'{path} is not a pass_nb pruned model (expected format {PRUNED_FORMAT!r}).')
     was_training = model.training

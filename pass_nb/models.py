@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_models.ipynb #f8f2892d
 from __future__ import annotations
-import os, difflib, importlib, statistics, time
+import os, difflib, importlib, pickle, statistics, time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -17,9 +17,9 @@ import torch_pruning as tp
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'SOURCES', 'MODELS', 'WeightsUnavailableError', 'UnknownModelError', 'ModelSpec',
-           'register_model', 'list_models', 'model_spec', 'torch_hub_checkpoint', 'load_state_dict_file',
-           'load_state_dict_by_order', 'lite_weights_file', 'replace_head', 'create_model', 'imagenet_classes',
-           'count_macs_params', 'measure_latency']
+           'register_model', 'list_models', 'model_spec', 'torch_hub_checkpoint', 'read_torch_file',
+           'load_state_dict_file', 'load_state_dict_by_order', 'lite_weights_file', 'replace_head', 'create_model',
+           'imagenet_classes', 'count_macs_params', 'measure_latency']
 
 # %% ../nbs/01_models.ipynb #02dcd27c
 class WeightsUnavailableError(FileNotFoundError):
@@ -131,6 +131,21 @@ def _howto(spec:ModelSpec, where:str)->str:
             "file there, pass pretrained='path/to/state_dict.pth', or use pretrained=False for random weights.")
 
 # %% ../nbs/01_models.ipynb #16e58e01
+def read_torch_file(path:str|Path, # a file written by `torch.save`
+                    what:str='file', # what it should be, for the message ('weights file', 'checkpoint', ...)
+                    hint:str='', # what to do instead, appended to the message
+                   ):
+    "`torch.load(path, weights_only=True)` on the CPU; one ValueError naming `what` if unreadable. Pickled code never runs."
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        if 'Weights only load failed' in str(e):  # never suggest torch's weights_only=False: that would run the code
+            raise ValueError(f'{path} is not a plain {what}: it holds pickled Python objects besides tensors, which pass_nb '
+                             f'never loads (unpickling them can run code).{hint}') from None
+        err = e
+    except (RuntimeError, EOFError, KeyError, ValueError, UnicodeDecodeError, IndexError) as e: err = e
+    raise ValueError(f"{path} is not a readable {what} (truncated or corrupt? {type(err).__name__}: "
+                     f"{str(err).split('. ')[0][:100]}).{hint}") from None
+
 def load_state_dict_file(path:str|Path, # a file saved with torch.save(model.state_dict(), path) (or safetensors)
                         )->dict:
     "Read a state dict safely (`weights_only=True`); unwraps `{'state_dict': ...}`/`{'model': ...}` checkpoints."
@@ -141,7 +156,7 @@ def load_state_dict_file(path:str|Path, # a file saved with torch.save(model.sta
     if path.suffix == '.safetensors':
         import safetensors.torch
         return safetensors.torch.load_file(str(path), device='cpu')
-    sd = torch.load(path, map_location='cpu', weights_only=True)
+    sd = read_torch_file(path, 'weights file', ' Save it as torch.save(model.state_dict(), path) or as .safetensors.')
     for k in ('state_dict', 'model'):
         if isinstance(sd, dict) and isinstance(sd.get(k), dict): sd = sd[k]
     if not isinstance(sd, dict):

@@ -17,21 +17,23 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .masks import ChannelGroups, atomic_torch_save, straight_through
+from .models import read_torch_file
 from .hypernetwork import Budget
 from .label_mapping import ILM, prediction_counts, greedy_mapping
 
 # %% auto #0
-__all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'SCORE_INITS', 'CHECKPOINT', 'CHECKPOINT_PREV', 'CHECKPOINT_NEW', 'CKPT_FORMAT',
-           'STAGE1_FORMAT', 'MASKS_FORMAT', 'METRIC_COLUMNS', 'TrainConfig', 'set_seed', 'get_rng_state',
+__all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'RESUMABLE', 'SCORE_INITS', 'CHECKPOINT', 'CHECKPOINT_PREV', 'CHECKPOINT_NEW',
+           'CKPT_FORMAT', 'STAGE1_FORMAT', 'MASKS_FORMAT', 'METRIC_COLUMNS', 'TrainConfig', 'set_seed', 'get_rng_state',
            'set_rng_state', 'unit_magnitudes', 'ScoreGenerator', 'make_accelerator', 'evaluate', 'CheckpointError',
            'CheckpointMismatchError', 'NonFiniteLossError', 'fingerprint', 'save_checkpoint', 'find_checkpoint',
-           'load_checkpoint', 'save_masks', 'load_masks', 'MetricsLog', 'reseed_loader', 'set_trainable',
-           'recalibrate_bn', 'pooled_features', 'linear_probe', 'collapse_warning', 'validate_epoch', 'train_epoch',
-           'train_stage1', 'train_stage2', 'train_val_loaders', 'fit']
+           'load_checkpoint', 'save_masks', 'load_masks', 'MetricsLog', 'reseed_loader', 'restore_optimizers',
+           'set_trainable', 'recalibrate_bn', 'pooled_features', 'linear_probe', 'collapse_warning', 'validate_epoch',
+           'train_epoch', 'train_stage1', 'train_stage2', 'train_val_loaders', 'fit']
 
 # %% ../nbs/06_training.ipynb #56db725f
 MIXED_PRECISION = ('no', 'fp16', 'bf16')
 BN_STAGE1 = ('batch', 'frozen', 'update')
+RESUMABLE = ('prompt_lr', 'generator_lr', 'backbone_lr', 'stage2_prompt_lr', 'grad_clip')  # may change when a run resumes
 
 @dataclass
 class TrainConfig:
@@ -72,8 +74,8 @@ class TrainConfig:
             raise ValueError(f'grad_clip must be positive or None, got {self.grad_clip}.')
 
     def hash(self)->str:
-        "Short hash of every field that changes the result (not logging, progress or workers)."
-        d = {k: v for k, v in asdict(self).items() if k not in ('log_every', 'progress', 'workers')}
+        "Short hash of what a checkpoint must match: every field that changes the result, except the `RESUMABLE` ones."
+        d = {k: v for k, v in asdict(self).items() if k not in ('log_every', 'progress', 'workers', *RESUMABLE)}
         return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
 # %% ../nbs/06_training.ipynb #4d89d433
@@ -290,10 +292,8 @@ def load_checkpoint(path:str|Path, # a file written by `save_checkpoint` (or `st
             f'or start over with resume=False.' if prev.exists() and path.name != CHECKPOINT_PREV
             else 'Start over with resume=False.')
     if not path.exists(): raise CheckpointError(f'No checkpoint at {path}. {keep}')
-    try: ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f'Checkpoint {path} cannot be read: it is truncated or corrupt '
-                              f'({type(e).__name__}: {str(e)[:200]}). {keep}') from e
+    try: ckpt = read_torch_file(path, 'checkpoint', f' {keep}')
+    except ValueError as e: raise CheckpointError(str(e)) from None
     if not isinstance(ckpt, dict) or ckpt.get('format') != fmt:
         raise CheckpointError(f'{path} is not a pass_nb checkpoint (expected format {fmt!r}). {keep}')
     got = ckpt.get('fingerprint') or {}
@@ -322,8 +322,7 @@ def load_masks(path:str|Path, # a file written by `save_masks`
                groups:ChannelGroups|None=None, # if given, the masks must fit these groups
               )->list:
     "Masks saved by `save_masks`."
-    try: d = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f'{path} is not a readable masks file (truncated or corrupt?): {e}') from e
+    d = read_torch_file(path, 'masks file')
     if not isinstance(d, dict) or d.get('format') != MASKS_FORMAT:
         raise ValueError(f'{path} is not a pass_nb masks file (expected format {MASKS_FORMAT!r}).')
     if groups is not None and d['n_units'] != list(groups.n_units):
@@ -429,12 +428,38 @@ def _check_finite(loss, accelerator, stage, epoch, step, cfg):
     bad = (~torch.isfinite(loss.detach())).float()
     if accelerator.num_processes > 1: bad = accelerator.reduce(bad, 'sum')
     if bool(bad > 0):
+        lrs = (f'prompt_lr={cfg.prompt_lr}, generator_lr={cfg.generator_lr}' if stage == 1
+               else f'backbone_lr={cfg.backbone_lr}, stage2_prompt_lr={cfg.stage2_prompt_lr}')
+        where = ('No checkpoint exists yet (it failed in the first epoch): start again' if stage == 1 and epoch == 0 else
+                 'The checkpoint of the last finished epoch is kept: resume it (--resume, or resume=True)')
         raise NonFiniteLossError(
-            f'The training loss became {loss.item()} in stage {stage}, epoch {epoch + 1}, step {step + 1}. The last good '
-            f'checkpoint is kept; resume from it after changing the setup: lower the learning rates '
-            f'(prompt_lr={cfg.prompt_lr}, generator_lr={cfg.generator_lr}, backbone_lr={cfg.backbone_lr}), set '
-            f'grad_clip (e.g. 1.0), use mixed_precision="no" or "bf16" instead of "fp16" '
-            f'(now {cfg.mixed_precision!r}), and check the data for NaNs.')
+            f'The training loss became {loss.item()} in stage {stage}, epoch {epoch + 1}, step {step + 1}. {where} with '
+            f'lower learning rates (now {lrs}; --prompt-lr, --generator-lr, --backbone-lr) or gradient clipping '
+            f'(grad_clip, --grad-clip 1.0), which a resumed run accepts; or use mixed_precision "no" or "bf16" instead of '
+            f'"fp16" (now {cfg.mixed_precision!r}); and check the data for NaNs.')
+
+_LR_FIELD = {'generator': 'generator_lr', 'scores': 'generator_lr', 'backbone': 'backbone_lr'}
+
+def restore_optimizers(opts:dict, # the stage's optimisers by name ('prompt', 'generator', 'scores', 'backbone')
+                       scheds:dict, # their schedulers, same names
+                       ckpt:dict, # a checkpoint with 'optimizers', 'schedulers' and the 'config' it was written with
+                       cfg:TrainConfig, # the configuration now
+                       stage:int, # 1 or 2
+                      )->dict:
+    "Load the optimisers' and schedulers' states; a learning rate changed since scales the rest of its schedule. Returns the changes."
+    for k, o in opts.items(): o.load_state_dict(ckpt['optimizers'][k])
+    for k, s in scheds.items(): s.load_state_dict(ckpt['schedulers'][k])
+    old, changed = ckpt.get('config') or {}, {}
+    for k, o in opts.items():
+        f = _LR_FIELD.get(k, 'prompt_lr' if stage == 1 else 'stage2_prompt_lr')
+        if old.get(f, getattr(cfg, f)) == getattr(cfg, f): continue
+        r, changed[f] = getattr(cfg, f) / old[f], (old[f], getattr(cfg, f))
+        for g in o.param_groups:
+            g['lr'] *= r
+            if 'initial_lr' in g: g['initial_lr'] *= r
+        scheds[k].base_lrs = [b * r for b in scheds[k].base_lrs]
+        scheds[k]._last_lr = [g['lr'] for g in o.param_groups]
+    return changed
 
 def set_trainable(stage:int, # 1: prompt and label map train, the backbone is frozen; 2: the backbone trains too
                   model:nn.Module, # a `PromptedModel` (unwrapped)
@@ -694,8 +719,7 @@ def _run_stage(stage, model, groups, generator, masks, train_loader, val_loader,
     if ckpt is not None:
         raw.load_state_dict(ckpt['model'])
         if graw is not None: graw.load_state_dict(ckpt['generator'])
-        for k, o in opts.items(): o.load_state_dict(ckpt['optimizers'][k])
-        for k, s in scheds.items(): s.load_state_dict(ckpt['schedulers'][k])
+        restore_optimizers(opts, scheds, ckpt, cfg, stage)
         scaler.load_state_dict(ckpt['scaler'])
         if stage == 2 and not all(torch.equal(a.cpu(), b.cpu()) for a, b in zip(cur, ckpt['masks'])):
             raise CheckpointMismatchError(f'{ckpt_path} was trained with other masks than the ones given: pass the '

@@ -16,12 +16,12 @@ from tqdm.auto import tqdm
 
 from .masks import ChannelGroups, straight_through, atomic_torch_save
 from .hypernetwork import Budget
-from .models import count_macs_params, _example, _param_device
+from .models import count_macs_params, read_torch_file, _example, _param_device
 from .training import (
     TrainConfig, ScoreGenerator, make_accelerator, evaluate, set_seed, get_rng_state, set_rng_state, save_checkpoint,
     find_checkpoint, load_checkpoint, CheckpointError, CheckpointMismatchError, MetricsLog, CHECKPOINT,
     CHECKPOINT_PREV, CHECKPOINT_NEW, _metrics_dict, train_val_loaders, train_epoch, validate_epoch, set_trainable,
-    _shape_hash, _model_device)
+    _shape_hash, _model_device, restore_optimizers)
 
 # %% auto #0
 __all__ = ['WEIGHT_LAYERS', 'SCOPES', 'WEIGHT_INITS', 'OPTIMIZERS', 'U_CKPT_FORMAT', 'U_STAGE1_FORMAT', 'WEIGHT_MASKS_FORMAT',
@@ -287,8 +287,7 @@ def load_weight_masks(path:str|Path, # a file written by `save_weight_masks`
                       scores:WeightScores|None=None, # if given, the masks must fit its weights
                      )->list:
     "Bool masks saved by `save_weight_masks`."
-    try: d = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f'{path} is not a readable weight-masks file (truncated or corrupt?): {e}') from e
+    d = read_torch_file(path, 'weight-masks file')
     if not isinstance(d, dict) or d.get('format') != WEIGHT_MASKS_FORMAT:
         raise ValueError(f'{path} is not a pass_nb weight-masks file (expected format {WEIGHT_MASKS_FORMAT!r}).')
     if scores is not None:
@@ -409,8 +408,7 @@ def _run_unstructured(stage, model, scores, masks, train_loader, val_loader, cfg
     if ckpt is not None:
         raw.load_state_dict(ckpt['model'])
         if stage == 1: sraw.load_state_dict(ckpt['scores'])
-        for k, o in opts.items(): o.load_state_dict(ckpt['optimizers'][k])
-        for k, s in scheds.items(): s.load_state_dict(ckpt['schedulers'][k])
+        restore_optimizers(opts, scheds, ckpt, cfg, stage)
         scaler.load_state_dict(ckpt['scaler'])
         if stage == 2 and not all(torch.equal(a.cpu() > 0.5, b) for a, b in zip(cur, ckpt['masks'])):
             raise CheckpointMismatchError(f'{run_dir/CHECKPOINT} was trained with other masks than the ones given: pass '

@@ -14,7 +14,7 @@ from .data import get_dataset, make_loader
 from .models import create_model, model_spec, imagenet_classes, measure_latency, count_macs_params, read_torch_file
 from .prompts import PadPrompt, PromptedModel
 from .label_mapping import flm
-from .masks import ChannelGroups, check_export
+from .masks import ChannelGroups, check_export, ExportMismatchError
 
 # %% auto #0
 __all__ = ['UNSTRUCTURED', 'METHODS', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy', 'run_check',
@@ -271,7 +271,7 @@ def preflight(cfg:PruneConfig, # the run's settings
     if bad: raise ValueError(f'--weights {cfg.weights}: {len(bad)} tensor(s) hold NaN or inf (first: {bad[0]!r}); '
                              'use weights saved from a healthy model.')
     try: groups = ChannelGroups(bb, torch.rand(1, 3, cfg.size, cfg.size), mask_at=cfg.mask_at)
-    except RuntimeError as e:
+    except (RuntimeError, AssertionError) as e:  # e.g. a ViT built for one input size
         raise ValueError(f'{spec.name} cannot run at --size {cfg.size} ({str(e).splitlines()[0][:150]}); '
                          f'use the size it was built for ({spec.input_size}) or a larger one.') from None
     if cfg.method not in UNSTRUCTURED:
@@ -378,6 +378,12 @@ def prune(cfg:PruneConfig, # the run's settings
     masks = [torch.ones(n) for n in groups.n_units] if unstructured else r['masks']
     dev = next(backbone.parameters()).device
     test_masked = evaluate(model, test_loader, groups=groups, masks=[m.to(dev) for m in masks])
+    if not unstructured:  # never write a pruned model that computes something else than the masked one
+        try: check_export(groups, [m.to(dev) for m in masks], exact_macs=False)
+        except ExportMismatchError as e:
+            raise ExportMismatchError(f'{e}: the pruned model is not written; the masks and checkpoints in {run_dir} are kept. '
+                                      f'Please report this model ({spec.name}); ChannelGroups(..., ignored_layers=[...]) '
+                                      'leaves a layer whole meanwhile.') from None
     pruned = groups.export([m.to(dev) for m in masks])
     save_pruned(pruned, run_dir/'pruned_model.pt', arch=spec.name, dataset=cfg.dataset, size=cfg.size,
                 mean=list(spec.mean), std=list(spec.std))
@@ -414,6 +420,7 @@ def prune(cfg:PruneConfig, # the run's settings
         'latency_cpu_ms': {'batch': cfg.latency_batch, 'dense': lat_dense['median_ms'], 'pruned': lat_pruned['median_ms'],
                            'speedup': lat_dense['median_ms'] / lat_pruned['median_ms']},
         'channel_sparsity': groups.sparsity_of(masks),
+        'groups_left_whole': [{'layer': n, 'reason': why} for n, why in groups.excluded],
         'weight_sparsity': 1 - r['density'] if unstructured else None,
         'groups': table,
         'seconds': round(time.time() - t0, 1),
@@ -471,6 +478,8 @@ def _report_run(s:dict)->str:
         f"  CPU latency, batch {l['batch']}: {l['dense']:.1f} ms dense -> {l['pruned']:.1f} ms pruned ({l['speedup']:.2f}x)"]
         + ([f"  prompt: without it {ps['units_flipped']} of {ps['units']} units get another mask ({ps['groups_changed']} groups)"]
            if (ps := s.get('prompt_sensitivity')) else [])
+        + ([f"  {len(lw)} channel group(s) left whole (cannot be pruned exactly): " + ', '.join(g['layer'] for g in lw[:4])
+            + (' ...' if len(lw) > 4 else '') + ' (summary.json: groups_left_whole)'] if (lw := s.get('groups_left_whole')) else [])
         + ([f"  masks before fine-tuning (linear probe, val): these {q['masks']:.3f} | random at the same MACs "
             f"{q['random_same_macs']:.3f} | dense {q['dense']:.3f}"] if (q := s.get('mask_quality')) else []))
 
@@ -781,7 +790,7 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
             if a.command == 'demo' and out is None and not a.resume: out = _fresh_dir(Path('runs')/'demo')
             s = prune(_config_from(a), out, resume=a.resume)
             print(_report_run(s))
-    except (ValueError, OSError, CheckpointError, NonFiniteLossError) as e:  # OSError: unreadable or unwritable files
+    except (ValueError, OSError, CheckpointError, NonFiniteLossError, ExportMismatchError) as e:  # OSError: unreadable or unwritable files
         print(f'pass_nb {a.command}: error: {e}', file=sys.stderr)
         return 2
     return 0

@@ -23,7 +23,7 @@ from .models import count_macs_params, read_torch_file, _param_device
 __all__ = ['MASK_AT', 'PRUNED_FORMAT', 'UnsupportedLayerError', 'Member', 'ChannelGroup', 'find_attention_heads', 'ChannelGroups',
            'norm_fed_members', 'MaskHandle', 'straight_through', 'keep_counts_global', 'masks_from_counts',
            'atomic_write', 'atomic_torch_save', 'save_pruned', 'load_pruned', 'sparsity_table', 'plot_sparsity',
-           'check_export', 'ConcatResNet']
+           'check_export', 'ExportMismatchError', 'ConcatResNet']
 
 # %% ../nbs/04_masks.ipynb #e1a1cbf2
 class UnsupportedLayerError(ValueError):
@@ -79,6 +79,18 @@ def _execution_order(model, example_inputs):
     heads = [m for m, o in outputs.items() if final is not None and o.data_ptr() == final.data_ptr() and o.numel() == final.numel()]
     return order, heads
 
+def _output_layers(DG)->list:
+    "The convs and linears whose output reaches the model's output through no other conv or linear: its classifier."
+    todo = [n for n in DG.module2node.values() if not n.outputs]
+    found, seen = [], set()
+    while todo:
+        n = todo.pop()
+        if id(n) in seen: continue
+        seen.add(id(n))
+        if isinstance(n.module, _CONVS + (nn.Linear,)): found.append(n.module)
+        else: todo.extend(n.inputs)
+    return found
+
 def _call(model, example_inputs):
     if isinstance(example_inputs, dict): return model(**example_inputs)
     if isinstance(example_inputs, (tuple, list)): return model(*example_inputs)
@@ -112,6 +124,7 @@ class ChannelGroups:
                  customized_pruners:dict=None, # `{module type or module: tp.BasePruningFunc}` for layers torch-pruning lacks
                  min_units:int=1, # groups with fewer units than this are not pruned
                  mask_at:str='all', # 'all': mask every member's output; 'after_norm': not a conv whose output only its norm layer reads
+                 self_check:bool=True, # leave whole every group whose exported model would differ from the masked one
                 ):
         if mask_at not in MASK_AT: raise ValueError(f"mask_at must be one of {MASK_AT}, got {mask_at!r}.")
         self.model, self.example_inputs, self.mask_at = model, example_inputs, mask_at
@@ -124,18 +137,32 @@ class ChannelGroups:
         self.num_heads = find_attention_heads(model) if num_heads is None else dict(num_heads)
         self.customized_pruners = customized_pruners
         self.DG = self._build_graph(model, example_inputs)
+        self.ignored += [m for m in _output_layers(self.DG) if m not in self.ignored]  # a conv classifier too
         self._check_unwrapped()
-        groups = [g for g in (self._make_group(grp, order) for grp in
-                  self.DG.get_all_groups(ignored_layers=self.ignored, root_module_types=(nn.modules.conv._ConvNd, nn.Linear)))
-                  if g is not None and g.n_units >= min_units]
+        self.excluded = []  # (layer, reason) of every group left whole
+        groups = []
+        for grp in self.DG.get_all_groups(ignored_layers=self.ignored, root_module_types=(nn.modules.conv._ConvNd, nn.Linear)):
+            try: g = self._make_group(grp, order)
+            except UnsupportedLayerError as e: self.excluded.append((self._names.get(grp[0].dep.target.module, '?'), str(e))); continue
+            if g is not None and g.n_units >= min_units: groups.append(g)
         groups.sort(key=lambda g: g._order)
-        for i, g in enumerate(groups): g.index = i
-        self.groups = groups
-        self._link_inputs()
+        self._set_groups(groups)
         self._probe, self._probing = None, None
         self.dense_params = sum(p.numel() for p in model.parameters())
         self.dense_macs = self.predict_macs(self.full_masks())
+        if self_check: self._leave_inexact_whole()
+        if self.excluded:
+            warnings.warn(f'{len(self.excluded)} channel group(s) left whole (never pruned): '
+                          + '; '.join(f"'{n}': {why}" for n, why in self.excluded[:5]) + (' ...' if len(self.excluded) > 5 else '')
+                          + '. `ChannelGroups.excluded` lists them all.')
         model.train(was_training)
+
+    def _set_groups(self, groups:list):
+        "Use `groups` (in forward order): number them, link each to the group it reads, forget caches keyed by index."
+        for i, g in enumerate(groups): g.index = i
+        self.groups = groups
+        self._link_inputs()
+        for k in ('_norm_fed', '_kernel_sums'): self.__dict__.pop(k, None)
 
     def unit_costs(self)->list:
         "MACs removed by pruning one unit of each group with every other group dense (computed once, then cached)."
@@ -149,7 +176,11 @@ class ChannelGroups:
         DG = tp.DependencyGraph()
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            return DG.build_dependency(model, example_inputs=example_inputs, customized_pruners=self.customized_pruners, verbose=False)
+            try: return DG.build_dependency(model, example_inputs=example_inputs, customized_pruners=self.customized_pruners, verbose=False)
+            except (ZeroDivisionError, IndexError, KeyError) as e:  # torch-pruning could not map the channels through an op
+                raise UnsupportedLayerError(
+                    f'torch-pruning cannot follow the channels of {type(model).__name__} ({type(e).__name__}: {e}); a reshape '
+                    'that interleaves channels (a channel shuffle) is the usual cause. Nothing of it can be pruned exactly.') from None
 
     def _check_unwrapped(self):
         "Refuse parameters used by a leaf layer torch-pruning has no pruner for: it would prune the wrong dimension."
@@ -189,8 +220,7 @@ class ChannelGroups:
                 raw.append((name, 'param', idxs, root_idxs, m.shape[self._param_dims.get(m, -1)]))
             elif isinstance(m, _NORMS):
                 if isinstance(m, nn.GroupNorm):
-                    raise UnsupportedLayerError(f"GroupNorm '{self._names[m]}' mixes channels in its statistics; "
-                                                f"pass ignored_layers=[...] for the layers that feed it.")
+                    raise UnsupportedLayerError(f"its channels feed GroupNorm '{self._names[m]}', whose statistics mix channels")
                 raw.append((self._names[m], 'output', idxs, root_idxs, _norm_size(m)))
             elif isinstance(m, _CONVS + (nn.Linear,)):
                 out = DG.is_out_channel_pruning_fn(fn)
@@ -250,14 +280,21 @@ def _expand(member:Member, unit_mask:torch.Tensor)->torch.Tensor:
     full = unit_mask.new_ones(member.size)
     return full.index_put((member.channels.to(unit_mask.device),), vals)
 
+def _layer_norm_dim(ln:nn.LayerNorm, x:torch.Tensor, n:int)->int:
+    "The dim `ln` normalises: the last, or dim 1 for the channels-first `LayerNorm2d` subclasses (torchvision, timm)."
+    channels_first = x.ndim > 2 and x.shape[1] == n and (x.shape[-1] != n or type(ln) is not nn.LayerNorm)
+    return 1 if channels_first else -1
+
 def _masked_layer_norm(ln:nn.LayerNorm, x:torch.Tensor, m:torch.Tensor)->torch.Tensor:
     "Layer norm of `x` with statistics over the kept channels only (as the pruned layer computes it), then masked."
-    k = m.sum().clamp_min(1.)
-    mean = (x * m).sum(-1, keepdim=True) / k
-    var = (((x - mean) * m) ** 2).sum(-1, keepdim=True) / k
+    d = _layer_norm_dim(ln, x, len(m))
+    shape = [1] * x.ndim; shape[d] = -1
+    m, k = m.view(shape), m.sum().clamp_min(1.)
+    mean = (x * m).sum(d, keepdim=True) / k
+    var = (((x - mean) * m) ** 2).sum(d, keepdim=True) / k
     y = (x - mean) / torch.sqrt(var + ln.eps)
-    if ln.weight is not None: y = y * ln.weight
-    if ln.bias is not None: y = y + ln.bias
+    if ln.weight is not None: y = y * ln.weight.view(shape)
+    if ln.bias is not None: y = y + ln.bias.view(shape)
     return y * m
 
 def _only_feeds(node, targets:set, depth:int=0)->bool:
@@ -688,8 +725,9 @@ def check_export(groups:ChannelGroups, # groups of the dense model
                  masks:list, # one 0/1 vector per group
                  inputs:torch.Tensor=None, # a batch to compare outputs on (default: the example inputs)
                  rtol:float=1e-4, # allowed max abs difference, relative to max |output|
+                 exact_macs:bool=True, # also require predicted MACs == measured MACs
                 )->dict:
-    "Export `masks` and verify output equality and predicted == measured MACs; raises AssertionError if not."
+    "Export `masks` and verify output equality and predicted == measured MACs; raises `ExportMismatchError` if not."
     x = groups.example_inputs if inputs is None else inputs
     model, was_training = groups.model, groups.model.training
     model.eval()
@@ -703,9 +741,51 @@ def check_export(groups:ChannelGroups, # groups of the dense model
     measured, params = count_macs_params(pruned, _first_tensor(groups.example_inputs)[:1])
     res = dict(rel_err=err, predicted_macs=predicted, measured_macs=measured, dense_macs=groups.dense_macs,
                params=params, dense_params=groups.dense_params)
-    assert err <= rtol, f'exported output differs from the masked model: {err:.2e} > {rtol}'
-    assert predicted == measured, f'predicted MACs {predicted} != measured {measured}'
+    if err > rtol: raise ExportMismatchError(f'exported output differs from the masked model: {err:.2e} > {rtol}')
+    if exact_macs and predicted != measured: raise ExportMismatchError(f'predicted MACs {predicted} != measured {measured}')
     return res
+
+class ExportMismatchError(AssertionError):
+    "The physically pruned model would not compute what the masked one does."
+
+def _export_failure(groups:ChannelGroups, masks:list, rtol:float)->str|None:
+    "None when `masks` export exactly (the outputs agree); else why not, in one line."
+    try: check_export(groups, masks, rtol=rtol, exact_macs=False)  # outputs: a MACs count off by a little is no wrong model
+    except Exception as e: return f'{type(e).__name__}: {str(e).splitlines()[0][:160]}' if str(e) else type(e).__name__
+    return None
+
+def _leave_inexact_whole(self:ChannelGroups,
+                         rtol:float=1e-4, # allowed max abs difference of the outputs, relative to max |output|
+                         seed:int=0, # seed of the random test masks
+                        ):
+    "Leave whole (listed in `excluded`) every group that does not export exactly under a random half mask or its complement."
+    g = torch.Generator().manual_seed(seed)
+    half = [torch.zeros(n).index_fill_(0, torch.randperm(n, generator=g)[:n // 2], 1.) if n > 1 else torch.ones(1)
+            for n in self.n_units]
+    tests = [half, [1 - m if len(m) > 1 else m for m in half]]  # every unit is removed in one of the two
+    def failure(idx):
+        for test in tests:
+            masks = self.full_masks()
+            for i in idx: masks[i] = test[i]
+            if (why := _export_failure(self, masks, rtol)) is not None: return why
+        return None
+    bad = {}
+    def bisect(idx, why):
+        if len(idx) == 1: bad[idx[0]] = why; return
+        for part in (idx[:len(idx) // 2], idx[len(idx) // 2:]):
+            if (w := failure(part)) is not None: bisect(part, w)
+    rest = list(range(len(self)))
+    why = failure(rest) if rest else None
+    while why is not None:
+        n_bad = len(bad); bisect(rest, why)
+        if len(bad) == n_bad: bad.update({i: why for i in rest})  # only together do they fail: leave them all whole
+        rest = [i for i in rest if i not in bad]
+        why = failure(rest) if rest else None
+    if not bad: return
+    self.excluded += [(self.groups[i].name, f'its exported model would differ from the masked one ({w})') for i, w in sorted(bad.items())]
+    self._set_groups([grp for i, grp in enumerate(self.groups) if i not in bad])
+
+ChannelGroups._leave_inexact_whole = _leave_inexact_whole
 
 # %% ../nbs/04_masks.ipynb #d564d353
 class ConcatResNet(nn.Module):

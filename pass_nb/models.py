@@ -17,9 +17,9 @@ import torch_pruning as tp
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'SOURCES', 'MODELS', 'WeightsUnavailableError', 'UnknownModelError', 'ModelSpec',
-           'register_model', 'list_models', 'model_spec', 'torch_hub_checkpoint', 'read_torch_file',
-           'load_state_dict_file', 'load_state_dict_by_order', 'lite_weights_file', 'replace_head', 'create_model',
-           'imagenet_classes', 'count_macs_params', 'measure_latency']
+           'register_model', 'list_models', 'torchvision_classifiers', 'model_spec', 'torch_hub_checkpoint',
+           'read_torch_file', 'load_state_dict_file', 'load_state_dict_by_order', 'lite_weights_file', 'replace_head',
+           'create_model', 'imagenet_classes', 'count_macs_params', 'measure_latency']
 
 # %% ../nbs/01_models.ipynb #02dcd27c
 class WeightsUnavailableError(FileNotFoundError):
@@ -96,12 +96,26 @@ def _timm_spec(arch:str)->ModelSpec:
                      weights=cfg.get('hf_hub_id') or cfg.get('url') or None,
                      interpolation=cfg.get('interpolation', 'bicubic'), crop_pct=float(cfg.get('crop_pct', 0.875)))
 
+def torchvision_classifiers()->list:
+    "Every torchvision ImageNet classification model (`torchvision.models.list_models` of the classification module)."
+    return torchvision.models.list_models(module=torchvision.models)
+
+def _torchvision_spec(arch:str)->ModelSpec:
+    "The spec of a torchvision classifier from its default weights' own preprocessing (size, mean, std, interpolation)."
+    w = torchvision.models.get_model_weights(arch).DEFAULT
+    t = w.transforms()
+    return ModelSpec(f'torchvision/{arch}', 'torchvision', arch, mean=tuple(t.mean), std=tuple(t.std),
+                     input_size=int(t.crop_size[0]), num_classes=len(w.meta['categories']),
+                     weights=f'{type(w).__name__}.{w.name}', interpolation=t.interpolation.value,
+                     crop_pct=t.crop_size[0] / t.resize_size[0])
+
 def _unknown(name:str, arch:str)->UnknownModelError:
-    cands = [*MODELS, *_ALIASES, *timm.list_models()]
+    cands = [*MODELS, *_ALIASES, *timm.list_models(), *torchvision_classifiers()]
     close = difflib.get_close_matches(arch, cands, n=5, cutoff=0.6)
     hint = f" Did you mean: {', '.join(close)}?" if close else ''
     return UnknownModelError(f"Unknown model {name!r}.{hint} Registered: {', '.join(list_models())}; any timm "
-                             "architecture also works by name or as 'timm/<name>' (see timm.list_models()).")
+                             "architecture works by name or as 'timm/<name>' (see timm.list_models()), and any torchvision classifier as "
+                             "'torchvision/<name>' (see torchvision_classifiers()).")
 
 def model_spec(name:str|ModelSpec, # registry name, alias, 'timm/<arch>' or a timm architecture
               )->ModelSpec:
@@ -111,8 +125,13 @@ def model_spec(name:str|ModelSpec, # registry name, alias, 'timm/<arch>' or a ti
         raise TypeError(f"model name must be a str or ModelSpec, got {type(name).__name__}.")
     if name in MODELS: return MODELS[name]
     if name in _ALIASES: return MODELS[_ALIASES[name]]
+    if name.startswith('torchvision/'):
+        arch = name[len('torchvision/'):]
+        if arch in torchvision_classifiers(): return _torchvision_spec(arch)
+        raise _unknown(name, arch)
     arch = name[len('timm/'):] if name.startswith('timm/') else name
     if timm.is_model(arch): return _timm_spec(arch)
+    if not name.startswith('timm/') and arch in torchvision_classifiers(): return _torchvision_spec(arch)
     raise _unknown(name, arch)
 
 # %% ../nbs/01_models.ipynb #c7b8210b

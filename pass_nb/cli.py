@@ -87,6 +87,7 @@ from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atom
 from .hypernetwork import HyperNetwork, Budget, count_parameters, prompt_sensitivity, BODIES, INPUTS
 from .prompts import PROMPT_KINDS
 from .label_mapping import LABEL_MAP_KINDS
+from .training import CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW, find_checkpoint
 from .training import TrainConfig, ScoreGenerator, SCORE_INITS, BN_STAGE1, MIXED_PRECISION, fit, evaluate, linear_probe, set_seed, train_val_loaders, CheckpointError, NonFiniteLossError
 
 from .baselines import BASELINES
@@ -139,6 +140,7 @@ class PruneConfig:
     augment: bool = False # random resized crop + flip in training
     latency_batch: int = 32 # batch size of the CPU latency measurement
     probe: bool = False # also judge the masks before fine-tuning: linear probe on the frozen pretrained backbone, against random masks
+    keep_checkpoints: bool = False # keep the training checkpoints once the run has finished (transfer needs only masks.pt and stage1.pt)
     progress: bool = True # tqdm progress bars
 
     def __post_init__(self):
@@ -281,7 +283,7 @@ def preflight(cfg:PruneConfig, # the run's settings
     return {'spec': spec, 'groups': groups}
 
 # %% ../nbs/11_cli.ipynb #5af6662c
-_NOT_RESULTS = ('progress', 'workers', 'root', 'download')  # settings that do not change what a run computes
+_NOT_RESULTS = ('progress', 'workers', 'root', 'download', 'keep_checkpoints')  # settings that do not change what a run computes
 _RESUMABLE = (*_LRS, 'latency_batch', 'probe')  # may change when a run resumes (recorded in setting_changes.jsonl)
 _BEFORE_FIELD = {'mask_at': 'all', 'probe': False}  # fields added later, with what runs did before they existed
 
@@ -359,6 +361,10 @@ def prune(cfg:PruneConfig, # the run's settings
     t0 = time.time()
     run_dir = Path(run_dir) if run_dir is not None else cfg.default_run_dir()
     changes = _check_run_dir(run_dir, cfg, resume)
+    if resume and (run_dir/'summary.json').exists() and find_checkpoint(run_dir) is None:  # finished, checkpoints removed
+        if changes: raise ValueError(f'{run_dir} holds a finished run whose checkpoints were removed, so {sorted(changes)} cannot '
+                                     'change any more: start a new run (another --out; --keep-checkpoints keeps them).')
+        return {**json.loads((run_dir/'summary.json').read_text()), 'run_dir': str(run_dir)}
     preflight(cfg)  # everything that could fail later, before the first file
     set_seed(cfg.seed)
     data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download,
@@ -434,7 +440,12 @@ def prune(cfg:PruneConfig, # the run's settings
         gd, gp = measure_latency(backbone, 128, cfg.size, 'cuda'), measure_latency(pruned, 128, cfg.size, 'cuda')
         summary['latency_cuda_ms'] = {'batch': 128, 'dense': gd['median_ms'], 'pruned': gp['median_ms'],
                                       'speedup': gd['median_ms'] / gp['median_ms']}
+    drop = [] if cfg.keep_checkpoints else [run_dir/n for n in (CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW) if (run_dir/n).exists()]
+    summary['files'] = {'checkpoints': 'kept' if cfg.keep_checkpoints else 'removed (nothing is left to resume)',
+                        'mb_kept': round(sum(p.stat().st_size for p in run_dir.iterdir() if p.is_file() and p not in drop) / 2**20, 1),
+                        'mb_removed': round(sum(p.stat().st_size for p in drop) / 2**20, 1)}
     _atomic_write_text(run_dir/'summary.json', json.dumps(_json_safe(summary), indent=1, allow_nan=False))
+    for p in drop: p.unlink()  # after the summary: a kill before this leaves a finished run that can still resume
     if (run_dir/'metrics.csv').exists(): _plot_curves(run_dir/'metrics.csv', run_dir/'curves.png')  # no epochs, no curves
     import matplotlib.pyplot as plt
     if unstructured:

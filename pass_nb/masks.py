@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_masks.ipynb #ab45fd90
 from __future__ import annotations
-import copy, math, os, tempfile, warnings
+import copy, math, os, signal, sys, tempfile, threading, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from contextlib import contextmanager
@@ -91,6 +91,24 @@ def _output_layers(DG)->list:
         else: todo.extend(n.inputs)
     return found
 
+@contextmanager
+def _time_limit(seconds:float|None, # raise after this long (None: no limit)
+                what:str, # what runs, for the messages
+                say_after:float=10., # print one progress line after this long
+               ):
+    "Bound a long Python computation (main thread, POSIX: a SIGALRM timer; elsewhere unbounded, silent)."
+    if (seconds is None and say_after is None) or threading.current_thread() is not threading.main_thread() or not hasattr(signal, 'setitimer'):
+        yield; return
+    t0, said = time.monotonic(), []
+    def tick(*_):
+        if seconds is not None and time.monotonic() - t0 >= seconds: raise TimeoutError(f'{what} took more than {seconds:g} s')
+        if not said: print(f'pass_nb: {what} is taking a while ...', file=sys.stderr, flush=True); said.append(1)
+    old = signal.signal(signal.SIGALRM, tick)
+    first = min(x for x in (seconds, say_after) if x is not None)
+    signal.setitimer(signal.ITIMER_REAL, first, max(0.5, min(5., first)))
+    try: yield
+    finally: signal.setitimer(signal.ITIMER_REAL, 0); signal.signal(signal.SIGALRM, old)
+
 def _call(model, example_inputs):
     if isinstance(example_inputs, dict): return model(**example_inputs)
     if isinstance(example_inputs, (tuple, list)): return model(*example_inputs)
@@ -125,8 +143,19 @@ class ChannelGroups:
                  min_units:int=1, # groups with fewer units than this are not pruned
                  mask_at:str='all', # 'all': mask every member's output; 'after_norm': not a conv whose output only its norm layer reads
                  self_check:bool=True, # leave whole every group whose exported model would differ from the masked one
+                 build_timeout:float|None=300., # seconds building may take before it stops with an error (None: no limit)
                 ):
         if mask_at not in MASK_AT: raise ValueError(f"mask_at must be one of {MASK_AT}, got {mask_at!r}.")
+        what, was_training = f'building the channel groups of {type(model).__name__}', model.training
+        try:
+            with _time_limit(build_timeout, what): self._build(model, example_inputs, ignored_layers, num_heads, customized_pruners,
+                                                              min_units, mask_at, self_check)
+        except TimeoutError as e:
+            model.train(was_training)
+            raise UnsupportedLayerError(f'{e}: torch-pruning groups this architecture slowly. Pass build_timeout=None to wait, '
+                                        'or ignored_layers=[...] to leave parts of it out.') from None
+
+    def _build(self, model, example_inputs, ignored_layers, num_heads, customized_pruners, min_units, mask_at, self_check):
         self.model, self.example_inputs, self.mask_at = model, example_inputs, mask_at
         was_training = model.training
         model.eval()  # tracing must not touch BatchNorm statistics (nor fail on a batch of one)
@@ -751,6 +780,7 @@ class ExportMismatchError(AssertionError):
 def _export_failure(groups:ChannelGroups, masks:list, rtol:float)->str|None:
     "None when `masks` export exactly (the outputs agree); else why not, in one line."
     try: check_export(groups, masks, rtol=rtol, exact_macs=False)  # outputs: a MACs count off by a little is no wrong model
+    except TimeoutError: raise  # the build's time limit, not this group's fault
     except Exception as e: return f'{type(e).__name__}: {str(e).splitlines()[0][:160]}' if str(e) else type(e).__name__
     return None
 

@@ -151,11 +151,12 @@ class ChannelGroups:
             with _time_limit(build_timeout, what): self._build(model, example_inputs, ignored_layers, num_heads, customized_pruners,
                                                               min_units, mask_at, self_check)
         except TimeoutError as e:
-            model.train(was_training)
             raise UnsupportedLayerError(f'{e}: torch-pruning groups this architecture slowly. Pass build_timeout=None to wait, '
                                         'or ignored_layers=[...] to leave parts of it out.') from None
+        finally: model.train(was_training)  # whatever happened, the model's mode is as it was
 
     def _build(self, model, example_inputs, ignored_layers, num_heads, customized_pruners, min_units, mask_at, self_check):
+        "The work of `__init__`, inside its time limit."
         self.model, self.example_inputs, self.mask_at = model, example_inputs, mask_at
         was_training = model.training
         model.eval()  # tracing must not touch BatchNorm statistics (nor fail on a batch of one)

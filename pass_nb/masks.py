@@ -143,7 +143,7 @@ class ChannelGroups:
                  min_units:int=1, # groups with fewer units than this are not pruned
                  mask_at:str='all', # 'all': mask every member's output; 'after_norm': not a conv whose output only its norm layer reads
                  self_check:bool=True, # leave whole every group whose exported model would differ from the masked one
-                 build_timeout:float|None=300., # seconds building may take before it stops with an error (None: no limit)
+                 build_timeout:float|None=120., # seconds building may take before it stops with an error (None: no limit; Swin's grouping fills 24 GB in minutes)
                 ):
         if mask_at not in MASK_AT: raise ValueError(f"mask_at must be one of {MASK_AT}, got {mask_at!r}.")
         what, was_training = f'building the channel groups of {type(model).__name__}', model.training
@@ -153,6 +153,10 @@ class ChannelGroups:
         except TimeoutError as e:
             raise UnsupportedLayerError(f'{e}: torch-pruning groups this architecture slowly. Pass build_timeout=None to wait, '
                                         'or ignored_layers=[...] to leave parts of it out.') from None
+        except (IndexError, KeyError, TypeError, ZeroDivisionError) as e:  # inside torch-pruning's grouping
+            raise UnsupportedLayerError(f'torch-pruning could not group the channels of {type(model).__name__} ({type(e).__name__}: '
+                                        f'{str(e)[:120]}); this architecture cannot be pruned here. ignored_layers=[...] may leave '
+                                        'the part it fails on out.') from None
         finally: model.train(was_training)  # whatever happened, the model's mode is as it was
 
     def _build(self, model, example_inputs, ignored_layers, num_heads, customized_pruners, min_units, mask_at, self_check):

@@ -207,10 +207,11 @@ def pretrained_arg(weights:str, # a run's `weights` setting: 'pretrained', 'none
 
 def build_prompted_model(cfg:PruneConfig, # the run's settings
                          data:DataSplits, # its dataset
+                         backbone:torch.nn.Module=None, # the backbone, if already built (default: built from `cfg`)
                         )->tuple:
     "(prompted model with its label map, backbone spec) for `cfg`; FLM/ILM are computed on the training split."
     spec = model_spec(cfg.model)
-    backbone = create_model(spec.name, pretrained=pretrained_arg(cfg.weights)).eval()
+    backbone = (backbone if backbone is not None else create_model(spec.name, pretrained=pretrained_arg(cfg.weights))).eval()
     kw = {'pad': cfg.pad if cfg.pad is not None else max(1, cfg.size // 8)} if cfg.prompt == 'pad' else {}
     model = PromptedModel(make_prompt(cfg.prompt, cfg.size, **kw), backbone, None, spec.mean, spec.std)
     loader = make_loader(data.train, cfg.batch_size, workers=cfg.workers)
@@ -365,11 +366,12 @@ def prune(cfg:PruneConfig, # the run's settings
         if changes: raise ValueError(f'{run_dir} holds a finished run whose checkpoints were removed, so {sorted(changes)} cannot '
                                      'change any more: start a new run (another --out; --keep-checkpoints keeps them).')
         return {**json.loads((run_dir/'summary.json').read_text()), 'run_dir': str(run_dir)}
-    preflight(cfg)  # everything that could fail later, before the first file
+    set_seed(cfg.seed)  # a randomly initialised backbone is built in `preflight`: seeded
+    groups = preflight(cfg)['groups']  # everything that could fail later, before the first file
     set_seed(cfg.seed)
     data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download,
                        max_train=cfg.max_train, max_eval=cfg.max_eval)
-    model, spec = build_prompted_model(cfg, data)
+    model, spec = build_prompted_model(cfg, data, backbone=groups.model)  # the backbone preflight built and checked
     if changes:  # a resumed run with new learning rates, clipping, ...: say so in the run, then record the new values
         with open(run_dir/'setting_changes.jsonl', 'a') as f:
             f.write(json.dumps({'time': time.strftime('%Y-%m-%dT%H:%M:%S'), 'changes': changes}) + '\n')
@@ -378,7 +380,6 @@ def prune(cfg:PruneConfig, # the run's settings
     val_loader = make_loader(data.val, cfg.batch_size, workers=cfg.workers)
     dense_val, dense_test = evaluate(model, val_loader), evaluate(model, test_loader)
     backbone = model.backbone
-    groups = ChannelGroups(backbone, torch.rand(1, 3, cfg.size, cfg.size), mask_at=cfg.mask_at)
     generator, r = learn_masks(cfg, model, groups, data, run_dir, resume)
     unstructured = cfg.method in UNSTRUCTURED  # zeros inside the weights: every channel stays
     masks = [torch.ones(n) for n in groups.n_units] if unstructured else r['masks']

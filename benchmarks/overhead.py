@@ -32,7 +32,7 @@ def images(dataset:str, size:int, batch:int, steps:int, root:str):
     return get_dataset(dataset, root=root, size=size, max_train=n, max_eval=8).train
 
 
-def step_times(arch:str, generator:str, train, size:int, batch:int, acc, mask_at:str='all')->dict:
+def step_times(arch:str, generator:str, train, size:int, batch:int, acc, mask_at:str='after_norm')->dict:
     "Median stage-1 step time (s) and CUDA peak memory of one configuration."
     torch.manual_seed(0)
     bb = getattr(torchvision.models, arch)()
@@ -58,7 +58,8 @@ def step_times(arch:str, generator:str, train, size:int, batch:int, acc, mask_at
 def part_times(arch:str, size:int, batch:int, acc, reps:int=5)->dict:
     """Median time (ms) of the pieces of a stage-1 step, on frozen backbone weights with a prompt-like input gradient:
     the backbone without masks, with fixed mask hooks, with masks that carry straight-through gradients (each with
-    `mask_at='all'` and `'after_norm'`), and the hypernetwork's own forward + backward (LSTM, heads, top-k) alone."""
+    `mask_at='all'` and `'after_norm'`, and the latter also with every mask multiplied, none folded into a BatchNorm),
+    and the hypernetwork's own forward + backward (LSTM, heads, top-k) alone."""
     torch.manual_seed(0)
     bb = getattr(torchvision.models, arch)()
     groups = ChannelGroups(bb, torch.rand(1, 3, size, size))
@@ -68,15 +69,16 @@ def part_times(arch:str, size:int, batch:int, acc, reps:int=5)->dict:
     x = torch.rand(batch, 3, size, size, device=acc.device, requires_grad=True)  # stands in for the prompted images
     masks = [m.detach() for m in hnet(prompt)]
     sync = torch.cuda.synchronize if acc.device.type == 'cuda' else (lambda: None)
-    def backbone(with_grad, mask_at='all'):
+    def backbone(with_grad, mask_at='all', fold=True):
         if with_grad is None: return bb(x).sum().backward()
         groups.mask_at = mask_at
-        with groups.apply_masks([m.clone().requires_grad_(with_grad) for m in masks]): bb(x).sum().backward()
+        with groups.apply_masks([m.clone().requires_grad_(with_grad) for m in masks], fold=fold): bb(x).sum().backward()
     def hypernetwork(): sum(m.sum() for m in hnet(prompt)).backward()
     parts = {'no_masks': lambda: backbone(None), 'fixed_masks': lambda: backbone(False),
              'masks_with_grad': lambda: backbone(True), 'hypernetwork_alone': hypernetwork,
              'fixed_masks_after_norm': lambda: backbone(False, 'after_norm'),
-             'masks_with_grad_after_norm': lambda: backbone(True, 'after_norm')}
+             'masks_with_grad_after_norm': lambda: backbone(True, 'after_norm'),
+             'masks_with_grad_after_norm_unfolded': lambda: backbone(True, 'after_norm', fold=False)}
     for f in parts.values(): f()  # warm-up
     ts = {name: [] for name in parts}
     for _ in range(reps):  # the pieces take turns, so that a change in machine load hits all of them
@@ -84,7 +86,7 @@ def part_times(arch:str, size:int, batch:int, acc, reps:int=5)->dict:
     out = {name + '_ms': sorted(v)[reps // 2] for name, v in ts.items()}
     for mask_at in ('all', 'after_norm'):
         groups.mask_at = mask_at
-        with groups.apply_masks(masks) as h: out[f'mask_hooks_{mask_at}'] = len(h.hooks)
+        with groups.apply_masks(masks) as h: out[f'multiplied_{mask_at}'], out[f'folded_{mask_at}'] = len(h.multiplied), len(h.folded)
     return dict(groups=len(groups.n_units), **out)
 
 
@@ -93,17 +95,21 @@ def parts_main(a, acc):
     rows = [dict(model=arch, repeat=r, device=acc.device.type, dataset='random', size=a.size, batch=a.batch,
                  **part_times(arch, a.size, a.batch, acc)) for arch in a.models for r in range(a.repeats)]
     for r in rows: print(r, flush=True)
-    t = pd.DataFrame(rows).drop(columns='repeat').groupby(['model', 'device', 'dataset', 'size', 'batch', 'groups', 'mask_hooks_all', 'mask_hooks_after_norm'],
+    t = pd.DataFrame(rows).drop(columns='repeat').groupby(['model', 'device', 'dataset', 'size', 'batch', 'groups', 'multiplied_all', 'folded_all', 'multiplied_after_norm', 'folded_after_norm'],
                                                           sort=False).min().reset_index()
     t['mask_cost_pct'] = 100 * (t.fixed_masks_ms / t.no_masks_ms - 1)
     t['mask_grad_cost_pct'] = 100 * (t.masks_with_grad_ms / t.fixed_masks_ms - 1)
     t['hypernetwork_pct'] = 100 * t.hypernetwork_alone_ms / t.fixed_masks_ms
     t['mask_grad_cost_after_norm_pct'] = 100 * (t.masks_with_grad_after_norm_ms / t.fixed_masks_ms - 1)
+    t['after_norm_vs_none_pct'] = 100 * (t.masks_with_grad_after_norm_ms / t.no_masks_ms - 1)
+    t['after_norm_unfolded_vs_none_pct'] = 100 * (t.masks_with_grad_after_norm_unfolded_ms / t.no_masks_ms - 1)
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    t.set_index('model')[['mask_cost_pct', 'mask_grad_cost_pct', 'mask_grad_cost_after_norm_pct', 'hypernetwork_pct']].plot.bar(ax=ax, rot=0)
+    t.set_index('model')[['mask_cost_pct', 'mask_grad_cost_pct', 'mask_grad_cost_after_norm_pct', 'after_norm_unfolded_vs_none_pct',
+                          'after_norm_vs_none_pct', 'hypernetwork_pct']].plot.bar(ax=ax, rot=0)
     ax.set(ylabel='% of the step', title=f'pieces of a stage-1 step, {acc.device.type}, {a.size} px, batch {a.batch}')
     ax.legend(['mask hooks (vs none)', 'their gradients (vs fixed)', "the same, mask_at='after_norm' (vs fixed, 'all')",
+               "learned masks, 'after_norm', all multiplied (vs none)", "learned masks, 'after_norm', BN masks folded (vs none)",
                'hypernetwork fwd+bwd (vs fixed)'], fontsize=7)
     print(t.to_string(index=False))
     print(save(a.name or f'overhead_parts_{acc.device.type}', t, fig, reps=5, statistic='min over repeats of the median'))
@@ -117,7 +123,7 @@ def main(argv=None):
     p.add_argument('--dataset', default='synthetic', help="'synthetic' or a real dataset, e.g. fashion-mnist, digits")
     p.add_argument('--root', default='data', help='dataset folder'); p.add_argument('--name', default=None, help='results/<name>.csv')
     p.add_argument('--parts', action='store_true', help='time the pieces of a step instead (random images)')
-    p.add_argument('--mask-at', default='all', help="'all' or 'after_norm' (see `ChannelGroups`)")
+    p.add_argument('--mask-at', default='after_norm', help="'after_norm' (the default) or 'all' (see `ChannelGroups`)")
     a = p.parse_args(argv)
     acc = make_accelerator(TrainConfig())
     if a.parts: return parts_main(a, acc)

@@ -14,8 +14,9 @@ Two sources of pruned models:
     python benchmarks/speedup.py --breakdown                         # where the time goes, by kind of layer
     python benchmarks/speedup.py --runs benchmarks/results/speed_cpu/results.csv --methods pass random --breakdown
     python benchmarks/speedup.py --device cuda --batch 128           # GPU
+    python benchmarks/speedup.py --onnx                              # also each model exported to ONNX, run by onnxruntime
 """
-import argparse, time
+import argparse, tempfile, time
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +24,7 @@ import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
 
-from pass_nb.masks import ChannelGroups, load_pruned
+from pass_nb.masks import ChannelGroups, load_pruned, export_onnx
 from pass_nb.models import create_model, measure_latency, count_macs_params
 from common import save
 
@@ -39,6 +40,27 @@ def time_pair(dense, small, a)->dict:
              dense_ms=min(lat['dense']), pruned_ms=min(lat['pruned']))
     r['latency_speedup'] = r['dense_ms'] / r['pruned_ms']
     r['efficiency'] = r['latency_speedup'] / r['macs_speedup']
+    if a.onnx: r.update(onnx_pair(dense, small, a, r['macs_speedup']))
+    return r
+
+
+def onnx_pair(dense, small, a, macs_speedup)->dict:
+    "The same pair exported to ONNX (`export_onnx`, checked) and timed by onnxruntime on the CPU: they alternate twice."
+    import onnxruntime as ort
+    x = torch.rand(a.batch, 3, a.size, a.size)
+    with tempfile.TemporaryDirectory() as d:
+        runs = {k: ort.InferenceSession(export_onnx(m, Path(d)/f'{k}.onnx', x[:1])['path'], providers=['CPUExecutionProvider'])
+                for k, m in (('dense', dense), ('pruned', small))}
+    lat = {k: [] for k in runs}
+    for _ in range(2):
+        for k, s in runs.items():
+            for _ in range(2): s.run(None, {'images': x.numpy()})  # warm-up
+            ts = []
+            for _ in range(a.repeats): t0 = time.perf_counter(); s.run(None, {'images': x.numpy()}); ts.append(1e3 * (time.perf_counter() - t0))
+            lat[k].append(sorted(ts)[len(ts) // 2])
+    r = dict(dense_ort_ms=min(lat['dense']), pruned_ort_ms=min(lat['pruned']))
+    r['ort_speedup'] = r['dense_ort_ms'] / r['pruned_ort_ms']
+    r['ort_efficiency'] = r['ort_speedup'] / macs_speedup
     return r
 
 
@@ -170,7 +192,8 @@ def plot(df, a):
         d = df[df.model == name]
         for lab, e in (d.groupby('method', sort=False) if 'method' in d else [('random scores', d)]):
             e = e.groupby('target_macs').mean(numeric_only=True).sort_values('macs_speedup')
-            ax.plot(e.macs_speedup, e.latency_speedup, marker='o', label=lab)
+            ax.plot(e.macs_speedup, e.latency_speedup, marker='o', label=lab + (' (PyTorch)' if a.onnx else ''))
+            if a.onnx: ax.plot(e.macs_speedup, e.ort_speedup, marker='s', ls='--', label=lab + ' (onnxruntime)')
         ax.plot([1, top], [1, top], c='grey', ls=':', label='latency = MACs speed-up')
         ax.plot([1, top], [0.8, 0.8 * top], c='grey', ls='--', label='target 0.8 x')
         ax.set(xlabel='MACs speed-up', ylabel='measured latency speed-up', title=f'{name}, {a.device}, batch {a.batch}, '
@@ -189,13 +212,15 @@ def main(argv=None):
     p.add_argument('--runs', nargs='+', default=None, help="results.csv files of sweeps: time their runs' exported models")
     p.add_argument('--methods', nargs='+', default=None, help='with --runs: only these methods')
     p.add_argument('--breakdown', action='store_true', help='time each kind of layer, dense and pruned')
+    p.add_argument('--onnx', action='store_true', help='also time each model exported to ONNX with onnxruntime (CPU)')
     p.add_argument('--name', default=None, help='results/<name>.csv (default: speedup_<device>[_round<k>|_runs|_breakdown])')
     a = p.parse_args(argv)
     if a.runs and a.round_to: p.error('--round-to applies to random scores; a run was exported with its own setting.')
     if a.methods and not a.runs: p.error('--methods picks runs of --runs results.csv files; give those too.')
     models = run_models(a) if a.runs else random_score_models(a)
     name = a.name or f'speedup_{a.device}' + ('_runs' if a.runs else (f'_round{a.round_to}' if a.round_to else '')) + \
-        ('_breakdown' if a.breakdown else '')
+        ('_breakdown' if a.breakdown else '') + ('_onnx' if a.onnx else '')
+    if a.onnx and (a.breakdown or a.device != 'cpu'): p.error('--onnx times onnxruntime on the CPU, without --breakdown.')
     if a.breakdown:
         df = pd.DataFrame(breakdown_rows(models, a))
         return print(save(name, df, plot_breakdown(df, a), passes=5, runs=a.runs))

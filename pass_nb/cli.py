@@ -19,8 +19,9 @@ from .masks import ChannelGroups, check_export, ExportMismatchError
 # %% auto #0
 __all__ = ['UNSTRUCTURED', 'METHODS', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy', 'run_check',
            'PruneConfig', 'pretrained_arg', 'build_prompted_model', 'learn_masks', 'preflight', 'mask_quality', 'prune',
-           'load_run', 'load_sweep_config', 'sweep_runs', 'sweep_run_dir', 'check_sweep_inputs', 'run_sweep',
-           'summarize', 'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs', 'read_results', 'report', 'main']
+           'load_run', 'export_run', 'load_sweep_config', 'sweep_runs', 'sweep_run_dir', 'check_sweep_inputs',
+           'run_sweep', 'summarize', 'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs', 'read_results',
+           'report', 'main']
 
 # %% ../nbs/11_cli.ipynb #0abd54ae
 def sample_image_predictions(model:torch.nn.Module, # an ImageNet classifier
@@ -83,7 +84,7 @@ from pathlib import Path
 from .data import DataSplits
 from .prompts import make_prompt
 from .label_mapping import make_label_map, IndexLabelMap
-from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save, atomic_write, MASK_AT
+from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save, atomic_write, MASK_AT, export_onnx
 from .hypernetwork import HyperNetwork, Budget, count_parameters, prompt_sensitivity, BODIES, INPUTS
 from .prompts import PROMPT_KINDS
 from .label_mapping import LABEL_MAP_KINDS
@@ -111,7 +112,7 @@ class PruneConfig:
     target_macs: float = None # ... or fraction of dense MACs kept (give exactly one)
     allocation: str = 'global' # 'global' or 'uniform'
     min_keep: int = 1 # channel units each group keeps at least
-    mask_at: str = 'all' # where masks multiply: 'all' members' outputs, or 'after_norm' (not a conv only its norm reads)
+    mask_at: str = 'after_norm' # where masks apply: 'after_norm' (not a conv only its norm reads), or 'all' members' outputs
     size: int = 32 # image side fed to the prompt and backbone
     weights: str = 'pretrained' # 'pretrained', 'none' or a path to a state dict
     prompt: str = 'pad' # 'pad', 'expand', 'fixed', 'random' or 'none'
@@ -474,6 +475,14 @@ def load_run(run_dir:str|Path, # a folder written by `prune`
     label_map.load_state_dict(sd)
     return PromptedModel(prompt, backbone, label_map, tuple(meta['mean']), tuple(meta['std'])).eval()
 
+def export_run(run_dir:str|Path, # a folder written by `prune`
+               onnx:str|Path=None, # the .onnx file to write (default: RUN/pruned_model.onnx)
+              )->dict:
+    "A finished run's prompted, pruned model with its label map, as ONNX, checked against onnxruntime (`export_onnx`)."
+    run_dir = Path(run_dir)
+    size = read_torch_file(run_dir/'pruned_model.pt', 'pruned-model file')['meta']['size']
+    return export_onnx(load_run(run_dir), onnx or run_dir/'pruned_model.onnx', torch.rand(1, 3, size, size))
+
 # %% ../nbs/11_cli.ipynb #fcd1f4a1
 DEMO = dict(model='efficientnet_lite0', dataset='digits', target_macs=0.7, size=32, pad=4, label_map='flm_linear',
             stage1_epochs=3, stage2_epochs=4, batch_size=64, probe=True)
@@ -784,6 +793,9 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
     sw.add_argument('config', help='sweep config file (see the 11_cli notebook for the format)')
     rp = sub.add_parser('report', help='accuracy-vs-MACs figures, a markdown table and layer-sparsity plots')
     rp.add_argument('results', help="a sweep's results.csv"); rp.add_argument('--out', default=None)
+    ex = sub.add_parser('export', help="write a finished run's prompted, pruned model as ONNX (checked with onnxruntime)")
+    ex.add_argument('run', help='a folder written by prune or demo')
+    ex.add_argument('--onnx', default=None, help='the .onnx file (default: RUN/pruned_model.onnx)')
     c = sub.add_parser('check', help='offline end-to-end check of the install (weights, data, label mapping, pruning)')
     c.add_argument('--model', default='efficientnet_lite0'); c.add_argument('--dataset', default='digits')
     c.add_argument('--size', type=int, default=32); c.add_argument('--target-macs', type=float, default=0.7)
@@ -797,12 +809,15 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
             df = run_sweep(a.config)
             print(f'{len(df)} runs of this sweep in {Path(load_sweep_config(a.config)["out"])/"results.csv"}')
         elif a.command == 'report': print(f"report written to {report(a.results, a.out)/'report.md'}")
+        elif a.command == 'export':
+            r = export_run(a.run, a.onnx)
+            print(f"ONNX model written to {r['path']} ({r['bytes'] / 1e6:.1f} MB); onnxruntime matches PyTorch to {r['rel_err']:.1e}")
         else:
             out = a.out
             if a.command == 'demo' and out is None and not a.resume: out = _fresh_dir(Path('runs')/'demo')
             s = prune(_config_from(a), out, resume=a.resume)
             print(_report_run(s))
-    except (ValueError, OSError, CheckpointError, NonFiniteLossError, ExportMismatchError) as e:  # OSError: unreadable or unwritable files
+    except (ValueError, OSError, ImportError, CheckpointError, NonFiniteLossError, ExportMismatchError) as e:  # OSError: unreadable or unwritable files
         print(f'pass_nb {a.command}: error: {e}', file=sys.stderr)
         return 2
     return 0

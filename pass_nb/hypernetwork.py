@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_hypernetwork.ipynb #127d1692
 from __future__ import annotations
-import weakref
+import itertools, math, weakref
 from dataclasses import dataclass
 
 import torch
@@ -16,8 +16,8 @@ from .masks import ChannelGroups, _expand, straight_through
 from .prompts import IMAGENET_MEAN, IMAGENET_STD, NoPrompt
 
 # %% auto #0
-__all__ = ['BODIES', 'INPUTS', 'Budget', 'root_weight_stats', 'PromptEncoder', 'prompt_image', 'HyperNetwork',
-           'prompt_sensitivity', 'count_parameters']
+__all__ = ['BODIES', 'INPUTS', 'HEADS_LAYOUT', 'Budget', 'root_weight_stats', 'PromptEncoder', 'prompt_image', 'UnitHeads',
+           'HyperNetwork', 'prompt_sensitivity', 'count_parameters']
 
 # %% ../nbs/05_hypernetwork.ipynb #0d513487
 @dataclass
@@ -59,7 +59,9 @@ class Budget:
 def _input_member(groups:ChannelGroups, g):
     "The member of `g`'s input group that describes how the root layer reads it (None for the image input)."
     if g.input_group is None: return None
-    return next((mb for mb in groups[g.input_group].members if mb.kind == 'input' and mb.name == g.name), None)
+    if '_input_member' not in g.__dict__:  # cached: the recurrence asks at every step
+        g._input_member = next((mb for mb in groups[g.input_group].members if mb.kind == 'input' and mb.name == g.name), None)
+    return g._input_member
 
 def root_weight_stats(groups:ChannelGroups, # channel groups of the backbone
                       i:int, # group index
@@ -76,9 +78,17 @@ def root_weight_stats(groups:ChannelGroups, # channel groups of the backbone
         full = _expand(mb, in_mask.to(A.device, A.dtype))                 # one value per input channel of the root
         gr = getattr(root, 'groups', 1)
         stat = A @ full if gr == 1 else (A * full.view(gr, -1).repeat_interleave(A.shape[0] // gr, 0)).sum(1)
-    stat = (stat / count)[g._root_channels.to(A.device)]                   # mean over (masked) in-channels and kernel
-    units = g.root_units.to(A.device)
+    stat = stat / count                                                     # mean over (masked) in-channels and kernel
+    if _one_to_one(g): return stat
+    stat, units = stat[g._root_channels.to(A.device)], g.root_units.to(A.device)
     return torch.zeros(g.n_units, device=A.device, dtype=A.dtype).index_add(0, units, stat) / torch.bincount(units, minlength=g.n_units).clamp_min(1)
+
+def _one_to_one(g)->bool:
+    "Is root out-channel j unit j, for every j? (cached on the group)"
+    if '_one_to_one' not in g.__dict__:
+        n = len(g._root_channels)
+        g._one_to_one = n == g.n_units and bool((g._root_channels.cpu() == torch.arange(n)).all() and (g.root_units.cpu() == torch.arange(n)).all())
+    return g._one_to_one
 
 def _kernel_sums(groups, i, root, signed):
     "Root weights summed over the kernel (|W| or W) per (out, in/groups), cached until the weights change."
@@ -117,6 +127,44 @@ def prompt_image(prompt:nn.Module, # a prompt module mapping [0,1] images to [0,
     return (prompt(canvas) - m) / s
 
 BODIES, INPUTS = ('lstm', 'mlp', 'cnn'), ('both', 'prompt', 'weights')
+HEADS_LAYOUT = 'unit_heads/1'  # saved with the state: a hypernetwork of another layout is refused clearly
+
+# %% ../nbs/05_hypernetwork.ipynb #48e0fb0e
+class UnitHeads(nn.Module):
+    "Scores of every group's units from the body's state: a rank-`rank` term, a per-unit bias, and a per-group scale and shift."
+    def __init__(self, n_units:list, # units per group
+                 hidden:int, # size of the body's state
+                 rank:int=4, # rank of the state-dependent per-unit term
+                 scale:float=0.1, # initial size of the state-dependent terms
+                ):
+        super().__init__()
+        self.n_units, self.offsets, self.rank = list(n_units), [0] + list(itertools.accumulate(n_units)), rank
+        # the state as a rank-r code that every unit reads, then the group's log-scale of the prior and its shift
+        # (the shift sets the group's share of a global budget)
+        self.code = nn.Linear(hidden, rank + 2)
+        self.embed = nn.Parameter(torch.randn(self.offsets[-1], rank) * scale / rank ** 0.5)  # each unit's r-vector
+        self.bias = nn.Parameter(torch.zeros(self.offsets[-1]))  # each unit's own offset, independent of the state
+        with torch.no_grad(): self.code.weight[rank:].mul_(scale); self.code.bias.zero_()
+        self.register_buffer('unit_group', torch.repeat_interleave(torch.arange(len(n_units)), torch.tensor(n_units)), persistent=False)
+
+    def forward(self, states:torch.Tensor, # the body's state at every group, (groups, hidden)
+                priors:list|None=None, # each group's z-scored weight statistic, or None
+               )->list:
+        "Every group's scores at once (one pass, a short autograd graph)."
+        code = self.code(states)[self.unit_group]  # (units, rank + 2)
+        s = (self.embed * code[:, :self.rank]).sum(1) + self.bias + code[:, self.rank + 1]
+        if priors is not None: s = s + torch.cat(priors) * code[:, self.rank].exp()
+        return list(s.split(self.n_units))
+
+    def group_scores(self, i:int, # group index
+                     h:torch.Tensor, # the body's state at group i, (1, hidden)
+                     prior:torch.Tensor|None=None, # the group's z-scored weight statistic, or None
+                    )->torch.Tensor:
+        "Group `i`'s scores alone, the same as `forward`'s (for the provisional masks inside the recurrence)."
+        a, b = self.offsets[i], self.offsets[i + 1]
+        code = self.code(h)[0]
+        s = torch.addmv(self.bias[a:b] + code[self.rank + 1], self.embed[a:b], code[:self.rank])
+        return s if prior is None else s + prior * code[self.rank].exp()
 
 # %% ../nbs/05_hypernetwork.ipynb #e6ed402d
 class HyperNetwork(nn.Module):
@@ -133,6 +181,8 @@ class HyperNetwork(nn.Module):
                  head_scale:float=0.1, # initial size of the learned correction (a fraction of nn.Linear's default init)
                  mean:tuple=IMAGENET_MEAN, # the backbone's input normalisation, to see the prompt as the backbone does
                  std:tuple=IMAGENET_STD,
+                 stat_width:int=16, # a group's statistic reaches the body as this many quantiles (a fixed width)
+                 rank:int=4, # rank of the per-unit, state-dependent part of the scores
                 ):
         super().__init__()
         if body not in BODIES: raise ValueError(f'body must be one of {BODIES}, got {body!r}.')
@@ -141,31 +191,42 @@ class HyperNetwork(nn.Module):
         self.hidden, self.body, self.inputs, self.signed = hidden, body, inputs, signed
         self.prior = prior and inputs != 'prompt'  # the prompt-only ablation never sees the weights
         self.mean, self.std = tuple(float(v) for v in mean), tuple(float(v) for v in std)
-        self.width = max(groups.n_units)
+        self.stat_width, self._static = stat_width, {}
         self.encoder = PromptEncoder(hidden) if inputs != 'weights' else None
         self.init_state = nn.Parameter(torch.randn(2, hidden) * 0.02)  # learnable (h0, c0)
-        step_in = self.width + hidden  # every step reads the group's statistics and the prompt embedding
+        step_in = stat_width + 2 + hidden  # the statistic's quantiles, the group's size and input density, the prompt
         if body == 'lstm': self.cell = nn.LSTMCell(step_in, hidden)
         elif body == 'mlp': self.mlp = nn.Sequential(nn.Linear(step_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
         else:
-            self.conv = nn.Sequential(nn.Conv1d(1, 8, 9, 4, 4), nn.ReLU(), nn.Conv1d(8, 8, 9, 4, 4), nn.ReLU(),
-                                      nn.AdaptiveAvgPool1d(8), nn.Flatten())
-            self.mix = nn.Linear(64 + hidden, hidden)
-        self.heads = nn.ModuleList(nn.Linear(hidden, n) for n in groups.n_units)
-        with torch.no_grad():
-            for h in self.heads: h.weight.mul_(head_scale); h.bias.zero_()
+            self.conv = nn.Sequential(nn.Conv1d(1, 8, 3, 2, 1), nn.ReLU(), nn.Conv1d(8, 8, 3, 2, 1), nn.ReLU(),
+                                      nn.AdaptiveAvgPool1d(4), nn.Flatten())
+            self.mix = nn.Linear(32 + 2 + hidden, hidden)
+        self.heads = UnitHeads(groups.n_units, hidden, rank, head_scale)
         self.register_buffer('threshold', torch.tensor(float('-inf')))
 
 # %% ../nbs/05_hypernetwork.ipynb #3dbd96ab
 @patch
 def _stats(self:HyperNetwork, i, in_mask, device):
-    "Group `i`'s weight statistic under `in_mask`: (the step's input, mean-1 and padded (1, width); the prior, z-scored)."
+    "Group `i`'s weight statistic under `in_mask`: the step's input (1, stat_width + 2) and the prior (z-scored per unit)."
     g = self.groups[i]
-    if self.inputs == 'prompt': return torch.zeros(1, self.width, device=device), None
-    s = root_weight_stats(self.groups, i, in_mask, self.signed).detach().to(device).float()
-    s = s / s.abs().mean().clamp_min(1e-12)  # scale-free within a group: layers differ by orders of magnitude
-    prior = (s - s.mean()) / s.std().clamp_min(1e-6) if len(s) > 1 else torch.zeros_like(s)
-    return F.pad(s, (0, self.width - g.n_units))[None], prior
+    if self.inputs == 'prompt': return torch.zeros(1, self.stat_width + 2, device=device), None
+    s = root_weight_stats(self.groups, i, in_mask, self.signed).to(device, torch.float32)
+    std, mean = torch.std_mean(s) if len(s) > 1 else (s.new_ones(()), s.mean())
+    prior = (s - mean) / std.clamp_min(1e-6)  # every group's units compete on the same scale
+    at, size = self._quantile_at(i, device)
+    quantiles = s.sort().values[at] / s.abs().mean().clamp_min(1e-12)  # scale-free: layers differ by orders of magnitude
+    density = in_mask.to(device, torch.float32).mean() if in_mask is not None else s.new_ones(())
+    return torch.cat([quantiles, size, density.view(1)])[None], prior
+
+@patch
+def _quantile_at(self:HyperNetwork, i, device):
+    "Group `i`'s sorted positions of its `stat_width` quantiles, and its size feature (cached per device)."
+    key = (i, str(device))
+    if key not in self._static:
+        n = self.groups[i].n_units
+        self._static[key] = (torch.linspace(0, n - 1, self.stat_width, device=device).round().long(),
+                             torch.tensor([math.log(n) / 10], device=device))
+    return self._static[key]
 
 @patch
 def embed_prompt(self:HyperNetwork, prompt:nn.Module)->torch.Tensor:
@@ -179,26 +240,31 @@ def scores(self:HyperNetwork, prompt:nn.Module)->list:
     "Raw channel scores, one vector per group, in forward order."
     ctx = self.embed_prompt(prompt)
     h, c = self.init_state[0][None], self.init_state[1][None]
-    provisional, out = {}, []
+    read = {g.input_group for g in self.groups}  # groups whose mask a later step reads
+    provisional, states, priors = {}, [], []
     for i, g in enumerate(self.groups):
         x, prior = self._stats(i, provisional.get(g.input_group), ctx.device)
         if self.body == 'lstm': h, c = self.cell(torch.cat([x, ctx], 1), (h, c)); z = h
         elif self.body == 'mlp': z = self.mlp(torch.cat([x, ctx], 1))
-        else: z = self.mix(torch.cat([self.conv(x[:, None]), ctx], 1))
-        s = self.heads[i](z)[0]
-        if self.prior: s = s + prior
-        m = (s.detach() > self.threshold).float()
-        if m.sum() == 0: m[s.detach().argmax()] = 1.
-        provisional[i] = m
-        out.append(s)
-    return out
+        else: z = self.mix(torch.cat([self.conv(x[:, None, :self.stat_width]), x[:, self.stat_width:], ctx], 1))
+        states.append(z); priors.append(prior)
+        if i in read:
+            with torch.no_grad(): s = self.heads.group_scores(i, z, prior if self.prior else None)
+            m = (s > self.threshold).float()
+            if m.sum() == 0: m[s.argmax()] = 1.
+            provisional[i] = m
+    return self.heads(torch.cat(states), priors if self.prior else None)
 
 @patch
 def get_extra_state(self:HyperNetwork):
     "The budget's step counter and cached counts travel with the state dict, so a resumed run continues exactly."
-    return {'budget_steps': self.budget._steps, 'budget_counts': self.budget._counts}
+    return {'budget_steps': self.budget._steps, 'budget_counts': self.budget._counts, 'layout': HEADS_LAYOUT}
 @patch
 def set_extra_state(self:HyperNetwork, state):
+    if state.get('layout') != HEADS_LAYOUT:
+        raise ValueError('This hypernetwork was saved by an older pass_nb, with one linear head per group; this version '
+                         'uses shared unit heads, so it cannot load it. Run stage 1 again (a new --out), or use the pass_nb '
+                         'version that wrote it.')
     self.budget._steps, self.budget._counts = state['budget_steps'], state['budget_counts']
 
 @patch

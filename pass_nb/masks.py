@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_masks.ipynb #ab45fd90
 from __future__ import annotations
-import copy, math, os, signal, sys, tempfile, threading, time, warnings
+import copy, functools, math, os, signal, sys, tempfile, threading, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from contextlib import contextmanager
@@ -23,7 +23,7 @@ from .models import count_macs_params, read_torch_file, _param_device
 __all__ = ['MASK_AT', 'PRUNED_FORMAT', 'UnsupportedLayerError', 'Member', 'ChannelGroup', 'find_attention_heads', 'ChannelGroups',
            'norm_fed_members', 'MaskHandle', 'straight_through', 'keep_counts_global', 'masks_from_counts',
            'atomic_write', 'atomic_torch_save', 'save_pruned', 'load_pruned', 'sparsity_table', 'plot_sparsity',
-           'check_export', 'ExportMismatchError', 'ConcatResNet']
+           'check_export', 'ExportMismatchError', 'export_onnx', 'ConcatResNet']
 
 # %% ../nbs/04_masks.ipynb #e1a1cbf2
 class UnsupportedLayerError(ValueError):
@@ -45,6 +45,12 @@ class Member:
     channels: torch.Tensor  # channel indices in this member's channel dimension
     units: torch.Tensor     # the group unit each of those channels belongs to
     size: int            # the member's full channel count
+
+    @functools.cached_property
+    def one_to_one(self)->bool:
+        "Channel j of the tensor is unit j, for every channel: its mask is the unit mask itself."
+        return len(self.channels) == self.size and bool((self.channels == torch.arange(self.size)).all()
+                                                        and (self.units == torch.arange(self.size)).all())
 
 @dataclass
 class ChannelGroup:
@@ -141,7 +147,7 @@ class ChannelGroups:
                  num_heads:dict=None, # `{qkv_linear: heads}`; default: found by `find_attention_heads`
                  customized_pruners:dict=None, # `{module type or module: tp.BasePruningFunc}` for layers torch-pruning lacks
                  min_units:int=1, # groups with fewer units than this are not pruned
-                 mask_at:str='all', # 'all': mask every member's output; 'after_norm': not a conv whose output only its norm layer reads
+                 mask_at:str='after_norm', # 'after_norm': not a conv whose output only its norm layer reads; 'all': every member's output
                  self_check:bool=True, # leave whole every group whose exported model would differ from the masked one
                  build_timeout:float|None=120., # seconds building may take before it stops with an error (None: no limit; Swin's grouping fills 24 GB in minutes)
                 ):
@@ -208,13 +214,18 @@ class ChannelGroups:
 
     def _build_graph(self, model, example_inputs):
         DG = tp.DependencyGraph()
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            try: return DG.build_dependency(model, example_inputs=example_inputs, customized_pruners=self.customized_pruners, verbose=False)
+        frozen = [p for p in model.parameters() if not p.requires_grad]
+        with warnings.catch_warnings(), torch.enable_grad():  # torch-pruning traces through autograd: a frozen model, or one
+            warnings.simplefilter('ignore')                     # traced under no_grad, would show no layer at all
+            try:
+                for p in frozen: p.requires_grad_(True)
+                return DG.build_dependency(model, example_inputs=example_inputs, customized_pruners=self.customized_pruners, verbose=False)
             except (ZeroDivisionError, IndexError, KeyError) as e:  # torch-pruning could not map the channels through an op
                 raise UnsupportedLayerError(
                     f'torch-pruning cannot follow the channels of {type(model).__name__} ({type(e).__name__}: {e}); a reshape '
                     'that interleaves channels (a channel shuffle) is the usual cause. Nothing of it can be pruned exactly.') from None
+            finally:
+                for p in frozen: p.requires_grad_(False)
 
     def _check_unwrapped(self):
         "Refuse parameters used by a leaf layer torch-pruning has no pruner for: it would prune the wrong dimension."
@@ -309,6 +320,7 @@ def _norm_size(m):
 # %% ../nbs/04_masks.ipynb #8578192a
 def _expand(member:Member, unit_mask:torch.Tensor)->torch.Tensor:
     "The member's per-channel mask from its group's unit mask."
+    if member.one_to_one and len(unit_mask) == member.size: return unit_mask
     vals = unit_mask[member.units.to(unit_mask.device)]
     if member.size == len(member.channels) and bool((member.channels == torch.arange(member.size)).all()): return vals
     full = unit_mask.new_ones(member.size)
@@ -353,10 +365,16 @@ def norm_fed_members(groups:ChannelGroups)->set:
     groups._norm_fed = out
     return out
 
+def _foldable(m:nn.Module)->bool:
+    "A BatchNorm whose forward only reads `weight` and `bias` (not timm's norm+activation layers, whose activation runs inside)."
+    bn = nn.modules.batchnorm
+    return isinstance(m, bn._BatchNorm) and m.affine and type(m).forward in (bn._BatchNorm.forward, bn.SyncBatchNorm.forward)
+
 class MaskHandle:
-    "Forward hooks that apply masks to a model; a context manager; `remove()` detaches them."
-    def __init__(self, groups:ChannelGroups, model:nn.Module, masks:list, probe:bool=False):
+    "Hooks that apply masks to a model; a context manager; `remove()` detaches them."
+    def __init__(self, groups:ChannelGroups, model:nn.Module, masks:list, probe:bool=False, fold:bool=True):
         self.masks, self.hooks, self.groups, self.probe = list(masks), [], groups, probe
+        self.multiplied, self.folded = [], []  # names of the members masked each way
         if probe: groups._probing = self
         mods = dict(model.named_modules())
         # the norm layer's output is masked anyway: masking the conv before it changes no output, only costs time
@@ -364,14 +382,33 @@ class MaskHandle:
         for gi, g in enumerate(groups):
             for mb in g.members:
                 if mb.kind != 'output' or (gi, mb.name) in skip: continue
-                self.hooks.append(mods[mb.name].register_forward_hook(self._hook(gi, mb)))
+                if fold and not probe and _foldable(mods[mb.name]):
+                    self.hooks += self._fold(gi, mb, mods[mb.name]); self.folded.append(mb.name); continue
+                self.hooks.append(mods[mb.name].register_forward_hook(self._hook(gi, mb))); self.multiplied.append(mb.name)
                 if probe:  # layers inside a member (timm's BatchNormAct2d runs its activation inside) must see the mask too
                     for sub in list(mods[mb.name].modules())[1:]:
                         self.hooks.append(sub.register_forward_hook(self._hook(gi, mb)))
 
+    def _silenced(self)->bool: return self.groups._probing is not None and self.groups._probing is not self  # a MACs probe runs
+
+    def _fold(self, gi, mb, bn):
+        "Hooks that run `bn` with weight·m and bias·m: BN(x)·m without touching the activations."
+        saved = []
+        def fold(module, inputs):
+            if self._silenced(): saved.append(None); return
+            m = _expand(mb, self.masks[gi]).to(module.weight.dtype)
+            p = module._parameters
+            saved.append((p['weight'], p['bias']))
+            p['weight'], p['bias'] = p['weight'] * m, p['bias'] * m
+        def restore(module, inputs, out):
+            if saved and saved[-1] is not None: module._parameters['weight'], module._parameters['bias'] = saved[-1]
+            if saved: saved.pop()
+        # restore runs first among the forward hooks and even when forward raises: nested handles unwind in order
+        return [bn.register_forward_pre_hook(fold), bn.register_forward_hook(restore, prepend=True, always_call=True)]
+
     def _hook(self, gi, mb):
         def hook(module, inputs, out):
-            if self.groups._probing is not None and self.groups._probing is not self: return None  # a MACs probe runs
+            if self._silenced(): return None
             m = _expand(mb, self.masks[gi]).to(out.dtype)
             if isinstance(module, nn.LayerNorm): return _masked_layer_norm(module, inputs[0], m)
             shape = [1] * out.ndim; shape[_channel_dim(module)] = -1
@@ -392,10 +429,11 @@ def _apply_masks(self:ChannelGroups,
                  masks:list, # one 0/1 vector per group (may carry straight-through gradients)
                  model:nn.Module=None, # default: the model the groups were built on
                  probe:bool=False, # internal: masks of a MACs prediction, which silence all other handles
+                 fold:bool=True, # a plain BatchNorm's mask goes into its weight and bias (same outputs and gradients, less work)
                 )->MaskHandle:
-    "Mask `model`'s channel groups with forward hooks; returns a handle (and context manager) to remove them."
+    "Mask `model`'s channel groups with hooks; returns a handle (and context manager) to remove them."
     self.check_masks(masks)
-    return MaskHandle(self, self.model if model is None else model, masks, probe)
+    return MaskHandle(self, self.model if model is None else model, masks, probe, fold)
 
 def _check_masks(self:ChannelGroups, masks:list):
     "Raise a clear error when `masks` does not fit these groups."
@@ -526,14 +564,13 @@ def keep_counts_global(scores:list, # one 1-D score tensor per group (higher = k
     if not sum(reserve) <= n_keep <= sum(sizes):
         raise ValueError(f'Cannot keep {n_keep} units: with min_keep={min_keep} the range is '
                          f'{sum(reserve)}..{sum(sizes)}. Lower the sparsity or min_keep.')
-    rest = []
+    if not scores: return []
+    rest, owner = [], []  # every unit past its group's reserve, in group order, best first; and its group
     for gi, s in enumerate(scores):
-        order = _order_desc(s.detach().float().cpu())
-        rest += [(gi, v) for v in s.detach().float().cpu()[order[reserve[gi]:]].tolist()]
-    vals = torch.tensor([v for _, v in rest]) if rest else torch.zeros(0)
-    counts = list(reserve)
-    for j in _order_desc(vals)[: n_keep - sum(reserve)].tolist(): counts[rest[j][0]] += 1
-    return counts
+        s = s.detach().float().cpu()
+        rest.append(s[_order_desc(s)[reserve[gi]:]]); owner.append(torch.full((sizes[gi] - reserve[gi],), gi))
+    take = _order_desc(torch.cat(rest))[: n_keep - sum(reserve)]  # equal scores: earlier group, then earlier unit
+    return (torch.tensor(reserve) + torch.bincount(torch.cat(owner)[take], minlength=len(scores))).tolist()
 
 def masks_from_counts(scores:list, # one 1-D score tensor per group
                       counts:list, # units to keep in each group
@@ -821,6 +858,43 @@ def _leave_inexact_whole(self:ChannelGroups,
     self._set_groups([grp for i, grp in enumerate(self.groups) if i not in bad])
 
 ChannelGroups._leave_inexact_whole = _leave_inexact_whole
+
+# %% ../nbs/04_masks.ipynb #799a5962
+def _onnx_modules():
+    "torch.onnx's exporter and onnxruntime, or a clear error saying what to install."
+    try:
+        import onnxruntime, onnxscript  # onnxscript: what torch.onnx's dynamo exporter builds the graph with
+        return onnxruntime
+    except ImportError as e:
+        raise ImportError(f'ONNX export needs onnx, onnxscript and onnxruntime ({e}); pip install "pass_nb[onnx]".') from None
+
+def export_onnx(model:nn.Module, # e.g. `load_run(...)`: prompt, pruned backbone and label map in one module
+                path:str|Path, # the .onnx file to write
+                example_input:torch.Tensor, # a batch the model takes, e.g. torch.rand(1, 3, 224, 224)
+                rtol:float=1e-4, # largest relative error of onnxruntime's outputs against PyTorch's
+               )->dict:
+    "Write `model` as ONNX (input 'images', output 'logits', any batch size) once onnxruntime reproduces its outputs."
+    ort = _onnx_modules()
+    was_training = model.training
+    model.eval()
+    try:
+        x = example_input[:1].expand(2, *example_input.shape[1:]).contiguous()  # two images: the batch stays free
+        x = x + 0.1 * torch.rand_like(x)
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            program = torch.onnx.export(model, (x,), dynamo=True, input_names=['images'], output_names=['logits'],
+                                        dynamic_shapes=({0: torch.export.Dim('batch', min=1)},), verbose=False)
+            ref = model(x)
+        proto = program.model_proto.SerializeToString()
+    finally: model.train(was_training)
+    session = ort.InferenceSession(proto, providers=['CPUExecutionProvider'])
+    got = torch.from_numpy(session.run(None, {'images': x.numpy()})[0])
+    rel_err = float((got - ref).norm() / ref.norm().clamp_min(1e-12))
+    if not rel_err <= rtol:
+        raise ExportMismatchError(f'onnxruntime differs from PyTorch by {rel_err:.2e} (more than rtol={rtol:g}); '
+                                  f'{path} was not written.')
+    atomic_write(path, lambda f: f.write(proto))
+    return {'path': str(path), 'rel_err': rel_err, 'bytes': len(proto)}
 
 # %% ../nbs/04_masks.ipynb #d564d353
 class ConcatResNet(nn.Module):

@@ -65,7 +65,8 @@ def test_runtime_imports_are_declared():
         for node in ast.walk(ast.parse(f.read_text())):
             if isinstance(node, ast.Import): mods |= {a.name.split('.')[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0: mods.add(node.module.split('.')[0])
-    optional = {'tensorboard'}  # imported inside try/except, used only when installed
+    optional = {'tensorboard',  # imported inside try/except, used only when installed
+                'onnxruntime', 'onnxscript'}  # the `onnx` extra: `export_onnx` says what to install when they are missing
     third = sorted(m for m in mods - set(sys.stdlib_module_names) - {'pass_nb', '__future__'} - optional)
     dists, closure = packages_distributions(), _declared_closure()
     missing = {m: dists.get(m) for m in third

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU benchmarks that fit one short call on a lent GPU machine (estimated 5-8 minutes on an H200, not yet run),
 # prepared so that a session with a device can run them at once: the hypernetwork overhead at 224 px, batch 128
-# (ResNet-18/34/50; with mask_at 'after_norm' (the default) and 'all', and the pieces of a step) and the realised speed-up at
+# (ResNet-18/34/50; with mask_at 'all' (the default) and 'after_norm', and the pieces of a step) and the realised speed-up at
 # batch 128. Results go to benchmarks/results/ and, when $OUT is set, are copied there too (at most 8 files come back
 # from the device: the CSVs and JSONs are what matter).
 #
@@ -24,9 +24,9 @@ SUFFIX=${NAME_SUFFIX:-}
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"
 if [ "$DEVICE" = cuda ]; then python3 -c "import torch; assert torch.cuda.is_available(), 'no CUDA device: run with DEVICE=cpu for a smoke run'"; fi
 # overhead.py picks the accelerator's device (CUDA when there is one)
-names=("overhead_${DEVICE}${SUFFIX}" "overhead_${DEVICE}_all${SUFFIX}" "overhead_parts_${DEVICE}${SUFFIX}" "speedup_${DEVICE}${SUFFIX}")
+names=("overhead_${DEVICE}${SUFFIX}" "overhead_${DEVICE}_after_norm${SUFFIX}" "overhead_parts_${DEVICE}${SUFFIX}" "speedup_${DEVICE}${SUFFIX}")
 python3 benchmarks/overhead.py --models $MODELS --size "$SIZE" --batch "$BATCH" --steps "$STEPS" --name "${names[0]}"
-python3 benchmarks/overhead.py --models $MODELS --size "$SIZE" --batch "$BATCH" --steps "$STEPS" --mask-at all --name "${names[1]}"
+python3 benchmarks/overhead.py --models $MODELS --size "$SIZE" --batch "$BATCH" --steps "$STEPS" --mask-at after_norm --name "${names[1]}"
 python3 benchmarks/overhead.py --models $MODELS --size "$SIZE" --batch "$BATCH" --parts --name "${names[2]}"
 python3 benchmarks/speedup.py --device "$DEVICE" --batch "$BATCH" --size "$SIZE" --name "${names[3]}"
 if [ -n "${OUT:-}" ]; then for n in "${names[@]}"; do cp "benchmarks/results/$n".{csv,json} "$OUT"/; done; fi

@@ -50,10 +50,10 @@ def one_shot_masks(method, groups, budget, seed):
     return b.final(groups, scores)
 
 
-def learned_masks(method, base, spec, budget, size, train_dl, val_dl, cfg, run_dir):
+def learned_masks(method, base, spec, budget, size, train_dl, val_dl, cfg, run_dir, mask_at='all'):
     "Stage 1 of PASS (hypernetwork) or structured VPNs (one score per unit) on a copy of the frozen model."
     model = copy.deepcopy(base)
-    groups = ChannelGroups(model.backbone, torch.rand(1, 3, size, size))
+    groups = ChannelGroups(model.backbone, torch.rand(1, 3, size, size), mask_at=mask_at)
     gen = (HyperNetwork(groups, budget, size, mean=spec.mean, std=spec.std) if method == 'pass'
            else ScoreGenerator(groups, budget, init='relative'))
     r = train_stage1(model, groups, gen, train_dl, val_dl, cfg, run_dir)
@@ -71,6 +71,7 @@ def main():
     p.add_argument('--macs', type=float, nargs='+', default=[0.7, 0.5, 0.3])
     p.add_argument('--methods', nargs='+', default=list(METHODS), choices=METHODS)
     p.add_argument('--root', default='data'); p.add_argument('--out', default='mask_quality_cpu')
+    p.add_argument('--mask-at', default='all', help="where the learned methods' masks apply in stage 1 (see `ChannelGroups`)")
     a = p.parse_args()
     csv, runs = RESULTS/f'{a.out}.csv', RESULTS/a.out
     done = pd.read_csv(csv) if csv.exists() else pd.DataFrame(columns=['seed', 'method', 'target_macs'])
@@ -91,7 +92,7 @@ def main():
                 if method in ONE_SHOT: masks = one_shot_masks(method, groups, budget, seed)
                 elif method in LEARNED:
                     masks, extra = learned_masks(method, base, spec, budget, a.size, train_dl, val_dl, cfg,
-                                                 runs/f'{method}-macs{macs}-s{seed}')
+                                                 runs/f'{method}-macs{macs}-s{seed}', a.mask_at)
                 else:
                     if method not in trained:
                         m = copy.deepcopy(base)

@@ -98,7 +98,7 @@ METHODS = ('pass', 'vpns', *BASELINES, *TRANSFER_METHODS, *UNSTRUCTURED)  # chan
 _LRS = ('prompt_lr', 'generator_lr', 'backbone_lr', 'grad_clip')  # None: the method's own value
 _CHOICES = dict(method=METHODS, allocation=('global', 'uniform'), mask_at=MASK_AT, prompt=tuple(PROMPT_KINDS),
                 label_map=LABEL_MAP_KINDS, body=BODIES, inputs=INPUTS, mixed_precision=MIXED_PRECISION)
-_AT_LEAST = dict(size=8, pad=0, hidden=1, min_keep=1, stage1_epochs=0, stage2_epochs=0, batch_size=1, workers=0,
+_AT_LEAST = dict(size=8, pad=0, hidden=1, min_keep=1, round_to=1, stage1_epochs=0, stage2_epochs=0, batch_size=1, workers=0,
                  latency_batch=1, max_train=1, max_eval=1)  # None (where allowed) is checked separately
 
 @dataclass
@@ -112,7 +112,8 @@ class PruneConfig:
     target_macs: float = None # ... or fraction of dense MACs kept (give exactly one)
     allocation: str = 'global' # 'global' or 'uniform'
     min_keep: int = 1 # channel units each group keeps at least
-    mask_at: str = 'after_norm' # where masks apply: 'after_norm' (not a conv only its norm reads), or 'all' members' outputs
+    round_to: int = None # keep a multiple of this many units per group (8 or 16 suit onnxruntime's and GPUs' kernels); None: any count
+    mask_at: str = 'all' # where masks apply: 'all' members' outputs, or 'after_norm' (not a conv only its norm reads)
     size: int = 32 # image side fed to the prompt and backbone
     weights: str = 'pretrained' # 'pretrained', 'none' or a path to a state dict
     prompt: str = 'pad' # 'pad', 'expand', 'fixed', 'random' or 'none'
@@ -169,7 +170,7 @@ class PruneConfig:
                 raise ValueError(f'{self.method} masks single weights: give --sparsity (fraction of weights removed); '
                                  'a MACs target needs a channel method (pass, vpns or a baseline).')
             if self.method == 'hydra': self.prompt = 'none'  # HYDRA learns no prompt (use vpns_unstructured for one)
-        Budget(self.sparsity, self.target_macs, self.allocation, self.min_keep)  # validates early
+        self.budget()  # validates early
         if self.sparsity is not None and not 0 <= self.sparsity < 1:
             raise ValueError(f'--sparsity must be in [0, 1), got {self.sparsity}.')
         if self.target_macs is not None and not 0 < self.target_macs <= 1:
@@ -181,7 +182,7 @@ class PruneConfig:
             warnings.warn('This budget removes nothing (--sparsity 0 or --target-macs 1): the run fine-tunes the dense model.')
 
     def budget(self)->Budget:
-        return Budget(self.sparsity, self.target_macs, self.allocation, self.min_keep)
+        return Budget(self.sparsity, self.target_macs, self.allocation, self.min_keep, self.round_to)
 
     def train_config(self)->TrainConfig:
         "The trainer's settings; the unstructured methods keep VPNs' own learning rates (`pass_nb.vpns.VPNsConfig`)."
@@ -287,7 +288,7 @@ def preflight(cfg:PruneConfig, # the run's settings
 # %% ../nbs/11_cli.ipynb #5af6662c
 _NOT_RESULTS = ('progress', 'workers', 'root', 'download', 'keep_checkpoints')  # settings that do not change what a run computes
 _RESUMABLE = (*_LRS, 'latency_batch', 'probe')  # may change when a run resumes (recorded in setting_changes.jsonl)
-_BEFORE_FIELD = {'mask_at': 'all', 'probe': False}  # fields added later, with what runs did before they existed
+_BEFORE_FIELD = {'mask_at': 'all', 'probe': False, 'round_to': None}  # fields added later, with what runs did before they existed
 
 def _same_place(a, b)->bool:
     "Two folder settings name the same folder (one recorded relative to another working folder cannot be told apart)."
@@ -347,7 +348,7 @@ def mask_quality(cfg:PruneConfig, # the run's settings (model, weights, size, bu
     fresh = PromptedModel(None, bb, None, spec.mean, spec.std)
     groups = ChannelGroups(bb, torch.rand(1, 3, cfg.size, cfg.size), mask_at=cfg.mask_at)
     kept = groups.predict_macs(masks) / groups.dense_macs
-    rnd = Budget(target_macs=kept, allocation=cfg.allocation, min_keep=cfg.min_keep).final(groups, baseline_scores('random', groups, cfg.seed))
+    rnd = Budget(target_macs=kept, allocation=cfg.allocation, min_keep=cfg.min_keep, round_to=cfg.round_to).final(groups, baseline_scores('random', groups, cfg.seed))
     tl, vl = make_loader(data.train, cfg.batch_size, workers=cfg.workers), make_loader(data.val, cfg.batch_size, workers=cfg.workers)
     probe = lambda m: linear_probe(fresh, groups if m is not None else None, m, tl, vl, seed=cfg.seed)
     return {'masks': probe([m.cpu() for m in masks]), 'random_same_macs': probe(rnd), 'dense': probe(None),

@@ -178,7 +178,7 @@ class HyperNetwork(nn.Module):
                  inputs:str='both', # 'both' (PASS), 'prompt' or 'weights' (ablations)
                  signed:bool=False, # signed mean of W̃ instead of mean |W̃| (ablation)
                  prior:bool=True, # start from the weights' ranking: scores = the statistic z-scored in its group + a learned correction
-                 head_scale:float=0.1, # initial size of the learned correction (a fraction of nn.Linear's default init)
+                 head_scale:float=0.1, # initial size of the state-dependent terms of the scores (against the z-scored prior)
                  mean:tuple=IMAGENET_MEAN, # the backbone's input normalisation, to see the prompt as the backbone does
                  std:tuple=IMAGENET_STD,
                  stat_width:int=16, # a group's statistic reaches the body as this many quantiles (a fixed width)

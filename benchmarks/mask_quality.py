@@ -50,11 +50,11 @@ def one_shot_masks(method, groups, budget, seed):
     return b.final(groups, scores)
 
 
-def learned_masks(method, base, spec, budget, size, train_dl, val_dl, cfg, run_dir, mask_at='all'):
+def learned_masks(method, base, spec, budget, size, train_dl, val_dl, cfg, run_dir, mask_at='all', hnet_kw=None):
     "Stage 1 of PASS (hypernetwork) or structured VPNs (one score per unit) on a copy of the frozen model."
     model = copy.deepcopy(base)
     groups = ChannelGroups(model.backbone, torch.rand(1, 3, size, size), mask_at=mask_at)
-    gen = (HyperNetwork(groups, budget, size, mean=spec.mean, std=spec.std) if method == 'pass'
+    gen = (HyperNetwork(groups, budget, size, mean=spec.mean, std=spec.std, **(hnet_kw or {})) if method == 'pass'
            else ScoreGenerator(groups, budget, init='relative'))
     r = train_stage1(model, groups, gen, train_dl, val_dl, cfg, run_dir)
     extra = {'stage1_val_acc': r['val_acc']}
@@ -62,17 +62,29 @@ def learned_masks(method, base, spec, budget, size, train_dl, val_dl, cfg, run_d
     return [m.cpu() for m in r['masks']], extra
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def regime_parser(doc:str, out:str)->argparse.ArgumentParser:
+    "The options of the mask-quality regime (task, backbone, size, data, epochs, MACs levels), shared by its studies."
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--dataset', default='fashion-mnist'); p.add_argument('--model', default='efficientnet_lite0')
     p.add_argument('--size', type=int, default=64); p.add_argument('--max-train', type=int, default=2000)
     p.add_argument('--max-eval', type=int, default=400); p.add_argument('--epochs', type=int, default=2)
-    p.add_argument('--batch-size', type=int, default=64); p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--macs', type=float, nargs='+', default=[0.7, 0.5, 0.3])
+    p.add_argument('--root', default='data'); p.add_argument('--out', default=out)
+    return p
+
+
+def main():
+    p = regime_parser(__doc__, 'mask_quality_cpu')
+    p.add_argument('--batch-size', type=int, default=64); p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--methods', nargs='+', default=list(METHODS), choices=METHODS)
-    p.add_argument('--root', default='data'); p.add_argument('--out', default='mask_quality_cpu')
+    p.add_argument('--stage1-val', type=int, default=400, help="validation images of the learned methods' stage 1 (its "
+                   'per-epoch check; the probe scores on all --max-eval of them)')
     p.add_argument('--mask-at', default='all', help="where the learned methods' masks apply in stage 1 (see `ChannelGroups`)")
+    p.add_argument('--hnet', nargs='*', default=[], metavar='KEY=VALUE',
+                   help="PASS's HyperNetwork options for a study, e.g. rank=16 (values are Python literals)")
     a = p.parse_args()
+    import ast
+    hnet_kw = {k: ast.literal_eval(v) for k, v in (kv.split('=', 1) for kv in a.hnet)}
     csv, runs = RESULTS/f'{a.out}.csv', RESULTS/a.out
     done = pd.read_csv(csv) if csv.exists() else pd.DataFrame(columns=['seed', 'method', 'target_macs'])
     have = {(int(r.seed), r.method, float(r.target_macs)) for r in done.itertuples()}
@@ -83,6 +95,7 @@ def main():
         cfg = TrainConfig(stage1_epochs=a.epochs, batch_size=a.batch_size, progress=False, seed=seed)
         train_dl = make_loader(data.train, a.batch_size, train=True, seed=seed)
         probe_train, val_dl = make_loader(data.train, 128), make_loader(data.val, 128)
+        stage1_val = make_loader(torch.utils.data.Subset(data.val, range(min(len(data.val), a.stage1_val))), 128)
         dense = linear_probe(base, None, None, probe_train, val_dl, seed=seed)
         trained = {}  # sparse-training baselines: one regularised training per seed, pruned to every level
         for method in a.methods:
@@ -91,8 +104,8 @@ def main():
                 t0, budget, extra = time.time(), Budget(target_macs=macs), {}
                 if method in ONE_SHOT: masks = one_shot_masks(method, groups, budget, seed)
                 elif method in LEARNED:
-                    masks, extra = learned_masks(method, base, spec, budget, a.size, train_dl, val_dl, cfg,
-                                                 runs/f'{method}-macs{macs}-s{seed}', a.mask_at)
+                    masks, extra = learned_masks(method, base, spec, budget, a.size, train_dl, stage1_val, cfg,
+                                                 runs/f'{method}-macs{macs}-s{seed}', a.mask_at, hnet_kw)
                 else:
                     if method not in trained:
                         m = copy.deepcopy(base)

@@ -7,7 +7,7 @@ prompt stage 1 learned. Also: how many units the masks changed.
 
     python benchmarks/stage1_effect.py --macs 0.5 0.7 0.3   # Fashion-MNIST 64 px, ~4 minutes a level alone on the 2-core CPU
 """
-import argparse, copy, sys
+import copy, sys
 
 import pandas as pd
 import torch
@@ -19,16 +19,12 @@ from pass_nb.models import create_model
 from pass_nb.prompts import PromptedModel
 from pass_nb.training import TrainConfig, linear_probe, train_stage1
 from common import save
-from mask_quality import base_model
+from mask_quality import base_model, regime_parser
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--dataset', default='fashion-mnist'); p.add_argument('--model', default='efficientnet_lite0')
-    p.add_argument('--size', type=int, default=64); p.add_argument('--max-train', type=int, default=2000)
-    p.add_argument('--max-eval', type=int, default=400); p.add_argument('--epochs', type=int, default=2)
-    p.add_argument('--seed', type=int, default=0); p.add_argument('--macs', type=float, nargs='+', default=[0.7, 0.5, 0.3])
-    p.add_argument('--root', default='data'); p.add_argument('--out', default='stage1_effect_cpu')
+    p = regime_parser(__doc__, 'stage1_effect_cpu')
+    p.add_argument('--seed', type=int, default=0)
     a = p.parse_args()
     data = get_dataset(a.dataset, root=a.root, size=a.size, seed=0, max_train=a.max_train, max_eval=a.max_eval)
     tl, vl = make_loader(data.train, 64), make_loader(data.val, 64)

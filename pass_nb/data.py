@@ -19,7 +19,7 @@ from torchvision import datasets as tvd
 from torchvision.transforms.v2 import functional as TF
 
 # %% auto #0
-__all__ = ['DATASETS', 'IDX_FILES', 'SHARED_DATA_DIR', 'TINY_IMAGENET_URL', 'SYNTHETIC_PATTERNS', 'DatasetNotFoundError',
+__all__ = ['DATASETS', 'IDX_FILES', 'DEFAULT_OFFLINE_DIR', 'TINY_IMAGENET_URL', 'SYNTHETIC_PATTERNS', 'DatasetNotFoundError',
            'to_image_tensor', 'read_targets', 'TensorImageDataset', 'ImageDataset', 'split_indices', 'DataSplits',
            'register_dataset', 'list_datasets', 'get_dataset', 'cifar10', 'cifar100', 'offline_data_dir',
            'offline_source', 'prepare_idx_folder', 'fashion_mnist', 'mnist', 'TinyImageNet', 'tiny_imagenet',
@@ -250,18 +250,16 @@ def cifar100(root:Path, download:bool=False)->DataSplits:
     return _cifar('cifar100', tvd.CIFAR100, 'cifar-100-python', root, download)
 
 # %% ../nbs/00_data.ipynb #d3d5d92d
-import pass_nb as _pkg
 IDX_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
-SHARED_DATA_DIR = Path(_pkg.__file__).resolve().parents[2]/'shared'/'data'  # <repo root>/../shared/data
+DEFAULT_OFFLINE_DIR = Path('~/.cache/pass_nb/offline')  # used when $PASS_NB_DATA is not set
 
 def offline_data_dir()->Path:
-    "Folder of offline dataset copies: `$PASS_NB_DATA` if set, else `<repo root>/../shared/data`."
-    env = os.environ.get('PASS_NB_DATA')
-    return Path(env).expanduser() if env else SHARED_DATA_DIR
+    "Folder of offline dataset copies: `$PASS_NB_DATA` if set, else `~/.cache/pass_nb/offline`."
+    return Path(os.environ.get('PASS_NB_DATA') or DEFAULT_OFFLINE_DIR).expanduser()
 
 def offline_source(name:str='fashion-mnist', # subfolder of `offline_data_dir()`
                   )->Path|None: # the folder if it holds all four idx files (.gz or not), else None
-    "Offline folder of idx files for `name` (e.g. the shared Fashion-MNIST .gz copy), if present."
+    "Offline folder of idx files for `name` (e.g. a copy of Fashion-MNIST's .gz files), if present."
     d = offline_data_dir()/name
     return d if d.is_dir() and all(_find_idx(d, f) for f in IDX_FILES) else None
 

@@ -72,3 +72,9 @@ def test_runtime_imports_are_declared():
     missing = {m: dists.get(m) for m in third
                if not any(d.lower().replace('_', '-') in closure for d in dists.get(m, []))}
     assert not missing, f'imported but not in settings.ini requirements (or their dependencies): {missing}'
+
+
+def test_notebooks_hold_their_figures():
+    "Every cell that draws when the tests run it carries its figure, so readers see it without running anything."
+    r = subprocess.run([sys.executable, str(ROOT/'tools'/'render_figures.py'), '--check'], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + '\nRun `python tools/render_figures.py` (then nbdev_clean) and commit the notebooks.'

@@ -54,7 +54,8 @@ def missing_figures(path: Path) -> list:
     for i, c in enumerate(json.loads(path.read_text())['cells']):
         src = ''.join(c['source'])
         if c['cell_type'] != 'code' or src.startswith(('#| export', '#| exports', '#| slow', '#| gpu')): continue
-        if _draws(src) and not _images(c.get('outputs', [])): out.append((i, src.splitlines()[0]))
+        has_image = any(k in (o.get('data') or {}) for o in c.get('outputs', []) for k in IMAGE_TYPES)
+        if _draws(src) and not has_image: out.append((i, src.splitlines()[0]))
     return out
 
 

@@ -11,7 +11,7 @@ judged). Every method sees the same data, label mapping (`flm_linear` for the me
 
 Rows are appended to results/<out>.csv as they finish; a rerun skips the rows already there (kill-safe).
 """
-import argparse, copy, time
+import argparse, ast, copy, time
 from pathlib import Path
 
 import pandas as pd
@@ -83,7 +83,6 @@ def main():
     p.add_argument('--hnet', nargs='*', default=[], metavar='KEY=VALUE',
                    help="PASS's HyperNetwork options for a study, e.g. rank=16 (values are Python literals)")
     a = p.parse_args()
-    import ast
     hnet_kw = {k: ast.literal_eval(v) for k, v in (kv.split('=', 1) for kv in a.hnet)}
     csv, runs = RESULTS/f'{a.out}.csv', RESULTS/a.out
     done = pd.read_csv(csv) if csv.exists() else pd.DataFrame(columns=['seed', 'method', 'target_macs'])

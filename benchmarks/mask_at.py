@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from pass_nb.cli import run_sweep
+from pass_nb.experiment import run_sweep
 from common import save, RESULTS
 
 HERE = Path(__file__).resolve().parent

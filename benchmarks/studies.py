@@ -1,5 +1,5 @@
-"""The papers' studies at one scale: PASS's ablations (`pass_nb.ablations.SCALES`), the VPNs paper's studies
-(`VPNS_SCALES`) or the transfer study (`pass_nb.transfer.TRANSFER_SCALES`), each as one table and one figure.
+"""The papers' studies at one scale: PASS's ablations (`pass_nb.studies.SCALES`), the VPNs paper's studies
+(`VPNS_SCALES`) or the transfer study (`pass_nb.studies.TRANSFER_SCALES`), each as one table and one figure.
 
     python benchmarks/studies.py ablations              # CPU: Lite0 on digits at 32 px, 3 seeds x 19 runs
     python benchmarks/studies.py vpns                   # CPU: the same, VPNs unstructured at 90 % sparsity, 3 x 11 runs
@@ -7,12 +7,11 @@
     python benchmarks/studies.py ablations --scale gpu  # all of Fashion-MNIST at 224 px (needs a GPU)
 
 Runs go to results/<study>_<scale>/ (git-ignored, resumable: a rerun repeats nothing); the table and figure to
-results/<study>_<scale>.csv/.png with the machine stamp in .json. The 09_transfer and 10_ablations notebooks show them.
+results/<study>_<scale>.csv/.png with the machine stamp in .json. The 11_studies notebook shows them.
 """
 import argparse, time
 
-from pass_nb.ablations import SCALES, VPNS_SCALES, run_studies, plot_studies
-from pass_nb.transfer import TRANSFER_SCALES, transfer_study, plot_transfer
+from pass_nb.studies import SCALES, VPNS_SCALES, run_studies, plot_studies, TRANSFER_SCALES, transfer_study, plot_transfer
 
 from common import RESULTS, save
 

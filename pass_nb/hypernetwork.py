@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 
-from .masks import ChannelGroups, _expand, straight_through
+from .masks import ChannelGroups, _expand, straight_through, keep_counts_global, masks_from_counts
 from .prompts import IMAGENET_MEAN, IMAGENET_STD, NoPrompt
 
 # %% auto #0
@@ -48,7 +48,6 @@ class Budget:
             masks = self.final(groups, scores)
             self._counts = [int(m.sum()) for m in masks]
         else:
-            from pass_nb.masks import keep_counts_global, masks_from_counts
             counts = (keep_counts_global(scores, sum(self._counts), self.min_keep) if self.allocation == 'global'
                       else self._counts)
             masks = masks_from_counts(scores, counts, self.round_to)

@@ -20,6 +20,7 @@ from .masks import ChannelGroups, atomic_torch_save, straight_through
 from .models import read_torch_file
 from .hypernetwork import Budget
 from .label_mapping import ILM, prediction_counts, greedy_mapping
+from .data import make_loader
 
 # %% auto #0
 __all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'RESUMABLE', 'SCORE_INITS', 'CHECKPOINT', 'CHECKPOINT_PREV', 'CHECKPOINT_NEW',
@@ -817,7 +818,6 @@ def train_val_loaders(data, # a `DataSplits` (loaders built from `cfg`) or a `(t
                      )->tuple:
     "(train_loader, val_loader) for `data`; the test split is never used for training or choices."
     if hasattr(data, 'train') and hasattr(data, 'val'):
-        from pass_nb.data import make_loader
         dev = 'cuda' if torch.cuda.is_available() else None
         return (make_loader(data.train, cfg.batch_size, train=True, augment=cfg.augment, workers=cfg.workers,
                             seed=cfg.seed, device=dev),

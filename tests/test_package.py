@@ -78,3 +78,47 @@ def test_notebooks_hold_their_figures():
     "Every cell that draws when the tests run it carries its figure, so readers see it without running anything."
     r = subprocess.run([sys.executable, str(ROOT/'tools'/'render_figures.py'), '--check'], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + '\nRun `python tools/render_figures.py` (then nbdev_clean) and commit the notebooks.'
+
+
+def _internal_imports(path:Path)->tuple:
+    "({module: line} of the `pass_nb` modules that `path` imports at its top level, the same of those imported inside a def or class)."
+    import ast
+    tree, top, nested = ast.parse(path.read_text()), {}, {}
+    def names(node):
+        if isinstance(node, ast.Import):
+            return [a.name.split('.')[1] for a in node.names if a.name.startswith('pass_nb.')]
+        if isinstance(node, ast.ImportFrom):
+            mod = node.module or ''
+            if node.level == 0 and mod != 'pass_nb' and not mod.startswith('pass_nb.'): return []
+            mod = mod.removeprefix('pass_nb').lstrip('.') if node.level == 0 else mod
+            return [mod.split('.')[0]] if mod else [a.name for a in node.names]  # `from . import x`: the module x
+        return []
+    def walk(node, inside):
+        for child in ast.iter_child_nodes(node):
+            for m in names(child): (nested if inside else top).setdefault(m, child.lineno)
+            walk(child, inside or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)))
+    walk(tree, False)
+    return top, nested
+
+# The package in layers: a module imports only from its own layer or an earlier one.
+LAYERS = [('data', 'models', 'prompts', 'label_mapping'), ('masks',), ('hypernetwork', 'training', 'baselines', 'vpns'),
+          ('transfer',), ('experiment',), ('studies',), ('cli',)]
+
+
+def test_modules_import_in_layers():
+    "No import cycle, no `pass_nb` import inside a function, and no module imports one of a later layer."
+    import graphlib
+    layer = {m: i for i, ms in enumerate(LAYERS) for m in ms}
+    mods = sorted(p.stem for p in (ROOT/'pass_nb').glob('*.py') if not p.stem.startswith('_'))
+    assert not set(mods) - set(layer), f'place these modules in a layer of LAYERS: {sorted(set(mods) - set(layer))}'
+    graph, problems = {}, []
+    for m in mods:
+        top, nested = _internal_imports(ROOT/'pass_nb'/f'{m}.py')
+        graph[m] = set(top) | set(nested)
+        problems += [f'pass_nb/{m}.py:{line} imports pass_nb.{d} inside a function (import it at the top)'
+                     for d, line in nested.items()]
+        problems += [f'pass_nb/{m}.py:{line} imports pass_nb.{d}, a later layer' for d, line in {**nested, **top}.items()
+                     if d in layer and layer[d] > layer[m]]
+    try: graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as e: problems.append(f'import cycle: {" -> ".join(e.args[1])}')
+    assert not problems, '\n'.join(problems)

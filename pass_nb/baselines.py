@@ -63,15 +63,16 @@ def tp_unit_scores(groups:ChannelGroups, # our channel groups
     return out
 
 # %% ../nbs/07_baselines.ipynb #76876c5e
-_BN = nn.modules.batchnorm._BatchNorm
-_OUT_FNS = (tp.prune_conv_out_channels, tp.prune_linear_out_channels)
-_IN_FNS = (tp.prune_conv_in_channels, tp.prune_linear_in_channels)
-
 def _add_decay(p:nn.Parameter, dim:int, idx:torch.Tensor, coef:torch.Tensor):
     "In place on the real gradient: `p.grad[idx along dim] += coef * p[idx along dim]`."
     w = p.detach().index_select(dim, idx)
     shape = [1] * w.ndim; shape[dim] = -1
     p.grad.index_add_(dim, idx, w * coef.to(w.device, w.dtype).view(shape))
+
+# %% ../nbs/07_baselines.ipynb #1b65ac71
+_BN = nn.modules.batchnorm._BatchNorm
+_OUT_FNS = (tp.prune_conv_out_channels, tp.prune_linear_out_channels)
+_IN_FNS = (tp.prune_conv_in_channels, tp.prune_linear_in_channels)
 
 class GrowingRegPrunerFixed(tp.pruner.GrowingRegPruner):
     "torch-pruning's growing-regularisation pruner with the BatchNorm term applied and growth kept by `update_regularizer`."
@@ -150,6 +151,7 @@ def _param_groups(model:nn.Module, cfg:TrainConfig, use_prompt:bool=True)->list:
     if head: out.append(dict(params=head, lr=cfg.stage2_prompt_lr, momentum=cfg.prompt_momentum, weight_decay=cfg.prompt_wd))
     return out
 
+# %% ../nbs/07_baselines.ipynb #a776445b
 def sparse_train(model:nn.Module, # a `PromptedModel` (or a plain classifier) whose backbone the regulariser was built on
                  regularizer, # a pruner from `make_regularizer` (None: plain training, for comparison)
                  train_loader, # training batches
@@ -255,6 +257,7 @@ def _subset(loader, n_ft:int, n_eval:int, seed:int)->tuple:
     k = max(1, min(n_ft, len(batches) - n_eval))
     return batches[:k], batches[k:k + n_eval]
 
+# %% ../nbs/07_baselines.ipynb #09442236
 def abc_search(model:nn.Module, # a `PromptedModel` (or plain classifier) whose backbone `groups` were built on
                groups:ChannelGroups, # its channel groups
                budget:Budget, # what to keep (its allocation is ignored: ABC decides the allocation)
@@ -350,6 +353,7 @@ def baseline_scores(method:str, # 'group_l1', 'uniform_l1', 'slim', 'growreg', '
         return [torch.rand(n, generator=g) for n in groups.n_units]
     raise ValueError(f'unknown score method {method!r}; choose one of {[m for m in BASELINES if m != "abc"]}.')
 
+# %% ../nbs/07_baselines.ipynb #4c161e8a
 def baseline_masks(method:str, # one of `BASELINES`
                    model:nn.Module, # a `PromptedModel` (or plain classifier) whose backbone `groups` were built on
                    groups:ChannelGroups, # the backbone's channel groups
@@ -386,8 +390,6 @@ def baseline_masks(method:str, # one of `BASELINES`
     return [(m.detach() > 0.5).float().cpu() for m in masks]
 
 # %% ../nbs/07_baselines.ipynb #6beea28b
-BASELINE_FORMAT = 'pass_nb.baseline/1'
-
 def _budget_dict(b:Budget)->dict:
     return {k: getattr(b, k) for k in ('sparsity', 'target_macs', 'allocation', 'min_keep', 'round_to')}
 
@@ -395,6 +397,9 @@ def _val_metrics(model, loader, acc, groups=None, masks=None)->dict:
     if loader is None: return dict(val_loss=float('nan'), val_acc=float('nan'), val_acc_no_prompt=float('nan'))
     r = evaluate(model, loader, acc, groups=groups, masks=masks)
     return dict(val_loss=r['loss'], val_acc=r['acc'], val_acc_no_prompt=r['acc_no_prompt'])
+
+# %% ../nbs/07_baselines.ipynb #b7bc04fd
+BASELINE_FORMAT = 'pass_nb.baseline/1'
 
 def run_baseline(method:str, # one of `BASELINES`
                  model:nn.Module, # a `PromptedModel` whose backbone `groups` were built on (trained in place)

@@ -16,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch_pruning as tp
 from torch_pruning.utils import op_counter
+from fastcore.basics import patch
 
 from .models import count_macs_params, read_torch_file, _param_device
 
@@ -97,6 +98,7 @@ def _output_layers(DG)->list:
         else: todo.extend(n.inputs)
     return found
 
+# %% ../nbs/04_masks.ipynb #3471e41b
 @contextmanager
 def _time_limit(seconds:float|None, # raise after this much CPU time (None: no limit)
                 what:str, # what runs, for the messages
@@ -128,15 +130,6 @@ def find_attention_heads(model:nn.Module, # the model to search
             if isinstance(getattr(m, 'num_heads', None), int) and isinstance(getattr(m, 'qkv', None), nn.Linear)}
 
 # %% ../nbs/04_masks.ipynb #71dfd67c
-def _tiles(members, modules):
-    "Number of convolution groups the group's channels are tiled over (1 unless a grouped, non-depthwise conv is a member)."
-    t = 1
-    for mb in members:
-        m = modules.get(mb.name)
-        if isinstance(m, _CONVS) and 1 < m.groups and not (m.groups == m.in_channels == m.out_channels):
-            t = math.lcm(t, m.groups)
-    return t
-
 MASK_AT = ('all', 'after_norm')
 
 class ChannelGroups:
@@ -166,143 +159,6 @@ class ChannelGroups:
                                         'the part it fails on out.') from None
         finally: model.train(was_training)  # whatever happened, the model's mode is as it was
 
-    def _build(self, model, example_inputs, ignored_layers, num_heads, customized_pruners, min_units, mask_at, self_check):
-        "The work of `__init__`, inside its time limit."
-        self.model, self.example_inputs, self.mask_at = model, example_inputs, mask_at
-        was_training = model.training
-        model.eval()  # tracing must not touch BatchNorm statistics (nor fail on a batch of one)
-        self._names = {m: n for n, m in model.named_modules()}
-        self._pnames = {p: n for n, p in model.named_parameters()}
-        order, heads = _execution_order(model, example_inputs)
-        self.ignored = list(ignored_layers or []) + [m for m in heads if m not in (ignored_layers or [])]
-        self.num_heads = find_attention_heads(model) if num_heads is None else dict(num_heads)
-        self.customized_pruners = customized_pruners
-        self.DG = self._build_graph(model, example_inputs)
-        self.ignored += [m for m in _output_layers(self.DG) if m not in self.ignored]  # a conv classifier too
-        self._check_unwrapped()
-        self.excluded = []  # (layer, reason) of every group left whole
-        groups = []
-        for grp in self.DG.get_all_groups(ignored_layers=self.ignored, root_module_types=(nn.modules.conv._ConvNd, nn.Linear)):
-            try: g = self._make_group(grp, order)
-            except UnsupportedLayerError as e: self.excluded.append((self._names.get(grp[0].dep.target.module, '?'), str(e))); continue
-            if g is not None and g.n_units >= min_units: groups.append(g)
-        groups.sort(key=lambda g: g._order)
-        self._set_groups(groups)
-        self._probe, self._probing = None, None
-        self.dense_params = sum(p.numel() for p in model.parameters())
-        self.dense_macs = self.predict_macs(self.full_masks())
-        if self_check: self._leave_inexact_whole()
-        if self.excluded:
-            warnings.warn(f'{len(self.excluded)} channel group(s) left whole (never pruned): '
-                          + '; '.join(f"'{n}': {why}" for n, why in self.excluded[:5]) + (' ...' if len(self.excluded) > 5 else '')
-                          + '. `ChannelGroups.excluded` lists them all.')
-        model.train(was_training)
-
-    def _set_groups(self, groups:list):
-        "Use `groups` (in forward order): number them, link each to the group it reads, forget caches keyed by index."
-        for i, g in enumerate(groups): g.index = i
-        self.groups = groups
-        self._link_inputs()
-        for k in ('_norm_fed', '_kernel_sums'): self.__dict__.pop(k, None)
-
-    def unit_costs(self)->list:
-        "MACs removed by pruning one unit of each group with every other group dense (computed once, then cached)."
-        for g in self.groups:
-            if g.macs_per_unit is None:
-                masks = self.full_masks(); masks[g.index][0] = 0.
-                g.macs_per_unit = float(self.dense_macs - self.predict_macs(masks))
-        return [g.macs_per_unit for g in self.groups]
-
-    def _build_graph(self, model, example_inputs):
-        DG = tp.DependencyGraph()
-        frozen = [p for p in model.parameters() if not p.requires_grad]
-        with warnings.catch_warnings(), torch.enable_grad():  # torch-pruning traces through autograd: a frozen model, or one
-            warnings.simplefilter('ignore')                     # traced under no_grad, would show no layer at all
-            try:
-                for p in frozen: p.requires_grad_(True)
-                return DG.build_dependency(model, example_inputs=example_inputs, customized_pruners=self.customized_pruners, verbose=False)
-            except (ZeroDivisionError, IndexError, KeyError) as e:  # torch-pruning could not map the channels through an op
-                raise UnsupportedLayerError(
-                    f'torch-pruning cannot follow the channels of {type(model).__name__} ({type(e).__name__}: {e}); a reshape '
-                    'that interleaves channels (a channel shuffle) is the usual cause. Nothing of it can be pruned exactly.') from None
-            finally:
-                for p in frozen: p.requires_grad_(False)
-
-    def _check_unwrapped(self):
-        "Refuse parameters used by a leaf layer torch-pruning has no pruner for: it would prune the wrong dimension."
-        self._param_dims = {}
-        leaf_owner = {}
-        for mname, m in self.model.named_modules():
-            if list(m.children()): continue
-            for pn, p in m.named_parameters(recurse=False): leaf_owner[p] = (mname, m)
-        ignored = set(self.ignored)
-        for up in self.DG.unwrapped_parameters:
-            p, dim = up.parameters, up.pruning_dim
-            if p in leaf_owner:
-                mname, m = leaf_owner[p]
-                if m in ignored: continue
-                raise UnsupportedLayerError(
-                    f"Layer '{mname}' ({type(m).__name__}) computes with its own parameter in a way torch-pruning cannot follow, "
-                    f"so its channels cannot be masked correctly. Either leave it unpruned with "
-                    f"`ignored_layers=[model.{mname}]`, or give torch-pruning a pruner for it with "
-                    f"`customized_pruners={{{type(m).__name__}: MyPruner()}}` (a `tp.pruner.BasePruningFunc`).")
-            self._param_dims[p] = dim
-
-    def _make_group(self, grp, order):
-        "A `ChannelGroup` from a torch-pruning group, or None when it touches something that must stay whole."
-        DG, ignored = self.DG, set(self.ignored)
-        ignored_params = {p for m in ignored for p in m.parameters(recurse=False)}
-        tp_root = grp[0].dep.target.module
-        n_root = len(grp[0].idxs)
-        qkv_heads = self.num_heads.get(tp_root)
-        raw = []
-        for it in grp.items:
-            m, fn = it.dep.target.module, it.dep.handler
-            idxs, root_idxs = torch.as_tensor(list(it.idxs)), torch.as_tensor(list(it.root_idxs))
-            if isinstance(m, nn.Parameter):
-                if m in ignored_params: return None
-                name = self._pnames.get(m)
-                if name is None: continue
-                raw.append((name, 'param', idxs, root_idxs, m.shape[self._param_dims.get(m, -1)]))
-            elif isinstance(m, _NORMS):
-                if isinstance(m, nn.GroupNorm):
-                    raise UnsupportedLayerError(f"its channels feed GroupNorm '{self._names[m]}', whose statistics mix channels")
-                raw.append((self._names[m], 'output', idxs, root_idxs, _norm_size(m)))
-            elif isinstance(m, _CONVS + (nn.Linear,)):
-                out = DG.is_out_channel_pruning_fn(fn)
-                if out and m in ignored: return None
-                size = (m.out_channels if out else m.in_channels) if isinstance(m, _CONVS) else (m.out_features if out else m.in_features)
-                raw.append((self._names[m], 'output' if out else 'input', idxs, root_idxs, size))
-        if qkv_heads:
-            dim = n_root // 3; hd = dim // qkv_heads
-            root_units = (torch.arange(n_root) % dim) // hd
-            n_units, unit_size, kind = qkv_heads, 3 * hd, 'heads'
-        else:
-            members0 = [Member(n, k, c, r, s) for n, k, c, r, s in raw]
-            t = _tiles(members0, dict(self.model.named_modules()))
-            if n_root % t: return None
-            n_units, unit_size, kind = n_root // t, t, 'channels'
-            root_units = torch.arange(n_root) % n_units
-        members = [Member(n, k, c, root_units[r], s) for n, k, c, r, s in raw]
-        outs = [mb for mb in members if mb.kind == 'output']
-        if not outs: return None
-        mods = dict(self.model.named_modules())
-        first = min(outs, key=lambda mb: order.get(mods[mb.name], math.inf))
-        convlin = [mb for mb in outs if isinstance(mods[mb.name], _CONVS + (nn.Linear,))]
-        root = min(convlin, key=lambda mb: order.get(mods[mb.name], math.inf)) if convlin else first
-        g = ChannelGroup(index=-1, name=root.name, n_units=n_units, unit_size=unit_size,
-                         root_units=root.units, members=members, kind=kind)
-        g._order, g._root_channels = order.get(mods[first.name], math.inf), root.channels
-        return g
-
-    def _link_inputs(self):
-        "For each group, the group whose channels its root layer reads."
-        reader = {}
-        for g in self.groups:
-            for mb in g.members:
-                if mb.kind == 'input': reader[mb.name] = g.index
-        for g in self.groups: g.input_group = reader.get(g.name)
-
     def __len__(self): return len(self.groups)
     def __getitem__(self, i): return self.groups[i]
     def __iter__(self): return iter(self.groups)
@@ -315,8 +171,166 @@ class ChannelGroups:
         "All-ones masks: the dense model."
         return [torch.ones(n, device=device) for n in self.n_units]
 
+# %% ../nbs/04_masks.ipynb #e2469111
+@patch
+def _build(self:ChannelGroups, model, example_inputs, ignored_layers, num_heads, customized_pruners, min_units, mask_at, self_check):
+    "The work of `__init__`, inside its time limit."
+    self.model, self.example_inputs, self.mask_at = model, example_inputs, mask_at
+    was_training = model.training
+    model.eval()  # tracing must not touch BatchNorm statistics (nor fail on a batch of one)
+    self._names = {m: n for n, m in model.named_modules()}
+    self._pnames = {p: n for n, p in model.named_parameters()}
+    order, heads = _execution_order(model, example_inputs)
+    self.ignored = list(ignored_layers or []) + [m for m in heads if m not in (ignored_layers or [])]
+    self.num_heads = find_attention_heads(model) if num_heads is None else dict(num_heads)
+    self.customized_pruners = customized_pruners
+    self.DG = self._build_graph(model, example_inputs)
+    self.ignored += [m for m in _output_layers(self.DG) if m not in self.ignored]  # a conv classifier too
+    self._check_unwrapped()
+    self.excluded = []  # (layer, reason) of every group left whole
+    groups = []
+    for grp in self.DG.get_all_groups(ignored_layers=self.ignored, root_module_types=(nn.modules.conv._ConvNd, nn.Linear)):
+        try: g = self._make_group(grp, order)
+        except UnsupportedLayerError as e: self.excluded.append((self._names.get(grp[0].dep.target.module, '?'), str(e))); continue
+        if g is not None and g.n_units >= min_units: groups.append(g)
+    groups.sort(key=lambda g: g._order)
+    self._set_groups(groups)
+    self._probe, self._probing = None, None
+    self.dense_params = sum(p.numel() for p in model.parameters())
+    self.dense_macs = self.predict_macs(self.full_masks())
+    if self_check: self._leave_inexact_whole()
+    if self.excluded:
+        warnings.warn(f'{len(self.excluded)} channel group(s) left whole (never pruned): '
+                      + '; '.join(f"'{n}': {why}" for n, why in self.excluded[:5]) + (' ...' if len(self.excluded) > 5 else '')
+                      + '. `ChannelGroups.excluded` lists them all.')
+    model.train(was_training)
+
+@patch
+def _set_groups(self:ChannelGroups, groups:list):
+    "Use `groups` (in forward order): number them, link each to the group it reads, forget caches keyed by index."
+    for i, g in enumerate(groups): g.index = i
+    self.groups = groups
+    self._link_inputs()
+    for k in ('_norm_fed', '_kernel_sums'): self.__dict__.pop(k, None)
+
+# %% ../nbs/04_masks.ipynb #be29a46b
+@patch
+def _build_graph(self:ChannelGroups, model, example_inputs):
+    DG = tp.DependencyGraph()
+    frozen = [p for p in model.parameters() if not p.requires_grad]
+    with warnings.catch_warnings(), torch.enable_grad():  # torch-pruning traces through autograd: a frozen model, or one
+        warnings.simplefilter('ignore')                     # traced under no_grad, would show no layer at all
+        try:
+            for p in frozen: p.requires_grad_(True)
+            return DG.build_dependency(model, example_inputs=example_inputs, customized_pruners=self.customized_pruners, verbose=False)
+        except (ZeroDivisionError, IndexError, KeyError) as e:  # torch-pruning could not map the channels through an op
+            raise UnsupportedLayerError(
+                f'torch-pruning cannot follow the channels of {type(model).__name__} ({type(e).__name__}: {e}); a reshape '
+                'that interleaves channels (a channel shuffle) is the usual cause. Nothing of it can be pruned exactly.') from None
+        finally:
+            for p in frozen: p.requires_grad_(False)
+
+@patch
+def _check_unwrapped(self:ChannelGroups):
+    "Refuse parameters used by a leaf layer torch-pruning has no pruner for: it would prune the wrong dimension."
+    self._param_dims = {}
+    leaf_owner = {}
+    for mname, m in self.model.named_modules():
+        if list(m.children()): continue
+        for pn, p in m.named_parameters(recurse=False): leaf_owner[p] = (mname, m)
+    ignored = set(self.ignored)
+    for up in self.DG.unwrapped_parameters:
+        p, dim = up.parameters, up.pruning_dim
+        if p in leaf_owner:
+            mname, m = leaf_owner[p]
+            if m in ignored: continue
+            raise UnsupportedLayerError(
+                f"Layer '{mname}' ({type(m).__name__}) computes with its own parameter in a way torch-pruning cannot follow, "
+                f"so its channels cannot be masked correctly. Either leave it unpruned with "
+                f"`ignored_layers=[model.{mname}]`, or give torch-pruning a pruner for it with "
+                f"`customized_pruners={{{type(m).__name__}: MyPruner()}}` (a `tp.pruner.BasePruningFunc`).")
+        self._param_dims[p] = dim
+
+# %% ../nbs/04_masks.ipynb #abfa8652
+def _tiles(members, modules):
+    "Number of convolution groups the group's channels are tiled over (1 unless a grouped, non-depthwise conv is a member)."
+    t = 1
+    for mb in members:
+        m = modules.get(mb.name)
+        if isinstance(m, _CONVS) and 1 < m.groups and not (m.groups == m.in_channels == m.out_channels):
+            t = math.lcm(t, m.groups)
+    return t
+
 def _norm_size(m):
     return m.normalized_shape[-1] if isinstance(m, nn.LayerNorm) else m.num_features
+
+# %% ../nbs/04_masks.ipynb #00fc04fe
+@patch
+def _make_group(self:ChannelGroups, grp, order):
+    "A `ChannelGroup` from a torch-pruning group, or None when it touches something that must stay whole."
+    DG, ignored = self.DG, set(self.ignored)
+    ignored_params = {p for m in ignored for p in m.parameters(recurse=False)}
+    tp_root = grp[0].dep.target.module
+    n_root = len(grp[0].idxs)
+    qkv_heads = self.num_heads.get(tp_root)
+    raw = []
+    for it in grp.items:
+        m, fn = it.dep.target.module, it.dep.handler
+        idxs, root_idxs = torch.as_tensor(list(it.idxs)), torch.as_tensor(list(it.root_idxs))
+        if isinstance(m, nn.Parameter):
+            if m in ignored_params: return None
+            name = self._pnames.get(m)
+            if name is None: continue
+            raw.append((name, 'param', idxs, root_idxs, m.shape[self._param_dims.get(m, -1)]))
+        elif isinstance(m, _NORMS):
+            if isinstance(m, nn.GroupNorm):
+                raise UnsupportedLayerError(f"its channels feed GroupNorm '{self._names[m]}', whose statistics mix channels")
+            raw.append((self._names[m], 'output', idxs, root_idxs, _norm_size(m)))
+        elif isinstance(m, _CONVS + (nn.Linear,)):
+            out = DG.is_out_channel_pruning_fn(fn)
+            if out and m in ignored: return None
+            size = (m.out_channels if out else m.in_channels) if isinstance(m, _CONVS) else (m.out_features if out else m.in_features)
+            raw.append((self._names[m], 'output' if out else 'input', idxs, root_idxs, size))
+    if qkv_heads:
+        dim = n_root // 3; hd = dim // qkv_heads
+        root_units = (torch.arange(n_root) % dim) // hd
+        n_units, unit_size, kind = qkv_heads, 3 * hd, 'heads'
+    else:
+        members0 = [Member(n, k, c, r, s) for n, k, c, r, s in raw]
+        t = _tiles(members0, dict(self.model.named_modules()))
+        if n_root % t: return None
+        n_units, unit_size, kind = n_root // t, t, 'channels'
+        root_units = torch.arange(n_root) % n_units
+    members = [Member(n, k, c, root_units[r], s) for n, k, c, r, s in raw]
+    outs = [mb for mb in members if mb.kind == 'output']
+    if not outs: return None
+    mods = dict(self.model.named_modules())
+    first = min(outs, key=lambda mb: order.get(mods[mb.name], math.inf))
+    convlin = [mb for mb in outs if isinstance(mods[mb.name], _CONVS + (nn.Linear,))]
+    root = min(convlin, key=lambda mb: order.get(mods[mb.name], math.inf)) if convlin else first
+    g = ChannelGroup(index=-1, name=root.name, n_units=n_units, unit_size=unit_size,
+                     root_units=root.units, members=members, kind=kind)
+    g._order, g._root_channels = order.get(mods[first.name], math.inf), root.channels
+    return g
+
+# %% ../nbs/04_masks.ipynb #817f2335
+@patch
+def _link_inputs(self:ChannelGroups):
+    "For each group, the group whose channels its root layer reads."
+    reader = {}
+    for g in self.groups:
+        for mb in g.members:
+            if mb.kind == 'input': reader[mb.name] = g.index
+    for g in self.groups: g.input_group = reader.get(g.name)
+
+@patch
+def unit_costs(self:ChannelGroups)->list:
+    "MACs removed by pruning one unit of each group with every other group dense (computed once, then cached)."
+    for g in self.groups:
+        if g.macs_per_unit is None:
+            masks = self.full_masks(); masks[g.index][0] = 0.
+            g.macs_per_unit = float(self.dense_macs - self.predict_macs(masks))
+    return [g.macs_per_unit for g in self.groups]
 
 # %% ../nbs/04_masks.ipynb #8578192a
 def _expand(member:Member, unit_mask:torch.Tensor)->torch.Tensor:
@@ -344,6 +358,7 @@ def _masked_layer_norm(ln:nn.LayerNorm, x:torch.Tensor, m:torch.Tensor)->torch.T
     if ln.bias is not None: y = y + ln.bias.view(shape)
     return y * m
 
+# %% ../nbs/04_masks.ipynb #fd34bdc0
 def _only_feeds(node, targets:set, depth:int=0)->bool:
     "Does everything that reads `node`'s output lead, through one-input element-wise ops only, to modules in `targets`?"
     if not node.outputs or depth > 4: return False
@@ -371,6 +386,7 @@ def _foldable(m:nn.Module)->bool:
     bn = nn.modules.batchnorm
     return isinstance(m, bn._BatchNorm) and m.affine and type(m).forward in (bn._BatchNorm.forward, bn.SyncBatchNorm.forward)
 
+# %% ../nbs/04_masks.ipynb #c15e5902
 class MaskHandle:
     "Hooks that apply masks to a model; a context manager; `remove()` detaches them."
     def __init__(self, groups:ChannelGroups, model:nn.Module, masks:list, probe:bool=False, fold:bool=True):
@@ -426,6 +442,7 @@ class MaskHandle:
     def __enter__(self): return self
     def __exit__(self, *a): self.remove()
 
+# %% ../nbs/04_masks.ipynb #77a21c6a
 def _apply_masks(self:ChannelGroups,
                  masks:list, # one 0/1 vector per group (may carry straight-through gradients)
                  model:nn.Module=None, # default: the model the groups were built on
@@ -480,6 +497,46 @@ def _positive_state(model:nn.Module)->dict:
         state[name] = torch.full(p.shape, v, dtype=torch.float32, device=p.device)
     return state
 
+# %% ../nbs/04_masks.ipynb #f1679594
+def _counted_modules(model:nn.Module)->list:
+    "Modules torch-pruning's counter adds up: the outermost ones it has a rule for (it does not descend into those)."
+    if op_counter.is_supported_instance(model): return [model]
+    return [m for c in model.children() for m in _counted_modules(c)]
+
+def _positive_inputs(x):
+    "The first sample of the example inputs, made strictly positive (so no activation is zero by accident)."
+    if isinstance(x, torch.Tensor): return x[:1].abs().float() + 0.1 if x.is_floating_point() else x[:1]
+    if isinstance(x, dict): return ({k: _positive_inputs(v) for k, v in x.items()},)
+    if isinstance(x, (tuple, list)): return tuple(_positive_inputs(v) for v in x)
+    return x
+
+def _to_device(x, dev):
+    if isinstance(x, torch.Tensor): return x.to(dev)
+    if isinstance(x, dict): return {k: _to_device(v, dev) for k, v in x.items()}
+    if isinstance(x, (tuple, list)): return type(x)(_to_device(v, dev) for v in x)
+    return x
+
+# %% ../nbs/04_masks.ipynb #262d5c6c
+def _replay(m, record, records)->int:
+    "torch-pruning's counting rule for `m`, applied to the live channel counts of one recorded call."
+    in_shape, cin, out_shape, cout = record
+    attrs = ('kernel_size', 'in_channels', 'out_channels', 'groups', 'bias', 'affine', 'elementwise_affine', 'num_heads')
+    stand = SimpleNamespace(__flops__=0, **{a: getattr(m, a) for a in attrs if hasattr(m, a)})
+    if isinstance(m, _CONVS):
+        groups = 1 if m.groups == 1 else (cin if m.groups == m.in_channels else m.groups)
+        stand.in_channels, stand.out_channels, stand.groups = cin, cout, groups
+    if hasattr(m, 'qkv') and isinstance(m.qkv, nn.Linear) and m.qkv in records:
+        qkv_out = records[m.qkv][-1][3]
+        head_dim = m.qkv.out_features // 3 // m.num_heads
+        stand.qkv = SimpleNamespace(out_features=qkv_out, bias=m.qkv.bias)
+        stand.num_heads = qkv_out // 3 // head_dim
+    hook = op_counter.CUSTOM_MODULES_MAPPING.get(type(m)) or op_counter.MODULES_MAPPING[type(m)]
+    x = _with_dim(in_shape, _tensor_dim(m, torch.empty(in_shape, device='meta')), cin)
+    o = _with_dim(out_shape, _tensor_dim(m, torch.empty(out_shape, device='meta')), cout)
+    hook(stand, (x,), o)
+    return int(stand.__flops__)
+
+# %% ../nbs/04_masks.ipynb #850a6101
 def _predict_macs(self:ChannelGroups, masks:list)->int:
     "MACs per sample of the model pruned by `masks`, as `count_macs_params` reports them on the exported model."
     self.check_masks(masks)
@@ -511,43 +568,6 @@ def _predict_macs(self:ChannelGroups, masks:list)->int:
         model.train(was_training)
     return sum(_replay(m, r, records) for m in counted for r in records.get(m, []))
 
-def _counted_modules(model:nn.Module)->list:
-    "Modules torch-pruning's counter adds up: the outermost ones it has a rule for (it does not descend into those)."
-    if op_counter.is_supported_instance(model): return [model]
-    return [m for c in model.children() for m in _counted_modules(c)]
-
-def _positive_inputs(x):
-    "The first sample of the example inputs, made strictly positive (so no activation is zero by accident)."
-    if isinstance(x, torch.Tensor): return x[:1].abs().float() + 0.1 if x.is_floating_point() else x[:1]
-    if isinstance(x, dict): return ({k: _positive_inputs(v) for k, v in x.items()},)
-    if isinstance(x, (tuple, list)): return tuple(_positive_inputs(v) for v in x)
-    return x
-
-def _to_device(x, dev):
-    if isinstance(x, torch.Tensor): return x.to(dev)
-    if isinstance(x, dict): return {k: _to_device(v, dev) for k, v in x.items()}
-    if isinstance(x, (tuple, list)): return type(x)(_to_device(v, dev) for v in x)
-    return x
-
-def _replay(m, record, records)->int:
-    "torch-pruning's counting rule for `m`, applied to the live channel counts of one recorded call."
-    in_shape, cin, out_shape, cout = record
-    attrs = ('kernel_size', 'in_channels', 'out_channels', 'groups', 'bias', 'affine', 'elementwise_affine', 'num_heads')
-    stand = SimpleNamespace(__flops__=0, **{a: getattr(m, a) for a in attrs if hasattr(m, a)})
-    if isinstance(m, _CONVS):
-        groups = 1 if m.groups == 1 else (cin if m.groups == m.in_channels else m.groups)
-        stand.in_channels, stand.out_channels, stand.groups = cin, cout, groups
-    if hasattr(m, 'qkv') and isinstance(m.qkv, nn.Linear) and m.qkv in records:
-        qkv_out = records[m.qkv][-1][3]
-        head_dim = m.qkv.out_features // 3 // m.num_heads
-        stand.qkv = SimpleNamespace(out_features=qkv_out, bias=m.qkv.bias)
-        stand.num_heads = qkv_out // 3 // head_dim
-    hook = op_counter.CUSTOM_MODULES_MAPPING.get(type(m)) or op_counter.MODULES_MAPPING[type(m)]
-    x = _with_dim(in_shape, _tensor_dim(m, torch.empty(in_shape, device='meta')), cin)
-    o = _with_dim(out_shape, _tensor_dim(m, torch.empty(out_shape, device='meta')), cout)
-    hook(stand, (x,), o)
-    return int(stand.__flops__)
-
 ChannelGroups.predict_macs = _predict_macs
 
 # %% ../nbs/04_masks.ipynb #3ea5a275
@@ -573,6 +593,7 @@ def keep_counts_global(scores:list, # one 1-D score tensor per group (higher = k
     take = _order_desc(torch.cat(rest))[: n_keep - sum(reserve)]  # equal scores: earlier group, then earlier unit
     return (torch.tensor(reserve) + torch.bincount(torch.cat(owner)[take], minlength=len(scores))).tolist()
 
+# %% ../nbs/04_masks.ipynb #3e9a2263
 def masks_from_counts(scores:list, # one 1-D score tensor per group
                       counts:list, # units to keep in each group
                       round_to:int=None, # round each count up to a multiple of this (capped at the group size)
@@ -638,6 +659,7 @@ def _allocate(self:ChannelGroups,
 
 ChannelGroups.allocate = _allocate
 
+# %% ../nbs/04_masks.ipynb #2cd9e998
 def _sparsity_of(self:ChannelGroups, masks:list)->float:
     "Fraction of units removed by `masks`."
     return 1 - sum(float((m > 0.5).sum()) for m in masks) / self.total_units
@@ -660,6 +682,12 @@ def _head_dims(model):
     return {n: m.qkv.out_features // 3 // m.num_heads for n, m in model.named_modules()
             if isinstance(getattr(m, 'num_heads', None), int) and isinstance(getattr(m, 'qkv', None), nn.Linear)}
 
+def _first_tensor(x):
+    if isinstance(x, torch.Tensor): return x
+    if isinstance(x, dict): x = list(x.values())
+    return next(v for v in x if isinstance(v, torch.Tensor))
+
+# %% ../nbs/04_masks.ipynb #5d2f721e
 def _export(self:ChannelGroups,
             masks:list, # one 0/1 vector per group
             path:str|Path=None, # also save it there (see `save_pruned`)
@@ -688,16 +716,9 @@ def _export(self:ChannelGroups,
     if path is not None: save_pruned(pruned, path)
     return pruned
 
-def _first_tensor(x):
-    if isinstance(x, torch.Tensor): return x
-    if isinstance(x, dict): x = list(x.values())
-    return next(v for v in x if isinstance(v, torch.Tensor))
-
 ChannelGroups.export = _export
 
 # %% ../nbs/04_masks.ipynb #36f62e94
-PRUNED_FORMAT = 'pass_nb.pruned/1'
-
 def _new_file_mode()->int:
     "The permissions `open()` gives a new file under the current umask (0o644 under the usual umask 022)."
     um = os.umask(0); os.umask(um)
@@ -725,6 +746,9 @@ def atomic_torch_save(obj, # anything `torch.save` accepts (keep it to tensors a
     "`torch.save` to a temporary file in the same folder, then an atomic rename onto `path`."
     atomic_write(path, lambda f: torch.save(obj, f))
 
+# %% ../nbs/04_masks.ipynb #20cec55e
+PRUNED_FORMAT = 'pass_nb.pruned/1'
+
 def save_pruned(model:nn.Module, # a model returned by `ChannelGroups.export`
                 path:str|Path, # destination file (e.g. 'pruned.pt')
                 **meta, # plain values to store alongside (model name, dataset, ...)
@@ -735,6 +759,7 @@ def save_pruned(model:nn.Module, # a model returned by `ChannelGroups.export`
         raise ValueError('This model has no pruning history; save the model returned by `ChannelGroups.export`.')
     atomic_torch_save({'format': PRUNED_FORMAT, 'state_dict': model.state_dict(), **info, 'meta': meta}, path)
 
+# %% ../nbs/04_masks.ipynb #9e55ad96
 def load_pruned(path:str|Path, # file written by `save_pruned`
                 model:nn.Module, # a fresh dense model of the same architecture (it is pruned in place)
                 customized_pruners:dict=None, # the same custom pruners used when building the groups
@@ -820,6 +845,7 @@ def check_export(groups:ChannelGroups, # groups of the dense model
 class ExportMismatchError(AssertionError):
     "The physically pruned model would not compute what the masked one does."
 
+# %% ../nbs/04_masks.ipynb #11fb8948
 def _export_failure(groups:ChannelGroups, masks:list, rtol:float)->str|None:
     "None when `masks` export exactly (the outputs agree); else why not, in one line."
     try: check_export(groups, masks, rtol=rtol, exact_macs=False)  # outputs: a MACs count off by a little is no wrong model

@@ -60,9 +60,6 @@ def weight_names(backbone:nn.Module, # the network whose weights get masks
     return out
 
 # %% ../nbs/08_vpns.ipynb #d2650a63
-SCOPES = ('global', 'layer')
-WEIGHT_INITS = ('scaled', 'kaiming')
-
 def check_density(density:float, # fraction of weights kept
                  )->float:
     "`density` as a float, or a clear error when it is not in (0, 1]."
@@ -76,6 +73,9 @@ def scaled_init(weight:torch.Tensor, # a layer's weight (out, ...)
     "HYDRA's scaled score init: `sqrt(6 / fan_in) * W / max|W|` with `fan_in = W[0].numel()` (float32, W's device)."
     w = weight.detach().float()
     return math.sqrt(6 / w[0].numel()) * w / w.abs().max().clamp_min(1e-12)
+
+# %% ../nbs/08_vpns.ipynb #31997f8e
+SCOPES = ('global', 'layer')
 
 def keep_top(values:torch.Tensor, # 1-D values, larger = keep
              k:int, # how many to keep
@@ -109,6 +109,7 @@ class _TimesMask(nn.Module):
     def __init__(self, mask): super().__init__(); self.mask = mask
     def forward(self, w): return w * self.mask.to(w.dtype)
 
+# %% ../nbs/08_vpns.ipynb #e65f518a
 class WeightMaskHandle:
     "Parametrizations that multiply each named weight by its mask in every forward; a context manager."
     def __init__(self, model:nn.Module, # the module the names are relative to
@@ -148,6 +149,8 @@ class WeightMaskHandle:
     def __exit__(self, *a): self.remove()
 
 # %% ../nbs/08_vpns.ipynb #01723549
+WEIGHT_INITS = ('scaled', 'kaiming')
+
 class WeightScores(nn.Module):
     "One learnable score per weight of a backbone's Conv2d/Linear layers; `forward()` gives exact top-k STE masks."
     def __init__(self,
@@ -222,6 +225,7 @@ def weight_macs(backbone:nn.Module, # the network
         backbone.train(was)
     return [uses[n] * ps[n].numel() for n in names]
 
+# %% ../nbs/08_vpns.ipynb #ceb30826
 def theoretical_macs(backbone:nn.Module, # the network (weights with zeros, or dense with `masks`)
                      inputs, # an example batch or its size, as `count_macs_params` takes it
                      names:list|None=None, # masked weights; None: every Conv2d/Linear weight
@@ -499,6 +503,7 @@ def unstructured_stage2(model:nn.Module, # the `PromptedModel` after stage 1
     return _run_unstructured(2, model, scores, masks, train_loader, val_loader, cfg, run_dir, resume, accelerator,
                              max_epochs_this_call, on_step)
 
+# %% ../nbs/08_vpns.ipynb #5d8315b4
 def fit_unstructured(model:nn.Module, # a `PromptedModel` (no prompt for HYDRA)
                      scores:WeightScores, # from `vpns_unstructured` or `hydra`
                      data, # a `DataSplits` (loaders built from cfg) or a `(train_loader, val_loader)` pair; test is never used

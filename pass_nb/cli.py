@@ -9,14 +9,14 @@ from pathlib import Path
 
 from .masks import ExportMismatchError
 from .training import CheckpointError, NonFiniteLossError
-from .experiment import (PruneConfig, DEMO, prune, _report_run, run_check, run_sweep, load_sweep_config, report,
+from .experiment import (PruneConfig, DEMO, prune, format_summary, run_check, run_sweep, load_sweep_config, report,
                                 export_run)
 
 # %% auto #0
 __all__ = ['main']
 
 # %% ../nbs/12_cli.ipynb #f106eb40
-def _report(r:dict)->str:
+def _format_check(r:dict)->str:
     lines = [f"pass_nb check: {r['model']} on {r['dataset']} at {r['size']} px ({r['seconds']} s)",
              f"  ImageNet sample photos: " + ', '.join(f'{k} -> {v}' for k, v in r['sample_predictions'].items()),
              f"  FLM label mapping, pad prompt at init: val accuracy {r['flm_val_accuracy']:.3f}",
@@ -78,7 +78,7 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
     try:
         if a.command == 'check':
             r = run_check(a.model, a.dataset, a.size, a.target_macs, a.root)
-            print(json.dumps(r, indent=1) if a.json else _report(r))
+            print(json.dumps(r, indent=1) if a.json else _format_check(r))
         elif a.command == 'sweep':
             df = run_sweep(a.config)
             print(f'{len(df)} runs of this sweep in {Path(load_sweep_config(a.config)["out"])/"results.csv"}')
@@ -90,7 +90,7 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
             out = a.out
             if a.command == 'demo' and out is None and not a.resume: out = _fresh_dir(Path('runs')/'demo')
             s = prune(_config_from(a), out, resume=a.resume)
-            print(_report_run(s))
+            print(format_summary(s))
     except (ValueError, OSError, ImportError, CheckpointError, NonFiniteLossError, ExportMismatchError) as e:  # OSError: unreadable or unwritable files
         print(f'pass_nb {a.command}: error: {e}', file=sys.stderr)
         return 2

@@ -19,9 +19,9 @@ from .masks import ChannelGroups, check_export, ExportMismatchError
 # %% auto #0
 __all__ = ['UNSTRUCTURED', 'METHODS', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy', 'run_check',
            'PruneConfig', 'pretrained_arg', 'build_prompted_model', 'learn_masks', 'preflight', 'mask_quality', 'prune',
-           'load_run', 'export_run', 'load_sweep_config', 'sweep_runs', 'sweep_run_dir', 'check_sweep_inputs',
-           'run_sweep', 'summarize', 'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs', 'read_results',
-           'report']
+           'load_run', 'export_run', 'format_summary', 'load_sweep_config', 'sweep_runs', 'sweep_run_dir',
+           'check_sweep_inputs', 'run_sweep', 'summarize', 'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs',
+           'read_results', 'report']
 
 # %% ../nbs/10_experiment.ipynb #0abd54ae
 def sample_image_predictions(model:torch.nn.Module, # an ImageNet classifier
@@ -243,7 +243,7 @@ def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
                )->tuple:
     "(mask generator or None, summary with `masks`, `stage1`, `stage2`) after both stages of `cfg.method`."
     if cfg.method in UNSTRUCTURED:
-        scores = (vpns.hydra if cfg.method == 'hydra' else vpns.vpns_unstructured)(model, 1 - cfg.sparsity)
+        scores = (vpns.hydra_scores if cfg.method == 'hydra' else vpns.vpns_unstructured_scores)(model, 1 - cfg.sparsity)
         return scores, vpns.fit_unstructured(model, scores, data, cfg.train_config(), run_dir, resume=resume)
     gen = _generator(cfg, groups)
     if gen is not None: return gen, fit(model, groups, gen, data, cfg.train_config(), run_dir, resume=resume)
@@ -474,7 +474,8 @@ def export_run(run_dir:str|Path, # a folder written by `prune`
 DEMO = dict(model='efficientnet_lite0', dataset='digits', target_macs=0.7, size=32, pad=4, label_map='flm_linear',
             stage1_epochs=3, stage2_epochs=4, batch_size=64, probe=True)
 
-def _report_run(s:dict)->str:
+def format_summary(s:dict)->str:
+    "The lines `pass_nb prune` and `pass_nb demo` print for a finished run's summary (from `prune`)."
     a, m, p, l = s['accuracy'], s['macs'], s['params'], s['latency_cpu_ms']
     return '\n'.join([
         f"pass_nb: {s['model']} on {s['dataset']} -> {s['run_dir']} ({s['seconds']} s)",

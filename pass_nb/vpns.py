@@ -28,7 +28,7 @@ __all__ = ['WEIGHT_LAYERS', 'SCOPES', 'WEIGHT_INITS', 'OPTIMIZERS', 'U_CKPT_FORM
            'STAGE1_FILE', 'WEIGHT_MASKS_FILE', 'classifier_name', 'weight_names', 'check_density', 'scaled_init',
            'keep_top', 'topk_masks', 'WeightMaskHandle', 'WeightScores', 'weight_macs', 'theoretical_macs',
            'VPNsConfig', 'hydra_config', 'save_weight_masks', 'load_weight_masks', 'unstructured_fingerprint',
-           'unstructured_stage1', 'unstructured_stage2', 'fit_unstructured', 'vpns_unstructured', 'hydra',
+           'unstructured_stage1', 'unstructured_stage2', 'fit_unstructured', 'vpns_unstructured_scores', 'hydra_scores',
            'vpns_structured', 'vpns_structured_config', 'plot_layer_density']
 
 # %% ../nbs/08_vpns.ipynb #9105caab
@@ -355,7 +355,7 @@ def _run_unstructured(stage, model, scores, masks, train_loader, val_loader, cfg
     raw, sraw = acc.unwrap_model(model), acc.unwrap_model(scores)
     if getattr(raw, 'backbone', None) is not sraw.backbone:
         raise ValueError('`scores` were built on another network than `model.backbone`: build them on model.backbone '
-                         '(the same object, not a copy), e.g. vpns_unstructured(model, density).')
+                         '(the same object, not a copy), e.g. vpns_unstructured_scores(model, density).')
     E = cfg.stage1_epochs if stage == 1 else cfg.stage2_epochs
     fp, cfgd = unstructured_fingerprint(raw, sraw, cfg), asdict(cfg)
     log = MetricsLog(run_dir, enabled=main)
@@ -505,7 +505,7 @@ def unstructured_stage2(model:nn.Module, # the `PromptedModel` after stage 1
 
 # %% ../nbs/08_vpns.ipynb #5d8315b4
 def fit_unstructured(model:nn.Module, # a `PromptedModel` (no prompt for HYDRA)
-                     scores:WeightScores, # from `vpns_unstructured` or `hydra`
+                     scores:WeightScores, # from `vpns_unstructured_scores` or `hydra_scores`
                      data, # a `DataSplits` (loaders built from cfg) or a `(train_loader, val_loader)` pair; test is never used
                      cfg:VPNsConfig, # hyper-parameters
                      run_dir:str|Path, # run folder
@@ -530,7 +530,7 @@ def fit_unstructured(model:nn.Module, # a `PromptedModel` (no prompt for HYDRA)
     return out
 
 # %% ../nbs/08_vpns.ipynb #b783d274
-def vpns_unstructured(model:nn.Module, # a `PromptedModel` whose prompt is learned jointly
+def vpns_unstructured_scores(model:nn.Module, # a `PromptedModel` whose prompt is learned jointly
                       density:float, # fraction of weights kept, in (0, 1]
                       include_classifier:bool=True, # mask the classifier too (reference: every Conv2d and Linear)
                       init:str='scaled', # score init: 'scaled' (HYDRA's) or 'kaiming'
@@ -539,7 +539,7 @@ def vpns_unstructured(model:nn.Module, # a `PromptedModel` whose prompt is learn
     "VPNs unstructured: one score per weight, one exact global top-k; train with `fit_unstructured`."
     return WeightScores(model.backbone, density, scope, include_classifier, init)
 
-def hydra(model:nn.Module, # a `PromptedModel` without a prompt (`PromptedModel(None, backbone, ...)`)
+def hydra_scores(model:nn.Module, # a `PromptedModel` without a prompt (`PromptedModel(None, backbone, ...)`)
           density:float, # fraction of weights kept in every layer, in (0, 1]
           include_classifier:bool=True, # mask the classifier too
           init:str='scaled', # score init: 'scaled' (HYDRA's, for pretrained weights) or 'kaiming'
@@ -547,7 +547,7 @@ def hydra(model:nn.Module, # a `PromptedModel` without a prompt (`PromptedModel(
     "HYDRA: one score per weight, exact top-k per layer, no prompt; train with `fit_unstructured`."
     if model.prompt_parameters():
         raise ValueError('HYDRA learns no prompt, but this model has one: build it with PromptedModel(None, backbone, '
-                         'label_map, mean, std) (or use vpns_unstructured(..., scope="layer") for HYDRA with a prompt).')
+                         'label_map, mean, std) (or use vpns_unstructured_scores(..., scope="layer") for HYDRA with a prompt).')
     return WeightScores(model.backbone, density, 'layer', include_classifier, init)
 
 # %% ../nbs/08_vpns.ipynb #9cb4daea

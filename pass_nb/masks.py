@@ -262,7 +262,29 @@ def _tiles(members, modules):
     return t
 
 def _norm_size(m):
-    return m.normalized_shape[-1] if isinstance(m, nn.LayerNorm) else m.num_features
+    if isinstance(m, nn.LayerNorm): return m.normalized_shape[-1]
+    return m.num_channels if isinstance(m, nn.GroupNorm) else m.num_features
+
+# %% ../nbs/04_masks.ipynb #1804b036
+def _norm_group_units(norms:list, # (name, GroupNorm, its channels, their root channels) of every GroupNorm in one group
+                      n_root:int, # the root layer's channel count
+                     )->torch.Tensor:
+    "Unit of every root channel when a unit is one whole norm group, the same in every GroupNorm; else an error naming the norm."
+    units, first = None, None
+    for name, gn, idxs, root_idxs in norms:
+        size = gn.num_channels // gn.num_groups
+        if len(root_idxs) != n_root or len(root_idxs.unique()) != n_root or len(idxs.unique()) != len(idxs):
+            raise UnsupportedLayerError(f"GroupNorm '{name}' does not hold each of its channels exactly once")
+        ng = idxs // size  # the norm group of each channel
+        covered = ng.unique()
+        if (torch.bincount(ng, minlength=gn.num_groups)[covered] != size).any():
+            raise UnsupportedLayerError(f"its channels fill only part of a group of GroupNorm '{name}' ({gn.num_groups} groups of {size})")
+        u = torch.empty(n_root, dtype=torch.long)
+        u[root_idxs] = torch.searchsorted(covered, ng)  # the norm's covered groups, numbered in channel order
+        if units is None: units, first = u, name
+        elif not (len((units * n_root + u).unique()) == len(units.unique()) == len(u.unique())):  # not the same partition
+            raise UnsupportedLayerError(f"GroupNorms '{first}' and '{name}' split its channels into different groups")
+    return units
 
 # %% ../nbs/04_masks.ipynb #00fc04fe
 @patch
@@ -273,7 +295,7 @@ def _make_group(self:ChannelGroups, grp, order):
     tp_root = grp[0].dep.target.module
     n_root = len(grp[0].idxs)
     qkv_heads = self.num_heads.get(tp_root)
-    raw = []
+    raw, norms = [], []  # norms: the GroupNorm members, whose groups set the units
     for it in grp.items:
         m, fn = it.dep.target.module, it.dep.handler
         idxs, root_idxs = torch.as_tensor(list(it.idxs)), torch.as_tensor(list(it.root_idxs))
@@ -283,24 +305,16 @@ def _make_group(self:ChannelGroups, grp, order):
             if name is None: continue
             raw.append((name, 'param', idxs, root_idxs, m.shape[self._param_dims.get(m, -1)]))
         elif isinstance(m, _NORMS):
-            if isinstance(m, nn.GroupNorm):
-                raise UnsupportedLayerError(f"its channels feed GroupNorm '{self._names[m]}', whose statistics mix channels")
+            if isinstance(m, nn.GroupNorm): norms.append((self._names[m], m, idxs, root_idxs))
             raw.append((self._names[m], 'output', idxs, root_idxs, _norm_size(m)))
         elif isinstance(m, _CONVS + (nn.Linear,)):
             out = DG.is_out_channel_pruning_fn(fn)
             if out and m in ignored: return None
             size = (m.out_channels if out else m.in_channels) if isinstance(m, _CONVS) else (m.out_features if out else m.in_features)
             raw.append((self._names[m], 'output' if out else 'input', idxs, root_idxs, size))
-    if qkv_heads:
-        dim = n_root // 3; hd = dim // qkv_heads
-        root_units = (torch.arange(n_root) % dim) // hd
-        n_units, unit_size, kind = qkv_heads, 3 * hd, 'heads'
-    else:
-        members0 = [Member(n, k, c, r, s) for n, k, c, r, s in raw]
-        t = _tiles(members0, dict(self.model.named_modules()))
-        if n_root % t: return None
-        n_units, unit_size, kind = n_root // t, t, 'channels'
-        root_units = torch.arange(n_root) % n_units
+    units = self._units_of(raw, norms, n_root, qkv_heads)
+    if units is None: return None
+    root_units, n_units, unit_size, kind = units
     members = [Member(n, k, c, root_units[r], s) for n, k, c, r, s in raw]
     outs = [mb for mb in members if mb.kind == 'output']
     if not outs: return None
@@ -312,6 +326,31 @@ def _make_group(self:ChannelGroups, grp, order):
                      root_units=root.units, members=members, kind=kind)
     g._order, g._root_channels = order.get(mods[first.name], math.inf), root.channels
     return g
+
+# %% ../nbs/04_masks.ipynb #aee377b3
+@patch
+def _units_of(self:ChannelGroups,
+              raw:list, # (name, kind, channels, root channels, size) of every member
+              norms:list, # (name, GroupNorm, channels, root channels) of the GroupNorm members
+              n_root:int, # the root layer's channel count
+              qkv_heads:int|None, # heads, when the root is an attention layer's qkv linear
+             ):
+    "`(root_units, n_units, unit_size, kind)`: heads, whole GroupNorm groups, tiles or channels; None when tiles do not divide."
+    if qkv_heads:
+        if norms: raise UnsupportedLayerError(f"its attention heads feed GroupNorm '{norms[0][0]}'")
+        dim = n_root // 3; hd = dim // qkv_heads
+        return (torch.arange(n_root) % dim) // hd, qkv_heads, 3 * hd, 'heads'
+    mods, members = dict(self.model.named_modules()), [Member(n, k, c, r, s) for n, k, c, r, s in raw]
+    t = _tiles(members, mods)
+    if norms:
+        if t > 1:
+            tiled = next(mb.name for mb in members if _tiles([mb], mods) > 1)
+            raise UnsupportedLayerError(f"its channels feed GroupNorm '{norms[0][0]}' and are tiled by the grouped conv '{tiled}'")
+        root_units = _norm_group_units(norms, n_root)
+        n_units = int(root_units.max()) + 1
+        return root_units, n_units, n_root // n_units, 'channels'
+    if n_root % t: return None
+    return torch.arange(n_root) % (n_root // t), n_root // t, t, 'channels'  # tiles interleave: unit j is channel j of each
 
 # %% ../nbs/04_masks.ipynb #817f2335
 @patch
@@ -682,6 +721,20 @@ def _head_dims(model):
     return {n: m.qkv.out_features // 3 // m.num_heads for n, m in model.named_modules()
             if isinstance(getattr(m, 'num_heads', None), int) and isinstance(getattr(m, 'qkv', None), nn.Linear)}
 
+def _norm_group_sizes(model:nn.Module)->dict:
+    "Channels per group of every GroupNorm: `{name: num_channels // num_groups}`."
+    return {n: m.num_channels // m.num_groups for n, m in model.named_modules() if isinstance(m, nn.GroupNorm)}
+
+def _set_norm_groups(model:nn.Module, # a model whose GroupNorms torch-pruning pruned
+                     sizes:dict, # `_norm_group_sizes` of the model before pruning
+                    ):
+    "After pruning, give each GroupNorm one group per whole group of channels it kept."
+    for name, m in model.named_modules():
+        if name in sizes and isinstance(m, nn.GroupNorm) and m.num_channels != m.num_groups * sizes[name]:
+            if m.num_channels % sizes[name]:
+                raise RuntimeError(f"GroupNorm '{name}' kept {m.num_channels} channels, not whole groups of {sizes[name]}.")
+            m.num_groups = m.num_channels // sizes[name]
+
 def _first_tensor(x):
     if isinstance(x, torch.Tensor): return x
     if isinstance(x, dict): x = list(x.values())
@@ -699,7 +752,7 @@ def _export(self:ChannelGroups,
             raise ValueError(f"Mask of group {g.index} ('{g.name}') removes every unit; keep at least one (min_keep).")
     was_training = self.model.training
     pruned = copy.deepcopy(self.model)
-    heads = _head_dims(pruned)
+    heads, norm_sizes = _head_dims(pruned), _norm_group_sizes(pruned)
     DG = self._build_graph(pruned, self.example_inputs)
     mods = dict(pruned.named_modules())
     plan = [(mods[g.name], _pruned_root_channels(g, m)) for g, m in zip(self.groups, masks)]
@@ -709,7 +762,7 @@ def _export(self:ChannelGroups,
         if not DG.check_pruning_group(group):
             raise RuntimeError(f'torch-pruning refused to prune {len(idxs)} channels of {self._names.get(module, module)}.')
         group.prune()
-    _set_heads(pruned, heads)
+    _set_heads(pruned, heads); _set_norm_groups(pruned, norm_sizes)
     pruned.train(was_training)
     pruned.pass_nb_pruning = {'pruning_history': [list(h) for h in DG.pruning_history()], 'head_dims': heads,
                               'input_shape': [1, *_first_tensor(self.example_inputs).shape[1:]]}
@@ -776,9 +829,10 @@ def load_pruned(path:str|Path, # file written by `save_pruned`
         warnings.simplefilter('ignore')
         DG.build_dependency(model, example_inputs=torch.zeros(ckpt['input_shape']),
                             customized_pruners=customized_pruners, verbose=False)
+    norm_sizes = _norm_group_sizes(model)
     try:
         DG.load_pruning_history([tuple(h) for h in ckpt['pruning_history']])
-        _set_heads(model, ckpt['head_dims'])
+        _set_heads(model, ckpt['head_dims']); _set_norm_groups(model, norm_sizes)
         model.load_state_dict(ckpt['state_dict'])
     except (AttributeError, RuntimeError, IndexError, KeyError) as e:
         raise ValueError(f'{path} does not fit this model ({type(model).__name__}): was it saved from another '

@@ -82,6 +82,7 @@ def root_weight_stats(groups:ChannelGroups, # channel groups of the backbone
     stat, units = stat[g._root_channels.to(A.device)], g.root_units.to(A.device)
     return torch.zeros(g.n_units, device=A.device, dtype=A.dtype).index_add(0, units, stat) / torch.bincount(units, minlength=g.n_units).clamp_min(1)
 
+# %% ../nbs/05_hypernetwork.ipynb #8a2565b9
 def _one_to_one(g)->bool:
     "Is root out-channel j unit j, for every j? (cached on the group)"
     if '_one_to_one' not in g.__dict__:
@@ -125,9 +126,6 @@ def prompt_image(prompt:nn.Module, # a prompt module mapping [0,1] images to [0,
     canvas = m.expand(1, 3, size, size).contiguous()  # the image the backbone reads as all zeros
     return (prompt(canvas) - m) / s
 
-BODIES, INPUTS = ('lstm', 'mlp', 'cnn'), ('both', 'prompt', 'weights')
-HEADS_LAYOUT = 'unit_heads/1'  # saved with the state: a hypernetwork of another layout is refused clearly
-
 # %% ../nbs/05_hypernetwork.ipynb #48e0fb0e
 class UnitHeads(nn.Module):
     "Scores of every group's units from the body's state: a rank-`rank` term, a per-unit bias, and a per-group scale and shift."
@@ -166,6 +164,8 @@ class UnitHeads(nn.Module):
         return s if prior is None else s + prior * code[self.rank].exp()
 
 # %% ../nbs/05_hypernetwork.ipynb #e6ed402d
+BODIES, INPUTS = ('lstm', 'mlp', 'cnn'), ('both', 'prompt', 'weights')
+
 class HyperNetwork(nn.Module):
     "PASS's recurrent hypernetwork: `hnet(prompt)` returns straight-through masks (one per group) meeting `budget`."
     def __init__(self,
@@ -234,6 +234,7 @@ def embed_prompt(self:HyperNetwork, prompt:nn.Module)->torch.Tensor:
     if self.encoder is None: return torch.zeros(1, self.hidden, device=dev)
     return self.encoder(prompt_image(prompt, self.image_size, self.mean, self.std, dev))
 
+# %% ../nbs/05_hypernetwork.ipynb #d834b0ba
 @patch
 def scores(self:HyperNetwork, prompt:nn.Module)->list:
     "Raw channel scores, one vector per group, in forward order."
@@ -254,6 +255,9 @@ def scores(self:HyperNetwork, prompt:nn.Module)->list:
             provisional[i] = m
     return self.heads(torch.cat(states), priors if self.prior else None)
 
+# %% ../nbs/05_hypernetwork.ipynb #5691cb7b
+HEADS_LAYOUT = 'unit_heads/1'  # saved with the state: a hypernetwork of another layout is refused clearly
+
 @patch
 def get_extra_state(self:HyperNetwork):
     "The budget's step counter and cached counts travel with the state dict, so a resumed run continues exactly."
@@ -266,6 +270,7 @@ def set_extra_state(self:HyperNetwork, state):
                          'version that wrote it.')
     self.budget._steps, self.budget._counts = state['budget_steps'], state['budget_counts']
 
+# %% ../nbs/05_hypernetwork.ipynb #d55423ab
 @patch
 def forward(self:HyperNetwork, prompt:nn.Module)->list:
     "Straight-through masks meeting the budget (exact top-k; in training a MACs target is re-searched periodically)."

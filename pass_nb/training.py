@@ -107,8 +107,6 @@ def set_rng_state(state:dict, # from `get_rng_state`
     random.setstate((v, tuple(internal), gauss))
 
 # %% ../nbs/06_training.ipynb #82e7fe88
-SCORE_INITS = ('relative', 'magnitude', 'random', 'constant')
-
 def unit_magnitudes(groups:ChannelGroups, # the channel groups of the backbone
                    )->list:
     "Mean |W| of each unit's out-channels in its group's root layer (one 1-D tensor per group)."
@@ -121,6 +119,9 @@ def unit_magnitudes(groups:ChannelGroups, # the channel groups of the backbone
         n = torch.zeros(g.n_units).index_add_(0, root.units, torch.ones_like(per_channel))
         out.append(s / n.clamp_min(1))
     return out
+
+# %% ../nbs/06_training.ipynb #0d7aab51
+SCORE_INITS = ('relative', 'magnitude', 'random', 'constant')
 
 class ScoreGenerator(nn.Module):
     "One learnable score per unit and group (VPNs-structured: PASS without the hypernetwork); straight-through masks."
@@ -225,9 +226,6 @@ def evaluate(model:nn.Module, # a `PromptedModel` (prepared by `accelerator` or 
                 logit_std=logit_std, top_share=float(preds.max()) / n)
 
 # %% ../nbs/06_training.ipynb #560c50fd
-CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW = 'checkpoint.pt', 'checkpoint.prev.pt', 'checkpoint.new.pt'
-CKPT_FORMAT, STAGE1_FORMAT, MASKS_FORMAT = 'pass_nb.checkpoint/1', 'pass_nb.stage1/1', 'pass_nb.masks/1'
-
 class CheckpointError(RuntimeError):
     "A checkpoint that cannot be read."
 
@@ -253,6 +251,9 @@ def fingerprint(model:nn.Module, # the (unwrapped) model being trained
         fp['generator'] = f'{type(generator).__name__} {getattr(generator, "budget", "")} {_shape_hash(generator)}'
     return fp
 
+# %% ../nbs/06_training.ipynb #ce89414b
+CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW = 'checkpoint.pt', 'checkpoint.prev.pt', 'checkpoint.new.pt'
+
 def save_checkpoint(state:dict, # plain containers of tensors and numbers
                     path:str|Path, # e.g. run_dir/'checkpoint.pt'
                    ):
@@ -270,6 +271,9 @@ def find_checkpoint(run_dir:str|Path, # the run folder
     for name in (CHECKPOINT, CHECKPOINT_NEW):
         if (run_dir/name).exists(): return run_dir/name
     return None
+
+# %% ../nbs/06_training.ipynb #e2f5cfc2
+CKPT_FORMAT, STAGE1_FORMAT, MASKS_FORMAT = 'pass_nb.checkpoint/1', 'pass_nb.stage1/1', 'pass_nb.masks/1'
 
 def _describe_diff(want:dict, got:dict, cfg_want:dict|None=None, cfg_got:dict|None=None)->str:
     out = []
@@ -306,9 +310,6 @@ def load_checkpoint(path:str|Path, # a file written by `save_checkpoint` (or `st
     return ckpt
 
 # %% ../nbs/06_training.ipynb #e1031f7a
-METRIC_COLUMNS = ('stage', 'epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'val_acc_no_prompt', 'lrs',
-                  'sparsity', 'macs_kept', 'seconds', 'val_logit_std', 'val_top_share', 'kept_units')
-
 def save_masks(groups:ChannelGroups, # the channel groups
                masks:list, # one 0/1 vector per group
                path:str|Path, # destination, e.g. run_dir/'masks.pt'
@@ -330,6 +331,10 @@ def load_masks(path:str|Path, # a file written by `save_masks`
         raise ValueError(f'{path} holds masks for groups of sizes {d["n_units"]}, but this model has {groups.n_units}: '
                          'load them with the model they were learned on.')
     return d['masks']
+
+# %% ../nbs/06_training.ipynb #d4f47b0b
+METRIC_COLUMNS = ('stage', 'epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'val_acc_no_prompt', 'lrs',
+                  'sparsity', 'macs_kept', 'seconds', 'val_logit_std', 'val_top_share', 'kept_units')
 
 class MetricsLog:
     "Append per-epoch rows to `run_dir/metrics.csv` (and TensorBoard if installed); only the main process writes."
@@ -402,6 +407,7 @@ def reseed_loader(loader, # a DataLoader (e.g. from `make_loader`) or one prepar
     aug = getattr(getattr(loader, 'collate_fn', None), 'aug', None)
     if aug is not None and hasattr(aug, '_g'): aug._g, aug._key = torch.Generator().manual_seed(seed), None
 
+# %% ../nbs/06_training.ipynb #ece62681
 def _set_modes(model:nn.Module, stage:int, bn_stage1:str):
     "Train mode; in stage 1 with 'frozen', the backbone's BatchNorm layers stay in eval mode (running stats fixed)."
     model.train()
@@ -425,6 +431,7 @@ def _update_ilm(model:nn.Module, loader, accelerator, progress:bool=False):
     lm.counts = counts
     lm.mapping.copy_(greedy_mapping(counts).to(lm.mapping.device))
 
+# %% ../nbs/06_training.ipynb #76164d75
 def _check_finite(loss, accelerator, stage, epoch, step, cfg):
     bad = (~torch.isfinite(loss.detach())).float()
     if accelerator.num_processes > 1: bad = accelerator.reduce(bad, 'sum')
@@ -439,6 +446,7 @@ def _check_finite(loss, accelerator, stage, epoch, step, cfg):
             f'(grad_clip, --grad-clip 1.0), which a resumed run accepts; or use mixed_precision "no" or "bf16" instead of '
             f'"fp16" (now {cfg.mixed_precision!r}); and check the data for NaNs.')
 
+# %% ../nbs/06_training.ipynb #870a9774
 _LR_FIELD = {'generator': 'generator_lr', 'scores': 'generator_lr', 'backbone': 'backbone_lr'}
 
 def restore_optimizers(opts:dict, # the stage's optimisers by name ('prompt', 'generator', 'scores', 'backbone')
@@ -462,6 +470,7 @@ def restore_optimizers(opts:dict, # the stage's optimisers by name ('prompt', 'g
         scheds[k]._last_lr = [g['lr'] for g in o.param_groups]
     return changed
 
+# %% ../nbs/06_training.ipynb #e6b19739
 def set_trainable(stage:int, # 1: prompt and label map train, the backbone is frozen; 2: the backbone trains too
                   model:nn.Module, # a `PromptedModel` (unwrapped)
                  ):
@@ -541,6 +550,7 @@ def pooled_features(model:nn.Module, # a `PromptedModel` (or a plain classifier)
     finally: h.remove(); model.train(was)
     return torch.cat(feats).numpy(), torch.cat(ys).numpy()
 
+# %% ../nbs/06_training.ipynb #5f636543
 def linear_probe(model:nn.Module, # a `PromptedModel` around the frozen pretrained backbone
                  groups:ChannelGroups|None, # its channel groups (None with `masks=None`)
                  masks:list|None, # one 0/1 vector per group; None: the dense backbone, its own statistics
@@ -588,6 +598,7 @@ def collapse_warning(val:dict, # from `evaluate`
     return (f'stage {stage}, epoch {epoch}: the masked network\'s output is nearly constant (logit std {std:.3g}, '
             f'{top:.0%} of inputs get one class); likely: ' + '; '.join(causes) + '.')
 
+# %% ../nbs/06_training.ipynb #40cb9fd6
 def validate_epoch(model:nn.Module, # the (possibly prepared) `PromptedModel`, masks installed
                    val_dl, # validation batches (None: no validation)
                    train_dl, # training batches (BatchNorm recalibration)
@@ -606,6 +617,7 @@ def validate_epoch(model:nn.Module, # the (possibly prepared) `PromptedModel`, m
     if msg is not None and acc.is_main_process: warnings.warn(msg)
     return val
 
+# %% ../nbs/06_training.ipynb #fc9f9931
 def train_epoch(model:nn.Module, # the (possibly accelerate-prepared) `PromptedModel`
                 train_dl, # training loader
                 opts:dict, # the stage's optimisers
@@ -658,6 +670,7 @@ def train_epoch(model:nn.Module, # the (possibly accelerate-prepared) `PromptedM
         tot = acc.reduce(torch.tensor(tot, dtype=torch.float64, device=acc.device), 'sum').tolist()
     return tot
 
+# %% ../nbs/06_training.ipynb #2da92b88
 def _run_stage(stage, model, groups, generator, masks, train_loader, val_loader, cfg, run_dir, resume,
                accelerator, max_epochs_this_call, on_step):
     acc = accelerator if accelerator is not None else make_accelerator(cfg)
@@ -826,6 +839,7 @@ def train_val_loaders(data, # a `DataSplits` (loaders built from `cfg`) or a `(t
     raise TypeError(f'data must be a DataSplits (with .train and .val) or a (train_loader, val_loader) pair, '
                     f'got {type(data).__name__}.')
 
+# %% ../nbs/06_training.ipynb #869cf391
 def fit(model:nn.Module, # a `PromptedModel`
         groups:ChannelGroups, # channel groups of `model.backbone`
         generator:nn.Module, # mask generator (e.g. PASS's hypernetwork or `ScoreGenerator`)

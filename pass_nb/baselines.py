@@ -23,7 +23,8 @@ from .prompts import NoPrompt
 from .label_mapping import ILM
 from .training import (TrainConfig, set_seed, make_accelerator, evaluate, reseed_loader, train_stage2,
                               save_masks, MetricsLog, CheckpointError, CheckpointMismatchError, NonFiniteLossError,
-                              CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW, _update_ilm)
+                              CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW, _update_ilm, train_val_loaders, MethodSpec,
+                              register_method)
 
 # %% auto #0
 __all__ = ['SPARSE_METHODS', 'BASELINES', 'BASELINE_FORMAT', 'tp_group', 'tp_unit_scores', 'GrowingRegPrunerFixed',
@@ -476,3 +477,14 @@ def run_baseline(method:str, # one of `BASELINES`
                 kept_units=sum(int(m.sum()) for m in masks), total_units=groups.total_units,
                 sparsity=groups.sparsity_of(masks), macs=int(macs), dense_macs=int(groups.dense_macs),
                 macs_kept=macs / groups.dense_macs, search_seconds=secs)
+
+# %% ../nbs/07_baselines.ipynb #1eea9519
+def _baseline_learner(method:str)->Callable:
+    "The `learn` of baseline `method` (`pass_nb.training.MethodSpec`): `run_baseline` with a run's settings."
+    def learn(cfg, model, groups, data, run_dir, resume=False):
+        train_loader, val_loader = train_val_loaders(data, cfg.train_config())
+        return None, run_baseline(method, model, groups, cfg.budget(), train_loader, val_loader, cfg.train_config(),
+                                  run_dir, resume=resume)
+    return learn
+
+for _m in BASELINES: register_method(MethodSpec(_m, learn=_baseline_learner(_m)), overwrite=True)

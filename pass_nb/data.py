@@ -21,9 +21,10 @@ from torchvision.transforms.v2 import functional as TF
 # %% auto #0
 __all__ = ['DATASETS', 'IDX_FILES', 'DEFAULT_OFFLINE_DIR', 'TINY_IMAGENET_URL', 'SYNTHETIC_PATTERNS', 'DatasetNotFoundError',
            'to_image_tensor', 'read_targets', 'TensorImageDataset', 'ImageDataset', 'split_indices', 'DataSplits',
-           'register_dataset', 'list_datasets', 'get_dataset', 'cifar10', 'cifar100', 'offline_data_dir',
-           'offline_source', 'prepare_idx_folder', 'fashion_mnist', 'mnist', 'TinyImageNet', 'tiny_imagenet',
-           'imagefolder', 'digits', 'synthetic_images', 'synthetic', 'seed_worker', 'BatchAugment', 'make_loader']
+           'register_dataset', 'list_datasets', 'did_you_mean', 'get_dataset', 'cifar10', 'cifar100',
+           'offline_data_dir', 'offline_source', 'prepare_idx_folder', 'fashion_mnist', 'mnist', 'TinyImageNet',
+           'tiny_imagenet', 'imagefolder', 'digits', 'synthetic_images', 'synthetic', 'seed_worker', 'BatchAugment',
+           'make_loader']
 
 # %% ../nbs/00_data.ipynb #14f11bd7
 class DatasetNotFoundError(FileNotFoundError):
@@ -165,13 +166,19 @@ def list_datasets()->list[str]:
     "Names accepted by `get_dataset`, sorted."
     return sorted(DATASETS)
 
+# %% ../nbs/00_data.ipynb #610a8cbf
+def did_you_mean(name:str, # a name that is not in `names`
+                 names, # the known names
+                )->str:
+    "The hint ` Did you mean 'a' or 'b'?` with the (up to three) `names` closest to `name`; '' when none is close."
+    close = difflib.get_close_matches(str(name), list(names), n=3, cutoff=0.5)
+    return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ''
+
 # %% ../nbs/00_data.ipynb #a92df4bd
 def _resolve_name(name:str)->str:
     key = str(name).strip().lower().replace('_', '-')
     if key in DATASETS: return key
-    close = difflib.get_close_matches(key, list(DATASETS), n=3, cutoff=0.5)
-    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ''
-    raise ValueError(f'Unknown dataset {name!r}.{hint} Available: {", ".join(list_datasets())}.')
+    raise ValueError(f'Unknown dataset {name!r}.{did_you_mean(key, DATASETS)} Available: {", ".join(list_datasets())}.')
 
 def _call_builder(key, fn, root, download, kw):
     params = inspect.signature(fn).parameters

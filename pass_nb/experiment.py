@@ -85,20 +85,20 @@ from .data import DataSplits
 from .prompts import make_prompt
 from .label_mapping import make_label_map, IndexLabelMap
 from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save, atomic_write, MASK_AT, export_onnx
-from .hypernetwork import HyperNetwork, Budget, count_parameters, prompt_sensitivity, BODIES, INPUTS
+from .hypernetwork import Budget, count_parameters, prompt_sensitivity, BODIES, INPUTS
 from .prompts import PROMPT_KINDS
 from .label_mapping import LABEL_MAP_KINDS
 from .training import CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW, find_checkpoint
-from .training import TrainConfig, ScoreGenerator, SCORE_INITS, BN_STAGE1, MIXED_PRECISION, fit, evaluate, linear_probe, plot_metrics, set_seed, train_val_loaders, CheckpointError, NonFiniteLossError
+from .training import TrainConfig, SCORE_INITS, BN_STAGE1, MIXED_PRECISION, fit, evaluate, linear_probe, plot_metrics, set_seed, CheckpointError, NonFiniteLossError
+from .training import method_spec, method_names
 
-from .baselines import BASELINES, baseline_scores
-from .vpns import VPNsConfig, theoretical_macs, plot_layer_density
-from . import vpns, baselines
-from .transfer import TRANSFER_METHODS, transfer_generator
-UNSTRUCTURED = ('vpns_unstructured', 'hydra')  # weight masks: zeros in a dense-shaped model, theoretical MACs
-METHODS = ('pass', 'vpns', *BASELINES, *TRANSFER_METHODS, *UNSTRUCTURED)  # channel methods first (physically pruned)
+from .baselines import baseline_scores
+from .vpns import theoretical_macs, plot_layer_density
+from . import baselines, vpns, transfer  # each registers its methods (`pass_nb.training.register_method`)
+UNSTRUCTURED = tuple(m for m in method_names() if method_spec(m).weights)  # weight masks: zeros in a dense-shaped model, theoretical MACs
+METHODS = method_names()  # channel methods first (physically pruned)
 _LRS = ('prompt_lr', 'generator_lr', 'backbone_lr', 'grad_clip')  # None: the method's own value
-_CHOICES = dict(method=METHODS, allocation=('global', 'uniform'), mask_at=MASK_AT, prompt=tuple(PROMPT_KINDS),
+_CHOICES = dict(allocation=('global', 'uniform'), mask_at=MASK_AT, prompt=tuple(PROMPT_KINDS),
                 label_map=LABEL_MAP_KINDS, body=BODIES, inputs=INPUTS, mixed_precision=MIXED_PRECISION)
 _AT_LEAST = dict(size=8, pad=0, hidden=1, min_keep=1, round_to=1, stage1_epochs=0, stage2_epochs=0, batch_size=1, workers=0,
                  latency_batch=1, max_train=1, max_eval=1)  # None (where allowed) is checked separately
@@ -149,30 +149,30 @@ class PruneConfig:
     progress: bool = True # tqdm progress bars
 
     def __post_init__(self):
-        for k, opts in _CHOICES.items():
+        for k, opts in {'method': method_names(), **_CHOICES}.items():  # any registered method
             if getattr(self, k) not in opts: raise ValueError(f'--{k.replace("_", "-")} must be one of {list(opts)}, got {getattr(self, k)!r}.')
         for k, lo in _AT_LEAST.items():
             v = getattr(self, k)
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < lo):
                 raise ValueError(f'--{k.replace("_", "-")} must be an integer >= {lo}, got {v!r}.')
-        if self.method in TRANSFER_METHODS and not self.source_run:
+        spec = method_spec(self.method)  # the method's recipe: its defaults and what it takes
+        if spec.needs_source_run and not self.source_run:
             raise ValueError(f'{self.method} needs source_run (--source-run): the folder of a finished `pass_nb prune` run on the '
                              'source task.')
-        if self.method == 'vpns' and self.score_init is None: self.score_init = 'relative'  # recorded in config.json
-        if self.bn_stage1 is None: self.bn_stage1 = 'frozen' if self.method in UNSTRUCTURED else 'batch'  # the method's recipe
+        if self.score_init is None: self.score_init = spec.score_init  # vpns: 'relative' (recorded in config.json)
+        if self.bn_stage1 is None: self.bn_stage1 = spec.bn_stage1  # the method's recipe
         if self.bn_stage1 not in BN_STAGE1: raise ValueError(f'--bn-stage1 must be one of {BN_STAGE1}, got {self.bn_stage1!r}.')
-        if self.score_init is not None and self.method != 'vpns':
+        if self.score_init is not None and spec.score_init is None:
             raise ValueError(f'--score-init sets the start of structured VPNs\' scores; {self.method} has none (use --method vpns).')
         if self.score_init not in (None, *SCORE_INITS):
             raise ValueError(f'--score-init must be one of {SCORE_INITS}, got {self.score_init!r}.')
         if (self.sparsity is None) == (self.target_macs is None):
             raise ValueError('Give exactly one budget: --sparsity S (fraction of channels removed) or '
                              '--target-macs F (fraction of dense MACs kept).')
-        if self.method in UNSTRUCTURED:
-            if self.target_macs is not None:
-                raise ValueError(f'{self.method} masks single weights: give --sparsity (fraction of weights removed); '
-                                 'a MACs target needs a channel method (pass, vpns or a baseline).')
-            if self.method == 'hydra': self.prompt = 'none'  # HYDRA learns no prompt (use vpns_unstructured for one)
+        if spec.weights and self.target_macs is not None:
+            raise ValueError(f'{self.method} masks single weights: give --sparsity (fraction of weights removed); '
+                             'a MACs target needs a channel method (pass, vpns or a baseline).')
+        if spec.prompt is not None: self.prompt = spec.prompt  # hydra: 'none' (use vpns_unstructured for a prompt)
         self.budget()  # validates early
         if self.sparsity is not None and not 0 <= self.sparsity < 1:
             raise ValueError(f'--sparsity must be in [0, 1), got {self.sparsity}.')
@@ -188,15 +188,16 @@ class PruneConfig:
         return Budget(self.sparsity, self.target_macs, self.allocation, self.min_keep, self.round_to)
 
     def train_config(self)->TrainConfig:
-        "The trainer's settings; the unstructured methods keep VPNs' own learning rates (`pass_nb.vpns.VPNsConfig`)."
-        return (VPNsConfig if self.method in UNSTRUCTURED else TrainConfig)(stage1_epochs=self.stage1_epochs, stage2_epochs=self.stage2_epochs, batch_size=self.batch_size,
+        "The trainer's settings, of the method's class (the unstructured methods keep VPNs' own learning rates: `pass_nb.vpns.VPNsConfig`)."
+        return method_spec(self.method).train_config(stage1_epochs=self.stage1_epochs, stage2_epochs=self.stage2_epochs, batch_size=self.batch_size,
                            bn_stage1=self.bn_stage1, mixed_precision=self.mixed_precision, seed=self.seed,
                            workers=self.workers, augment=self.augment, progress=self.progress,
                            **{k: getattr(self, k) for k in _LRS if getattr(self, k) is not None})
 
     def default_run_dir(self)->Path:
         b = f'sp{self.sparsity}' if self.sparsity is not None else f'macs{self.target_macs}'
-        m = '' if self.method == 'pass' else f'-{self.method}'
+        tag = method_spec(self.method).run_tag
+        m = f'-{self.method}' if tag is None else tag  # PASS: none
         return Path('runs')/f'{self.model.replace("/", "_")}-{self.dataset}{m}-{b}-s{self.seed}'
 
 # %% ../nbs/10_experiment.ipynb #31509272
@@ -225,14 +226,9 @@ def build_prompted_model(cfg:PruneConfig, # the run's settings
 
 # %% ../nbs/10_experiment.ipynb #740e56a1
 def _generator(cfg:PruneConfig, groups:ChannelGroups):
-    "The stage-1 mask generator of a generator-based method, or None for a baseline."
-    if cfg.method == 'pass':
-        spec = model_spec(cfg.model)
-        return HyperNetwork(groups, cfg.budget(), cfg.size, hidden=cfg.hidden, body=cfg.body, inputs=cfg.inputs,
-                            signed=cfg.signed, mean=spec.mean, std=spec.std)
-    if cfg.method in TRANSFER_METHODS: return transfer_generator(cfg.method, cfg.source_run, groups, cfg.budget(), cfg.size)
-    if cfg.method == 'vpns': return ScoreGenerator(groups, cfg.budget(), init=cfg.score_init)
-    return None
+    "The stage-1 mask generator of a method trained through `fit`, or None for one that runs its own loop (its `MethodSpec`)."
+    spec = method_spec(cfg.method)
+    return spec.generator(cfg, groups) if spec.generator is not None else None
 
 def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
                 model:PromptedModel, # the prompted model (label map set)
@@ -241,15 +237,11 @@ def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
                 run_dir:Path, # run folder
                 resume:bool=False, # continue from run_dir's checkpoint
                )->tuple:
-    "(mask generator or None, summary with `masks`, `stage1`, `stage2`) after both stages of `cfg.method`."
-    if cfg.method in UNSTRUCTURED:
-        scores = (vpns.hydra_scores if cfg.method == 'hydra' else vpns.vpns_unstructured_scores)(model, 1 - cfg.sparsity)
-        return scores, vpns.fit_unstructured(model, scores, data, cfg.train_config(), run_dir, resume=resume)
+    "(mask generator or None, summary with `masks`, `stage1`, `stage2`) after both stages of `cfg.method` (its `MethodSpec`)."
+    spec = method_spec(cfg.method)
+    if spec.learn is not None: return spec.learn(cfg, model, groups, data, run_dir, resume)
     gen = _generator(cfg, groups)
-    if gen is not None: return gen, fit(model, groups, gen, data, cfg.train_config(), run_dir, resume=resume)
-    train_loader, val_loader = train_val_loaders(data, cfg.train_config())
-    return None, baselines.run_baseline(cfg.method, model, groups, cfg.budget(), train_loader, val_loader,
-                                        cfg.train_config(), run_dir, resume=resume)
+    return gen, fit(model, groups, gen, data, cfg.train_config(), run_dir, resume=resume)
 
 # %% ../nbs/10_experiment.ipynb #012659f1
 def preflight(cfg:PruneConfig, # the run's settings
@@ -264,10 +256,11 @@ def preflight(cfg:PruneConfig, # the run's settings
     except (RuntimeError, AssertionError) as e:  # e.g. a ViT built for one input size
         raise ValueError(f'{spec.name} cannot run at --size {cfg.size} ({str(e).splitlines()[0][:150]}); '
                          f'use the size it was built for ({spec.input_size}) or a larger one.') from None
-    if cfg.method not in UNSTRUCTURED:
+    method = method_spec(cfg.method)
+    if not method.weights:  # a channel budget
         try: cfg.budget().final(groups, [torch.rand(n) for n in groups.n_units])
         except ValueError as e: raise ValueError(f'{spec.name} at {cfg.size} px: {e}') from None
-    if cfg.method in TRANSFER_METHODS: _generator(cfg, groups)  # the source run exists and fits this backbone
+    if method.needs_source_run: _generator(cfg, groups)  # the source run exists and fits this backbone
     return {'spec': spec, 'groups': groups}
 
 # %% ../nbs/10_experiment.ipynb #77fd3390
@@ -370,7 +363,7 @@ def prune(cfg:PruneConfig, # the run's settings
     dense_val, dense_test = evaluate(model, val_loader), evaluate(model, test_loader)
     backbone = model.backbone
     generator, r = learn_masks(cfg, model, groups, data, run_dir, resume)
-    unstructured = cfg.method in UNSTRUCTURED  # zeros inside the weights: every channel stays
+    unstructured = method_spec(cfg.method).weights  # zeros inside the weights: every channel stays
     masks = [torch.ones(n) for n in groups.n_units] if unstructured else r['masks']
     dev = next(backbone.parameters()).device
     test_masked = evaluate(model, test_loader, groups=groups, masks=[m.to(dev) for m in masks])
@@ -520,7 +513,7 @@ def sweep_runs(cfg:dict)->list:
     "Every `PruneConfig` of the sweep, in a fixed order (weight-mask methods take only the sparsity budgets)."
     combos = [(m, d, b, s, meth) for m in cfg['models'] for d in cfg['datasets'] for b in cfg['budgets']
               for s in cfg['seeds'] for meth in cfg['methods']]
-    skip = [c for c in combos if c[4] in UNSTRUCTURED and 'target_macs' in c[2]]
+    skip = [c for c in combos if c[4] in method_names() and method_spec(c[4]).weights and 'target_macs' in c[2]]
     if skip:
         warnings.warn(f'{len(skip)} runs left out: {sorted({c[4] for c in skip})} mask single weights and take only '
                       f'sparsity budgets, not {sorted({str(c[2]) for c in skip})}.')
@@ -570,7 +563,7 @@ def check_sweep_inputs(runs:list, # the `PruneConfig`s about to run
         try: create_model(model, pretrained=pretrained_arg(weights)); loaded.add((model, weights))
         except (FileNotFoundError, ValueError) as e: problems.append(f'model {model!r} with weights={weights!r}: {e}')
     same_check = lambda pc: (pc.model, pc.weights, pc.size, pc.mask_at, pc.sparsity, pc.target_macs, pc.allocation,
-                             pc.min_keep, pc.method in UNSTRUCTURED, pc.method in TRANSFER_METHODS and pc.source_run)
+                             pc.min_keep, method_spec(pc.method).weights, method_spec(pc.method).needs_source_run and pc.source_run)
     for pc in {same_check(pc): pc for pc in runs if (pc.model, pc.weights) in loaded}.values():  # one per model, size, budget
         try: preflight(pc)
         except (FileNotFoundError, ValueError) as e: problems.append(f'model {pc.model!r} (weights={pc.weights!r}, '

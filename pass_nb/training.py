@@ -17,15 +17,16 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .masks import ChannelGroups, atomic_torch_save, straight_through
-from .models import read_torch_file
-from .hypernetwork import Budget
+from .models import read_torch_file, model_spec
+from .hypernetwork import Budget, HyperNetwork
 from .label_mapping import ILM, prediction_counts, greedy_mapping
-from .data import make_loader
+from .data import make_loader, did_you_mean
 
 # %% auto #0
-__all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'RESUMABLE', 'SCORE_INITS', 'CHECKPOINT', 'CHECKPOINT_PREV', 'CHECKPOINT_NEW',
-           'CKPT_FORMAT', 'STAGE1_FORMAT', 'MASKS_FORMAT', 'METRIC_COLUMNS', 'TrainConfig', 'set_seed', 'get_rng_state',
-           'set_rng_state', 'unit_magnitudes', 'ScoreGenerator', 'make_accelerator', 'evaluate', 'CheckpointError',
+__all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'RESUMABLE', 'SCORE_INITS', 'METHOD_REGISTRY', 'CHECKPOINT', 'CHECKPOINT_PREV',
+           'CHECKPOINT_NEW', 'CKPT_FORMAT', 'STAGE1_FORMAT', 'MASKS_FORMAT', 'METRIC_COLUMNS', 'TrainConfig',
+           'set_seed', 'get_rng_state', 'set_rng_state', 'unit_magnitudes', 'ScoreGenerator', 'MethodSpec',
+           'register_method', 'method_names', 'method_spec', 'make_accelerator', 'evaluate', 'CheckpointError',
            'CheckpointMismatchError', 'NonFiniteLossError', 'fingerprint', 'save_checkpoint', 'find_checkpoint',
            'load_checkpoint', 'save_masks', 'load_masks', 'MetricsLog', 'reseed_loader', 'restore_optimizers',
            'set_trainable', 'recalibrate_bn', 'pooled_features', 'linear_probe', 'collapse_warning', 'validate_epoch',
@@ -153,6 +154,62 @@ class ScoreGenerator(nn.Module):
         scores = list(self.scores)
         hard = (self.budget.step if self.training else self.budget.final)(self.groups, [s.detach() for s in scores])
         return [straight_through(h.to(s.device, s.dtype), s) for h, s in zip(hard, scores)]
+
+# %% ../nbs/06_training.ipynb #7c1d9eac
+@dataclass(frozen=True)
+class MethodSpec:
+    "One pruning method: how it finds its masks and the defaults of its recipe (`cfg` below: a run's `PruneConfig`)."
+    name:str # the `--method` name
+    generator:Callable|None=None # `generator(cfg, groups)`: the stage-1 mask generator that `fit` trains ...
+    learn:Callable|None=None # ... or `learn(cfg, model, groups, data, run_dir, resume)` -> (generator or None, summary): its own loop
+    weights:bool=False # masks single weights (zeros in a dense-shaped model, theoretical MACs) instead of channel units
+    needs_source_run:bool=False # starts from a finished run on another task (`--source-run`)
+    bn_stage1:str='batch' # stage-1 BatchNorm when `--bn-stage1` is not given (see `TrainConfig`)
+    prompt:str|None=None # the prompt the method always uses ('none': it learns none); None: `--prompt` decides
+    score_init:str|None=None # `--score-init` when not given; None: the method has no scores to start
+    train_config:type=TrainConfig # the class of its trainer settings (learning rates not given are that class's defaults)
+    run_tag:str|None=None # its part of a default run-folder name; None: '-<name>'
+
+    def __post_init__(self):
+        if (self.generator is None) == (self.learn is None):
+            raise ValueError(f'Method {self.name!r}: give exactly one of generator (trained by `fit`) and learn (its own loop).')
+        if self.bn_stage1 not in BN_STAGE1: raise ValueError(f'bn_stage1 must be one of {BN_STAGE1}, got {self.bn_stage1!r}.')
+
+# %% ../nbs/06_training.ipynb #2a21c828
+METHOD_REGISTRY: dict[str, MethodSpec] = {}
+
+def register_method(spec:MethodSpec, # the method to add
+                    overwrite:bool=False, # replace a registered method of the same name
+                   )->MethodSpec:
+    "Add `spec` to `METHOD_REGISTRY` (the choices of `--method`); returns it."
+    if spec.name in METHOD_REGISTRY and not overwrite:
+        raise ValueError(f'Method {spec.name!r} is already registered; pass overwrite=True to replace it.')
+    METHOD_REGISTRY[spec.name] = spec
+    return spec
+
+def method_names()->tuple:
+    "Registered methods: those that find masks on their own task, then transfers, then weight masks (each in registration order)."
+    return tuple(sorted(METHOD_REGISTRY, key=lambda n: (METHOD_REGISTRY[n].weights, METHOD_REGISTRY[n].needs_source_run)))
+
+def method_spec(name:str, # a registered method's name
+               )->MethodSpec:
+    "The `MethodSpec` registered as `name`."
+    if name in METHOD_REGISTRY: return METHOD_REGISTRY[name]
+    raise ValueError(f'Unknown method {name!r}.{did_you_mean(name, METHOD_REGISTRY)} Registered: {", ".join(method_names())}.')
+
+# %% ../nbs/06_training.ipynb #90130bed
+def _pass_generator(cfg, groups:ChannelGroups)->nn.Module:
+    "PASS's mask generator: the hypernetwork, normalising the prompt image with the backbone's mean and std."
+    spec = model_spec(cfg.model)
+    return HyperNetwork(groups, cfg.budget(), cfg.size, hidden=cfg.hidden, body=cfg.body, inputs=cfg.inputs,
+                        signed=cfg.signed, mean=spec.mean, std=spec.std)
+
+def _vpns_generator(cfg, groups:ChannelGroups)->nn.Module:
+    "Structured VPNs' mask generator: one learnable score per unit."
+    return ScoreGenerator(groups, cfg.budget(), init=cfg.score_init)
+
+register_method(MethodSpec('pass', generator=_pass_generator, run_tag=''), overwrite=True)
+register_method(MethodSpec('vpns', generator=_vpns_generator, score_init='relative'), overwrite=True)
 
 # %% ../nbs/06_training.ipynb #85b16699
 def make_accelerator(cfg:TrainConfig, # uses `cfg.mixed_precision`

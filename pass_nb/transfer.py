@@ -12,7 +12,7 @@ import torch.nn as nn
 from .masks import ChannelGroups
 from .hypernetwork import HyperNetwork, Budget
 from .models import model_spec
-from .training import load_masks, load_checkpoint, STAGE1_FORMAT
+from .training import load_masks, load_checkpoint, STAGE1_FORMAT, MethodSpec, register_method
 
 TRANSFER_METHODS = ('transfer_masks', 'transfer_hypernetwork')
 
@@ -89,3 +89,13 @@ def transfer_generator(method:str, # 'transfer_masks' or 'transfer_hypernetwork'
         raise ValueError(f'The masks of {source_run} were found for the budget {theirs}, not {mine}: give the same '
                          f'budget, or use transfer_hypernetwork, which allocates any budget.')
     return FixedMasks(source_masks(source_run, groups))
+
+# %% ../nbs/09_transfer.ipynb #2a2bf9b8
+def _transfer_generator(method:str):
+    "The `generator` of transfer `method` (`pass_nb.training.MethodSpec`): from a run's source run, budget and image size."
+    def generator(cfg, groups:ChannelGroups)->nn.Module:
+        return transfer_generator(method, cfg.source_run, groups, cfg.budget(), cfg.size)
+    return generator
+
+for _m in TRANSFER_METHODS:
+    register_method(MethodSpec(_m, generator=_transfer_generator(_m), needs_source_run=True), overwrite=True)

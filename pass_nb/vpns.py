@@ -21,7 +21,7 @@ from .training import (
     TrainConfig, ScoreGenerator, make_accelerator, evaluate, set_seed, get_rng_state, set_rng_state, save_checkpoint,
     find_checkpoint, load_checkpoint, CheckpointError, CheckpointMismatchError, MetricsLog, CHECKPOINT,
     CHECKPOINT_PREV, CHECKPOINT_NEW, _metrics_dict, train_val_loaders, train_epoch, validate_epoch, set_trainable,
-    _shape_hash, _model_device, restore_optimizers)
+    _shape_hash, _model_device, restore_optimizers, MethodSpec, register_method)
 
 # %% auto #0
 __all__ = ['WEIGHT_LAYERS', 'SCOPES', 'WEIGHT_INITS', 'OPTIMIZERS', 'U_CKPT_FORMAT', 'U_STAGE1_FORMAT', 'WEIGHT_MASKS_FORMAT',
@@ -549,6 +549,18 @@ def hydra_scores(model:nn.Module, # a `PromptedModel` without a prompt (`Prompte
         raise ValueError('HYDRA learns no prompt, but this model has one: build it with PromptedModel(None, backbone, '
                          'label_map, mean, std) (or use vpns_unstructured_scores(..., scope="layer") for HYDRA with a prompt).')
     return WeightScores(model.backbone, density, 'layer', include_classifier, init)
+
+# %% ../nbs/08_vpns.ipynb #ae81831f
+def _unstructured_learner(scores:Callable)->Callable:
+    "The `learn` of a weight-mask method whose scores come from `scores(model, density)`: both stages by `fit_unstructured`."
+    def learn(cfg, model, groups, data, run_dir, resume=False):
+        s = scores(model, 1 - cfg.sparsity)
+        return s, fit_unstructured(model, s, data, cfg.train_config(), run_dir, resume=resume)
+    return learn
+
+_RECIPE = dict(weights=True, bn_stage1='frozen', train_config=VPNsConfig)
+register_method(MethodSpec('vpns_unstructured', learn=_unstructured_learner(vpns_unstructured_scores), **_RECIPE), overwrite=True)
+register_method(MethodSpec('hydra', learn=_unstructured_learner(hydra_scores), prompt='none', **_RECIPE), overwrite=True)
 
 # %% ../nbs/08_vpns.ipynb #9cb4daea
 def vpns_structured(model:nn.Module, # a `PromptedModel`

@@ -21,10 +21,10 @@ from fastcore.basics import patch
 from .models import count_macs_params, read_torch_file, _param_device
 
 # %% auto #0
-__all__ = ['MASK_AT', 'PRUNED_FORMAT', 'UnsupportedLayerError', 'Member', 'ChannelGroup', 'find_attention_heads', 'ChannelGroups',
-           'norm_fed_members', 'MaskHandle', 'straight_through', 'keep_counts_global', 'masks_from_counts',
-           'atomic_write', 'atomic_torch_save', 'save_pruned', 'load_pruned', 'sparsity_table', 'plot_sparsity',
-           'check_export', 'ExportMismatchError', 'export_onnx', 'ConcatResNet']
+__all__ = ['MASK_AT', 'PRUNED_FORMAT', 'READABLE_FORMATS', 'UnsupportedLayerError', 'Member', 'ChannelGroup',
+           'find_attention_heads', 'ChannelGroups', 'norm_fed_members', 'MaskHandle', 'straight_through',
+           'keep_counts_global', 'masks_from_counts', 'atomic_write', 'atomic_torch_save', 'save_pruned', 'load_pruned',
+           'sparsity_table', 'plot_sparsity', 'check_export', 'ExportMismatchError', 'export_onnx', 'ConcatResNet']
 
 # %% ../nbs/04_masks.ipynb #e1a1cbf2
 class UnsupportedLayerError(ValueError):
@@ -348,6 +348,7 @@ def _units_of(self:ChannelGroups,
             raise UnsupportedLayerError(f"its channels feed GroupNorm '{norms[0][0]}' and are tiled by the grouped conv '{tiled}'")
         root_units = _norm_group_units(norms, n_root)
         n_units = int(root_units.max()) + 1
+        if n_units == 1: raise UnsupportedLayerError(f"its channels form a single group of GroupNorm '{norms[0][0]}'")
         return root_units, n_units, n_root // n_units, 'channels'
     if n_root % t: return None
     return torch.arange(n_root) % (n_root // t), n_root // t, t, 'channels'  # tiles interleave: unit j is channel j of each
@@ -517,7 +518,7 @@ def _live(t:torch.Tensor, dim:int)->int:
 
 def _tensor_dim(module, t):
     if isinstance(module, (nn.Linear, nn.LayerNorm)): return -1
-    if isinstance(module, _CONVS + (nn.modules.batchnorm._BatchNorm,)): return 1
+    if isinstance(module, _CONVS + (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm)): return 1
     return 1 if t.ndim in (2, 4, 5) else -1
 
 def _with_dim(shape, dim, n):
@@ -765,7 +766,7 @@ def _export(self:ChannelGroups,
     _set_heads(pruned, heads); _set_norm_groups(pruned, norm_sizes)
     pruned.train(was_training)
     pruned.pass_nb_pruning = {'pruning_history': [list(h) for h in DG.pruning_history()], 'head_dims': heads,
-                              'input_shape': [1, *_first_tensor(self.example_inputs).shape[1:]]}
+                              'input_shape': [1, *_first_tensor(self.example_inputs).shape[1:]], 'norm_group_sizes': norm_sizes}
     if path is not None: save_pruned(pruned, path)
     return pruned
 
@@ -800,7 +801,8 @@ def atomic_torch_save(obj, # anything `torch.save` accepts (keep it to tensors a
     atomic_write(path, lambda f: torch.save(obj, f))
 
 # %% ../nbs/04_masks.ipynb #20cec55e
-PRUNED_FORMAT = 'pass_nb.pruned/1'
+PRUNED_FORMAT = 'pass_nb.pruned/2'  # /2 records each GroupNorm's channels per group
+READABLE_FORMATS = ('pass_nb.pruned/1', PRUNED_FORMAT)  # /1: written before GroupNorms could be pruned
 
 def save_pruned(model:nn.Module, # a model returned by `ChannelGroups.export`
                 path:str|Path, # destination file (e.g. 'pruned.pt')
@@ -821,7 +823,7 @@ def load_pruned(path:str|Path, # file written by `save_pruned`
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f'No pruned model at {path}.')
     ckpt = read_torch_file(path, 'pruned-model file')
-    if not isinstance(ckpt, dict) or ckpt.get('format') != PRUNED_FORMAT:
+    if not isinstance(ckpt, dict) or ckpt.get('format') not in READABLE_FORMATS:
         raise ValueError(f'{path} is not a pass_nb pruned model (expected format {PRUNED_FORMAT!r}).')
     was_training = model.training
     DG = tp.DependencyGraph()
@@ -830,6 +832,9 @@ def load_pruned(path:str|Path, # file written by `save_pruned`
         DG.build_dependency(model, example_inputs=torch.zeros(ckpt['input_shape']),
                             customized_pruners=customized_pruners, verbose=False)
     norm_sizes = _norm_group_sizes(model)
+    if {k: v for k, v in ckpt.get('norm_group_sizes', norm_sizes).items() if k in norm_sizes} != norm_sizes:
+        raise ValueError(f'{path} was pruned from a model whose GroupNorms group their channels differently; pass a fresh '
+                         'model of the architecture it was pruned from.')
     try:
         DG.load_pruning_history([tuple(h) for h in ckpt['pruning_history']])
         _set_heads(model, ckpt['head_dims']); _set_norm_groups(model, norm_sizes)
@@ -838,7 +843,7 @@ def load_pruned(path:str|Path, # file written by `save_pruned`
         raise ValueError(f'{path} does not fit this model ({type(model).__name__}): was it saved from another '
                          f'architecture? Pass a fresh model of the one it was pruned from. ({e})') from e
     model.train(was_training)
-    model.pass_nb_pruning = {k: ckpt[k] for k in ('pruning_history', 'head_dims', 'input_shape')}
+    model.pass_nb_pruning = {k: ckpt[k] for k in ('pruning_history', 'head_dims', 'input_shape')} | {'norm_group_sizes': norm_sizes}
     return model
 
 # %% ../nbs/04_masks.ipynb #81b489e7

@@ -13,7 +13,8 @@ from tqdm.auto import tqdm
 
 from .prompts import make_prompt, PromptedModel
 from .transfer import TRANSFER_METHODS
-from .experiment import METHODS, PruneConfig, run_sweep, sweep_run_dir, budget_label
+from .training import method_spec
+from .experiment import PruneConfig, run_sweep, sweep_run_dir, budget_label
 
 STUDIES = {  # study: (PruneConfig field, values)
     'inputs': ('inputs', ['prompt', 'weights', 'both']),
@@ -43,7 +44,7 @@ def studies_of(method:str='pass', # a `pass_nb prune` method
 def _check_study(study:str, method:str|None)->str:
     "The method `study` runs with (`method`, or the study's default), or a clear error."
     if study not in STUDIES: raise ValueError(f'unknown study {study!r}; choose one of {list(STUDIES)}.')
-    if method is not None and method not in METHODS: raise ValueError(f'unknown method {method!r}; choose one of {list(METHODS)}.')
+    if method is not None: method_spec(method)  # a registered method (else: the known names, with a hint)
     ok = STUDY_METHODS[study]
     if method is None: return ok[0]
     if STUDIES[study][0] == 'method' and method != ok[0]:

@@ -108,7 +108,7 @@ _AT_LEAST = dict(size=8, pad=0, hidden=1, min_keep=1, round_to=1, stage1_epochs=
 class PruneConfig:
     "Everything a `pass_nb prune` run depends on (saved as config.json)."
     model: str = 'efficientnet_lite0' # backbone registry name (see `pass_nb.models.list_models`)
-    method: str = 'pass' # 'pass' (hypernetwork), 'vpns' (structured VPNs), a baseline, a transfer, 'vpns_unstructured' or 'hydra'
+    method: str = 'pass' # 'pass' (hypernetwork), 'vpns' (structured VPNs), a baseline, a transfer, 'vpns_unstructured', 'hydra', or any registered method (`method_names()`)
     source_run: str = None # transfer methods: the folder of a finished run on the source task
     dataset: str = 'digits' # dataset registry name (see `pass_nb.data.list_datasets`)
     sparsity: float = None # fraction of channel units removed ...

@@ -59,7 +59,7 @@ class ChannelGroup:
     index: int           # position in forward order
     name: str            # name of the root layer
     n_units: int         # number of prunable units
-    unit_size: int       # root channels per unit (heads: q,k,v channels of one head; tiled: one per tile)
+    unit_size: int       # root channels per unit (heads: q,k,v channels of one head; tiled: one per tile; GroupNorm: one norm group)
     root_units: torch.Tensor  # unit of every root out-channel
     members: list        # list of `Member`
     input_group: int|None = None  # index of the group that feeds the root layer's input (None: the image)

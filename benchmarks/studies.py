@@ -7,7 +7,7 @@
     python benchmarks/studies.py ablations --scale gpu  # all of Fashion-MNIST at 224 px (needs a GPU)
 
 Runs go to results/<study>_<scale>/ (git-ignored, resumable: a rerun repeats nothing); the table and figure to
-results/<study>_<scale>.csv/.png with the machine stamp in .json. The 11_studies notebook shows them.
+results/<study>_<scale>.csv/.png with the machine stamp in .json. The 12_studies notebook shows them.
 """
 import argparse, time
 

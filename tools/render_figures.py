@@ -6,7 +6,7 @@ are dropped, so the committed notebooks stay small and their diffs stay readable
 (`clear_all = False` in settings.ini), so the CI's sync check leaves them alone.
 
     python tools/render_figures.py                         # every notebook in nbs/
-    python tools/render_figures.py nbs/04_masks.ipynb      # only these
+    python tools/render_figures.py nbs/05_masks.ipynb      # only these
     python tools/render_figures.py --check                 # list the cells that draw but hold no figure (exit 1)
 """
 import argparse, ast, json, os, sys

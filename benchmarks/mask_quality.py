@@ -24,7 +24,7 @@ from pass_nb.label_mapping import make_label_map
 from pass_nb.masks import ChannelGroups
 from pass_nb.models import create_model, model_spec
 from pass_nb.prompts import PromptedModel, make_prompt
-from pass_nb.training import TrainConfig, ScoreGenerator, linear_probe, train_stage1, unit_magnitudes
+from pass_nb.training import TrainConfig, ChannelScores, linear_probe, train_stage1, unit_magnitudes
 from common import save, RESULTS
 
 ONE_SHOT = ('random', 'group_l1', 'uniform_l1', 'magnitude')  # 'magnitude': z-scored |W| per group = PASS's start
@@ -55,7 +55,7 @@ def learned_masks(method, base, spec, budget, size, train_dl, val_dl, cfg, run_d
     model = copy.deepcopy(base)
     groups = ChannelGroups(model.backbone, torch.rand(1, 3, size, size), mask_at=mask_at)
     gen = (HyperNetwork(groups, budget, size, mean=spec.mean, std=spec.std, **(hnet_kw or {})) if method == 'pass'
-           else ScoreGenerator(groups, budget, init='relative'))
+           else ChannelScores(groups, budget, init='relative'))
     r = train_stage1(model, groups, gen, train_dl, val_dl, cfg, run_dir)
     extra = {'stage1_val_acc': r['val_acc']}
     if method == 'pass': extra['prompt_units_flipped'] = prompt_sensitivity(gen, model.prompt)['units_flipped']
@@ -112,9 +112,9 @@ def main():
                         sparse_train(m, make_regularizer(method, g), train_dl, cfg, a.epochs)
                         trained[method] = baseline_scores(method, g, seed)
                     masks = budget.final(groups, trained[method])
-                acc = linear_probe(base, groups, masks, probe_train, val_dl, seed=seed)
+                accuracy = linear_probe(base, groups, masks, probe_train, val_dl, seed=seed)
                 row = dict(dataset=a.dataset, size=a.size, seed=seed, method=method, target_macs=macs,
-                           macs_kept=groups.predict_macs(masks) / groups.dense_macs, probe_acc=acc, dense_probe_acc=dense,
+                           macs_kept=groups.predict_macs(masks) / groups.dense_macs, probe_acc=accuracy, dense_probe_acc=dense,
                            epochs=a.epochs if method not in ONE_SHOT else 0, seconds=round(time.time() - t0, 1), **extra)
                 print(row, flush=True)
                 pd.DataFrame([row]).to_csv(csv, mode='a', header=not csv.exists(), index=False)

@@ -44,14 +44,14 @@ def stage1_run(arch:str, generator:str, size:int, mask_at:str):
     return model, groups, gen, count_parameters(hnet), count_parameters(bb)
 
 
-def interleaved_steps(arch:str, train, size:int, batch:int, acc, mask_at:str='all')->dict:
+def interleaved_steps(arch:str, train, size:int, batch:int, accelerator, mask_at:str='all')->dict:
     """Stage-1 step times (s) of the two configurations, trained in turns, one step each, in two threads of one process.
     Step i of one and step i of the other run back to back, so a change in machine load hits both alike."""
     runs = {g: stage1_run(arch, g, size, mask_at) for g in ('fixed', 'hypernetwork')}
     turn, who, done = threading.Condition(), ['fixed'], set()
     times = {g: [] for g in runs}
     def sync():
-        if acc.device.type == 'cuda': torch.cuda.synchronize()
+        if accelerator.device.type == 'cuda': torch.cuda.synchronize()
     def worker(g, other):
         t0 = [None]
         def wait_turn():
@@ -62,11 +62,11 @@ def interleaved_steps(arch:str, train, size:int, batch:int, acc, mask_at:str='al
             with turn: who[0] = other; turn.notify_all()
             wait_turn()
         model, groups, gen, _, _ = runs[g]
-        dl = make_loader(train, batch_size=batch, train=True, seed=0, device=acc.device.type)
+        dl = make_loader(train, batch_size=batch, train=True, seed=0, device=accelerator.device.type)
         cfg = TrainConfig(stage1_epochs=1, stage2_epochs=0, batch_size=batch, progress=False)
         wait_turn()
         try:
-            with tempfile.TemporaryDirectory() as d: train_stage1(model, groups, gen, dl, None, cfg, d, accelerator=acc, on_step=on_step)
+            with tempfile.TemporaryDirectory() as d: train_stage1(model, groups, gen, dl, None, cfg, d, accelerator=accelerator, on_step=on_step)
         finally:
             with turn: done.add(g); who[0] = other; turn.notify_all()
     threads = [threading.Thread(target=worker, args=(g, o)) for g, o in (('fixed', 'hypernetwork'), ('hypernetwork', 'fixed'))]
@@ -80,7 +80,7 @@ def interleaved_steps(arch:str, train, size:int, batch:int, acc, mask_at:str='al
                 hypernetwork_params=runs['hypernetwork'][3], backbone_params=runs['hypernetwork'][4])
 
 
-def part_times(arch:str, size:int, batch:int, acc, reps:int=5)->dict:
+def part_times(arch:str, size:int, batch:int, accelerator, reps:int=5)->dict:
     """Median time (ms) of the pieces of a stage-1 step, on frozen backbone weights with a prompt-like input gradient:
     the backbone without masks, with fixed mask hooks, with masks that carry straight-through gradients (each with
     `mask_at='all'` and `'after_norm'`, and the latter also with every mask multiplied, none folded into a BatchNorm),
@@ -88,12 +88,12 @@ def part_times(arch:str, size:int, batch:int, acc, reps:int=5)->dict:
     torch.manual_seed(0)
     bb = getattr(torchvision.models, arch)()
     groups = ChannelGroups(bb, torch.rand(1, 3, size, size))
-    bb = bb.to(acc.device).eval().requires_grad_(False)
-    hnet = HyperNetwork(groups, Budget(sparsity=0.5), size).to(acc.device)
-    prompt = PadPrompt(size, pad=max(1, size // 14)).to(acc.device)
-    x = torch.rand(batch, 3, size, size, device=acc.device, requires_grad=True)  # stands in for the prompted images
+    bb = bb.to(accelerator.device).eval().requires_grad_(False)
+    hnet = HyperNetwork(groups, Budget(sparsity=0.5), size).to(accelerator.device)
+    prompt = PadPrompt(size, pad=max(1, size // 14)).to(accelerator.device)
+    x = torch.rand(batch, 3, size, size, device=accelerator.device, requires_grad=True)  # stands in for the prompted images
     masks = [m.detach() for m in hnet(prompt)]
-    sync = torch.cuda.synchronize if acc.device.type == 'cuda' else (lambda: None)
+    sync = torch.cuda.synchronize if accelerator.device.type == 'cuda' else (lambda: None)
     def backbone(with_grad, mask_at='all', fold=True):
         if with_grad is None: return bb(x).sum().backward()
         groups.mask_at = mask_at
@@ -115,10 +115,10 @@ def part_times(arch:str, size:int, batch:int, acc, reps:int=5)->dict:
     return dict(groups=len(groups.n_units), **out)
 
 
-def parts_main(a, acc):
+def parts_main(a, accelerator):
     "The pieces of a stage-1 step, each model timed twice (pieces alternate), the lower medians kept."
-    rows = [dict(model=arch, repeat=r, device=acc.device.type, dataset='random', size=a.size, batch=a.batch,
-                 **part_times(arch, a.size, a.batch, acc)) for arch in a.models for r in range(2)]
+    rows = [dict(model=arch, repeat=r, device=accelerator.device.type, dataset='random', size=a.size, batch=a.batch,
+                 **part_times(arch, a.size, a.batch, accelerator)) for arch in a.models for r in range(2)]
     for r in rows: print(r, flush=True)
     t = pd.DataFrame(rows).drop(columns='repeat').groupby(['model', 'device', 'dataset', 'size', 'batch', 'groups', 'multiplied_all', 'folded_all', 'multiplied_after_norm', 'folded_after_norm'],
                                                           sort=False).min().reset_index()
@@ -132,12 +132,12 @@ def parts_main(a, acc):
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     t.set_index('model')[['mask_cost_pct', 'mask_grad_cost_pct', 'mask_grad_cost_after_norm_pct', 'after_norm_unfolded_vs_none_pct',
                           'after_norm_vs_none_pct', 'hypernetwork_pct']].plot.bar(ax=ax, rot=0)
-    ax.set(ylabel='% of the step', title=f'pieces of a stage-1 step, {acc.device.type}, {a.size} px, batch {a.batch}')
+    ax.set(ylabel='% of the step', title=f'pieces of a stage-1 step, {accelerator.device.type}, {a.size} px, batch {a.batch}')
     ax.legend(['mask hooks (vs none)', 'their gradients (vs fixed)', "the same, mask_at='after_norm' (vs fixed, 'all')",
                "learned masks, 'after_norm', all multiplied (vs none)", "learned masks, 'after_norm', BN masks folded (vs none)",
                'hypernetwork fwd+bwd (vs fixed)'], fontsize=7)
     print(t.to_string(index=False))
-    print(save(a.name or f'overhead_parts_{acc.device.type}', t, fig, reps=5, statistic='min over repeats of the median'))
+    print(save(a.name or f'overhead_parts_{accelerator.device.type}', t, fig, reps=5, statistic='min over repeats of the median'))
 
 
 def main(argv=None):
@@ -150,13 +150,13 @@ def main(argv=None):
     p.add_argument('--parts', action='store_true', help='time the pieces of a step instead (random images)')
     p.add_argument('--mask-at', default='all', help="'all' (the default) or 'after_norm' (see `ChannelGroups`)")
     a = p.parse_args(argv)
-    acc = make_accelerator(TrainConfig())
-    if a.parts: return parts_main(a, acc)
+    accelerator = make_accelerator(TrainConfig())
+    if a.parts: return parts_main(a, accelerator)
     train = images(a.dataset, a.size, a.batch, a.steps, a.root)
     rows = []
     for arch in a.models:
-        rows.append(dict(model=arch, device=acc.device.type, dataset=a.dataset, mask_at=a.mask_at, size=a.size, batch=a.batch,
-                         **interleaved_steps(arch, train, a.size, a.batch, acc, a.mask_at)))
+        rows.append(dict(model=arch, device=accelerator.device.type, dataset=a.dataset, mask_at=a.mask_at, size=a.size, batch=a.batch,
+                         **interleaved_steps(arch, train, a.size, a.batch, accelerator, a.mask_at)))
         print(rows[-1], flush=True)
     out = pd.DataFrame(rows)
     out['overhead_pct'] = 100 * (out.time_ratio - 1)
@@ -164,11 +164,11 @@ def main(argv=None):
     fig, ax = plt.subplots(figsize=(5, 3.2))
     err = [100 * (out.time_ratio - out.ratio_q25), 100 * (out.ratio_q75 - out.time_ratio)]
     ax.bar(out.model, out.overhead_pct, yerr=err, capsize=4, color='tab:blue')
-    target = 8 if a.size <= 64 else (3 if acc.device.type == 'cpu' else 5)
+    target = 8 if a.size <= 64 else (3 if accelerator.device.type == 'cpu' else 5)
     ax.axhline(target, ls='--', c='grey', label=f'target {target} %'); ax.axhline(0, c='black', lw=0.5)
-    ax.set(ylabel='stage-1 step overhead (%)', title=f'hypernetwork overhead, {acc.device.type}, {a.dataset}, {a.size} px, batch {a.batch}')
+    ax.set(ylabel='stage-1 step overhead (%)', title=f'hypernetwork overhead, {accelerator.device.type}, {a.dataset}, {a.size} px, batch {a.batch}')
     ax.legend()
-    name = a.name or f'overhead_{acc.device.type}'
+    name = a.name or f'overhead_{accelerator.device.type}'
     print(out.to_string(index=False)); print(save(name, out, fig, steps=a.steps, statistic='median over adjacent step pairs of the step-time ratio (bars: quartiles)'))
 
 

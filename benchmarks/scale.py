@@ -24,20 +24,20 @@ GLOBAL_BATCH, SIZE = 32, 16
 
 def run(out:Path, epochs:int):
     cfg = TrainConfig(stage1_epochs=epochs, stage2_epochs=0, batch_size=GLOBAL_BATCH, progress=False, seed=0)
-    acc = make_accelerator(cfg, cpu=not torch.cuda.is_available())
-    if GLOBAL_BATCH % acc.num_processes: raise SystemExit(f'{GLOBAL_BATCH} images do not split over {acc.num_processes} processes.')
+    accelerator = make_accelerator(cfg, cpu=not torch.cuda.is_available())
+    if GLOBAL_BATCH % accelerator.num_processes: raise SystemExit(f'{GLOBAL_BATCH} images do not split over {accelerator.num_processes} processes.')
     torch.manual_seed(0)
     bb = timm.create_model('test_resnet', num_classes=10)
     groups = ChannelGroups(bb, torch.rand(1, 3, SIZE, SIZE))
     model = PromptedModel(PadPrompt(SIZE, pad=2), bb, LinearHead(10, 4))
     hnet = HyperNetwork(groups, Budget(sparsity=0.5), SIZE, hidden=16)
     data = get_dataset('synthetic', size=SIZE, n_train=160, n_test=16, num_classes=4, val_fraction=0.2)
-    per_process = GLOBAL_BATCH // acc.num_processes  # each process takes whole batches of this size, in turn
+    per_process = GLOBAL_BATCH // accelerator.num_processes  # each process takes whole batches of this size, in turn
     train = make_loader(data.train, batch_size=per_process, train=True, seed=0)
     val = make_loader(data.val, batch_size=per_process)
-    r = train_stage1(model, groups, hnet, train, val, cfg, out, accelerator=acc)
-    if acc.is_main_process:
-        (out/'result.json').write_text(json.dumps(dict(processes=acc.num_processes, masks=[m.tolist() for m in r['masks']],
+    r = train_stage1(model, groups, hnet, train, val, cfg, out, accelerator=accelerator)
+    if accelerator.is_main_process:
+        (out/'result.json').write_text(json.dumps(dict(processes=accelerator.num_processes, masks=[m.tolist() for m in r['masks']],
                                                        val_acc=r['val_acc'], val_loss=r['val_loss'])))
 
 

@@ -165,36 +165,36 @@ def sparse_train(model:nn.Module, # a `PromptedModel` (or a plain classifier) wh
     "Train densely with the regulariser's penalty added to the gradients; the model is changed in place."
     E = cfg.stage1_epochs if epochs is None else epochs
     if E < 0: raise ValueError(f'epochs must be >= 0, got {E}.')
-    acc = accelerator if accelerator is not None else make_accelerator(cfg)
+    if accelerator is None: accelerator = make_accelerator(cfg)
     set_seed(cfg.seed + 7)
     _param_groups(model, cfg, use_prompt)  # mark what trains before a DDP wrapper records it
-    wrapped, dl = acc.prepare(model, train_loader)
-    raw = acc.unwrap_model(wrapped)
+    wrapped, dl = accelerator.prepare(model, train_loader)
+    unwrapped = accelerator.unwrap_model(wrapped)
     if len(dl) == 0: raise ValueError('The training loader yields no batches: use a smaller batch size or drop_last=False.')
-    opt = torch.optim.SGD(_param_groups(raw, cfg, use_prompt))
+    opt = torch.optim.SGD(_param_groups(unwrapped, cfg, use_prompt))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, E * len(dl)))
-    scaler = torch.amp.GradScaler(acc.device.type, enabled=acc.mixed_precision == 'fp16')
+    scaler = torch.amp.GradScaler(accelerator.device.type, enabled=accelerator.mixed_precision == 'fp16')
     params = [p for g in opt.param_groups for p in g['params']]
-    show = cfg.progress and acc.is_local_main_process
+    show = cfg.progress and accelerator.is_local_main_process
     last = dict(epochs=E, train_loss=float('nan'), train_acc=float('nan'))
     try:
         for epoch in tqdm(range(E), desc='sparse training', disable=not show):
             t0, tot = time.perf_counter(), [0., 0., 0]
             seed = (cfg.seed * 1_000_003 + 30_011 + epoch) % 2**63
-            if isinstance(getattr(raw, 'label_map', None), ILM):
+            if isinstance(getattr(unwrapped, 'label_map', None), ILM):
                 reseed_loader(dl, seed)
-                with _prompt_ctx(raw, use_prompt): _update_ilm(raw, dl, acc, show)
+                with _prompt_ctx(unwrapped, use_prompt): _update_ilm(unwrapped, dl, accelerator, show)
             reseed_loader(dl, seed)
             for x, y in tqdm(dl, desc=f'epoch {epoch + 1}/{E}', disable=not show, leave=False):
-                raw.train()
-                with _prompt_ctx(raw, use_prompt), acc.autocast(): out = wrapped(x)
+                unwrapped.train()
+                with _prompt_ctx(unwrapped, use_prompt), accelerator.autocast(): out = wrapped(x)
                 loss = F.cross_entropy(out.float(), y)
                 if not torch.isfinite(loss):
                     raise NonFiniteLossError(f'The sparse-training loss became {loss.item()} in epoch {epoch + 1}: lower '
                                              f'backbone_lr (now {cfg.backbone_lr}) or the penalty, or set grad_clip.')
                 scaler.scale(loss).backward()
                 scaler.unscale_(opt)
-                if regularizer is not None: regularizer.regularize(_backbone(raw))
+                if regularizer is not None: regularizer.regularize(_backbone(unwrapped))
                 if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
                 scaler.step(opt); scaler.update()
                 with warnings.catch_warnings():
@@ -203,8 +203,8 @@ def sparse_train(model:nn.Module, # a `PromptedModel` (or a plain classifier) wh
                 opt.zero_grad(set_to_none=True)
                 tot = [tot[0] + loss.item() * len(y), tot[1] + int((out.argmax(1) == y).sum()), tot[2] + len(y)]
             if isinstance(regularizer, tp.pruner.GrowingRegPruner): regularizer.update_reg()
-            if acc.num_processes > 1:
-                tot = acc.reduce(torch.tensor(tot, dtype=torch.float64, device=acc.device), 'sum').tolist()
+            if accelerator.num_processes > 1:
+                tot = accelerator.reduce(torch.tensor(tot, dtype=torch.float64, device=accelerator.device), 'sum').tolist()
             last = dict(epochs=E, train_loss=tot[0] / tot[2], train_acc=tot[1] / tot[2])
             if on_epoch is not None:
                 on_epoch(dict(stage=1, epoch=epoch + 1, train_loss=last['train_loss'], train_acc=last['train_acc'],
@@ -212,7 +212,7 @@ def sparse_train(model:nn.Module, # a `PromptedModel` (or a plain classifier) wh
                               seconds=round(time.perf_counter() - t0, 3)))
     finally:
         opt.zero_grad(set_to_none=True)
-        acc.unwrap_model(wrapped, keep_fp32_wrapper=False)
+        accelerator.unwrap_model(wrapped, keep_fp32_wrapper=False)
     return last
 
 # %% ../nbs/08_baselines.ipynb #8de2a379
@@ -394,9 +394,9 @@ def baseline_masks(method:str, # one of `BASELINES`
 def _budget_dict(b:Budget)->dict:
     return {k: getattr(b, k) for k in ('sparsity', 'target_macs', 'allocation', 'min_keep', 'round_to')}
 
-def _val_metrics(model, loader, acc, groups=None, masks=None)->dict:
+def _val_metrics(model, loader, accelerator, groups=None, masks=None)->dict:
     if loader is None: return dict(val_loss=float('nan'), val_acc=float('nan'), val_acc_no_prompt=float('nan'))
-    r = evaluate(model, loader, acc, groups=groups, masks=masks)
+    r = evaluate(model, loader, accelerator, groups=groups, masks=masks)
     return dict(val_loss=r['loss'], val_acc=r['acc'], val_acc_no_prompt=r['acc_no_prompt'])
 
 # %% ../nbs/08_baselines.ipynb #b7bc04fd
@@ -422,10 +422,10 @@ def run_baseline(method:str, # one of `BASELINES`
     "Masks from a baseline, then PASS's stage 2; a summary with the same keys as `pass_nb.training.fit`."
     if method not in BASELINES: raise ValueError(f'unknown baseline {method!r}; choose one of {list(BASELINES)}.')
     if not hasattr(model, 'prompt'): raise TypeError('run_baseline needs a PromptedModel (prompt, backbone, label map).')
-    acc = accelerator if accelerator is not None else make_accelerator(cfg)
-    run_dir, main = Path(run_dir), acc.is_main_process
+    if accelerator is None: accelerator = make_accelerator(cfg)
+    run_dir, main = Path(run_dir), accelerator.is_main_process
     if not use_prompt and not isinstance(model.prompt, NoPrompt): model.prompt = NoPrompt()
-    model.to(acc.device)
+    model.to(accelerator.device)
     info = dict(method=method, budget=_budget_dict(budget), use_prompt=use_prompt, config=cfg.hash(),
                 sparse_epochs=sparse_epochs, reg=reg, seed=seed, abc=asdict(abc) if abc is not None else None,
                 group_sizes=list(groups.n_units))
@@ -449,26 +449,26 @@ def run_baseline(method:str, # one of `BASELINES`
                 if (run_dir/n).exists(): (run_dir/n).unlink()
             log.keep(lambda s, e: False)
         def on_epoch(row):
-            if method != 'abc': row.update(_val_metrics(model, val_loader, acc))
+            if method != 'abc': row.update(_val_metrics(model, val_loader, accelerator))
             log.log(row)
         t0 = time.perf_counter()
         try:
             masks = baseline_masks(method, model, groups, budget, train_loader, cfg, use_prompt, sparse_epochs, reg,
-                                   seed, abc, acc, on_epoch)
+                                   seed, abc, accelerator, on_epoch)
         finally: log.close()
-        if acc.num_processes > 1:  # every process must prune the same units
+        if accelerator.num_processes > 1:  # every process must prune the same units
             from accelerate.utils import broadcast
-            masks = [broadcast(m.to(acc.device)).cpu() for m in masks]
+            masks = [broadcast(m.to(accelerator.device)).cpu() for m in masks]
         secs = round(time.perf_counter() - t0, 3)
-        before = _val_metrics(model, val_loader, acc, groups, masks)
+        before = _val_metrics(model, val_loader, accelerator, groups, masks)
         if main:
             save_masks(groups, masks, run_dir/'masks.pt', method=method, sparsity=groups.sparsity_of(masks),
                        macs_kept=groups.predict_macs(masks) / groups.dense_macs)
             atomic_torch_save({'format': BASELINE_FORMAT, 'info': info, 'masks': masks, 'before': before,
-                               'seconds': secs, 'model': acc.unwrap_model(model).state_dict()}, path)
-        acc.wait_for_everyone()
+                               'seconds': secs, 'model': accelerator.unwrap_model(model).state_dict()}, path)
+        accelerator.wait_for_everyone()
     r2 = train_stage2(model, groups, masks, train_loader, val_loader, cfg, run_dir, resume=done is not None,
-                      accelerator=acc, max_epochs_this_call=max_epochs_this_call)
+                      accelerator=accelerator, max_epochs_this_call=max_epochs_this_call)
     keys = ('val_acc', 'val_acc_no_prompt', 'val_loss')
     masks = [m.cpu() for m in masks]
     macs = groups.predict_macs(masks)

@@ -126,7 +126,7 @@ class PruneConfig:
     body: str = 'lstm' # hypernetwork body: 'lstm', 'mlp' or 'cnn'
     inputs: str = 'both' # hypernetwork inputs: 'both', 'prompt' or 'weights'
     signed: bool = False # hypernetwork weight statistic: signed mean of W̃ instead of mean |W̃| (ablation)
-    score_init: str = None # structured VPNs' score start (see `training.ScoreGenerator`); None: 'relative' for vpns
+    score_init: str = None # structured VPNs' score start (see `training.ChannelScores`); None: 'relative' for vpns
     stage1_epochs: int = 30 # epochs of stage 1 (find the masks)
     stage2_epochs: int = 50 # epochs of stage 2 (fine-tune)
     batch_size: int = 128 # images per step
@@ -698,18 +698,18 @@ def report(results_csv:str|Path, # a sweep's results.csv
         for _, r in t.sort_values(['macs_kept', 'method'], ascending=[False, True]).iterrows():
             b = f"sparsity {r.sparsity}" if pd.notna(r.sparsity) else f"MACs {r.target_macs}"
             mk = f'{r.macs_kept:.3f}' + (' (theoretical)' if r.macs_kind == 'theoretical' else '')
-            acc = f'{r.test_acc:.3f} ± {r.test_acc_std:.3f}' if r.seeds > 1 else f'{r.test_acc:.3f}'  # no spread from one seed
-            lines.append(f'| {r.method} | {b} | {mk} | {acc} | '
+            accuracy = f'{r.test_acc:.3f} ± {r.test_acc_std:.3f}' if r.seeds > 1 else f'{r.test_acc:.3f}'  # no spread from one seed
+            lines.append(f'| {r.method} | {b} | {mk} | {accuracy} | '
                          f'{r.test_acc_no_prompt:.3f} | {r.seeds} |')
         best = best_per_budget(t)
-        acc = lambda r: f'{r.test_acc:.3f}' + (f' ± {r.test_acc_std:.3f}' if r.seeds > 1 else '')
-        grid = t.assign(budget=t.apply(budget_label, axis=1), cell=t.apply(acc, axis=1))
-        for _, b in best.iterrows(): grid.loc[(grid.budget == b.budget) & (grid.method == b.method), 'cell'] = f'**{acc(b)}**'
+        accuracy = lambda r: f'{r.test_acc:.3f}' + (f' ± {r.test_acc_std:.3f}' if r.seeds > 1 else '')
+        grid = t.assign(budget=t.apply(budget_label, axis=1), cell=t.apply(accuracy, axis=1))
+        for _, b in best.iterrows(): grid.loc[(grid.budget == b.budget) & (grid.method == b.method), 'cell'] = f'**{accuracy(b)}**'
         pivot = grid.pivot(index='method', columns='budget', values='cell')[list(best.budget)].fillna('')
         lines += ['', 'Test accuracy by method and budget (best in bold):', '', '| method | ' + ' | '.join(pivot.columns) + ' |',
                   '|---|' + '---|' * len(pivot.columns)] + [f'| {m} | ' + ' | '.join(r) + ' |' for m, r in pivot.iterrows()]
         lines += ['', 'Best test accuracy at each budget: ' + '; '.join(
-            f'{r.budget}: **{r.method}** {acc(r)}' + (f" (within one std of it: {', '.join(r.overlapping)})" if r.overlapping else '')
+            f'{r.budget}: **{r.method}** {accuracy(r)}' + (f" (within one std of it: {', '.join(r.overlapping)})" if r.overlapping else '')
             for _, r in best.iterrows()) + '.', '']
     for meth, part in df.groupby('method'):  # layer sparsity of each method's first seed at each budget
         here = part[[(Path(d)/'summary.json').exists() for d in part.run_dir]]  # a results.csv may travel without runs/

@@ -25,7 +25,7 @@ from .data import make_loader, did_you_mean
 # %% auto #0
 __all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'RESUMABLE', 'SCORE_INITS', 'METHOD_REGISTRY', 'CHECKPOINT', 'CHECKPOINT_PREV',
            'CHECKPOINT_NEW', 'CKPT_FORMAT', 'STAGE1_FORMAT', 'MASKS_FORMAT', 'METRIC_COLUMNS', 'TrainConfig',
-           'set_seed', 'get_rng_state', 'set_rng_state', 'unit_magnitudes', 'ScoreGenerator', 'MethodSpec',
+           'set_seed', 'get_rng_state', 'set_rng_state', 'unit_magnitudes', 'ChannelScores', 'MethodSpec',
            'register_method', 'method_names', 'method_spec', 'make_accelerator', 'evaluate', 'CheckpointError',
            'CheckpointMismatchError', 'NonFiniteLossError', 'fingerprint', 'save_checkpoint', 'find_checkpoint',
            'load_checkpoint', 'save_masks', 'load_masks', 'MetricsLog', 'reseed_loader', 'restore_optimizers',
@@ -124,7 +124,7 @@ def unit_magnitudes(groups:ChannelGroups, # the channel groups of the backbone
 # %% ../nbs/07_training.ipynb #0d7aab51
 SCORE_INITS = ('relative', 'magnitude', 'random', 'constant')
 
-class ScoreGenerator(nn.Module):
+class ChannelScores(nn.Module):
     "One learnable score per unit and group (VPNs-structured: PASS without the hypernetwork); straight-through masks."
     def __init__(self,
                  groups:ChannelGroups, # the channel groups of the backbone
@@ -206,7 +206,7 @@ def _pass_generator(cfg, groups:ChannelGroups)->nn.Module:
 
 def _vpns_generator(cfg, groups:ChannelGroups)->nn.Module:
     "Structured VPNs' mask generator: one learnable score per unit."
-    return ScoreGenerator(groups, cfg.budget(), init=cfg.score_init)
+    return ChannelScores(groups, cfg.budget(), init=cfg.score_init)
 
 register_method(MethodSpec('pass', generator=_pass_generator, run_tag=''), overwrite=True)
 register_method(MethodSpec('vpns', generator=_vpns_generator, score_init='relative'), overwrite=True)
@@ -250,13 +250,13 @@ def evaluate(model:nn.Module, # a `PromptedModel` (prepared by `accelerator` or 
              progress:bool=False, # show a progress bar (main process only)
             )->dict:
     "Accuracy with and without the prompt, mean cross-entropy, and whether the output still depends on the input."
-    raw = accelerator.unwrap_model(model) if accelerator is not None else model
+    unwrapped = accelerator.unwrap_model(model) if accelerator is not None else model
     if accelerator is not None and not _is_prepared(loader): loader = accelerator.prepare_data_loader(loader)
-    device = accelerator.device if accelerator is not None else _model_device(raw)
+    device = accelerator.device if accelerator is not None else _model_device(unwrapped)
     autocast = accelerator.autocast if accelerator is not None else contextlib.nullcontext
-    has_np = hasattr(raw, 'without_prompt')
+    has_np = hasattr(unwrapped, 'without_prompt')
     handle = groups.apply_masks([m.to(device) for m in masks]) if masks is not None else None
-    was = raw.training; raw.eval()
+    was = unwrapped.training; unwrapped.eval()
     sums, moments, preds = torch.zeros(4, dtype=torch.float64), 0, 0
     show = progress and (accelerator is None or accelerator.is_local_main_process)
     try:
@@ -264,7 +264,7 @@ def evaluate(model:nn.Module, # a `PromptedModel` (prepared by `accelerator` or 
             x, y = x.to(device), y.to(device)
             with autocast(): out = model(x).float()
             if has_np:
-                with raw.without_prompt(), autocast(): out2 = model(x).float()
+                with unwrapped.without_prompt(), autocast(): out2 = model(x).float()
             else: out2 = torch.full_like(out, float('nan'))
             stats = (F.cross_entropy(out, y, reduction='none'), (out.argmax(1) == y).float(), (out2.argmax(1) == y).float(), out)
             if accelerator is not None: stats = accelerator.gather_for_metrics(stats)
@@ -273,7 +273,7 @@ def evaluate(model:nn.Module, # a `PromptedModel` (prepared by `accelerator` or 
             moments = moments + torch.stack([stats[3].sum(0), (stats[3] ** 2).sum(0)])
             preds = preds + torch.bincount(stats[3].argmax(1), minlength=stats[3].shape[1])
     finally:
-        raw.train(was)
+        unwrapped.train(was)
         if handle is not None: handle.remove()
     loss, c, c2, n = sums.tolist()
     if n == 0: return dict(acc=float('nan'), acc_no_prompt=float('nan'), loss=float('nan'), n=0, logit_std=float('nan'), top_share=float('nan'))
@@ -563,25 +563,25 @@ def recalibrate_bn(model:nn.Module, # a `PromptedModel` (prepared by `accelerato
                    seed:int=0, # the loader is re-seeded with it, so the same images are used every time
                   )->int:
     "Re-estimate every BatchNorm's running statistics (exact averages) under the installed masks; returns images used."
-    raw = accelerator.unwrap_model(model) if accelerator is not None else model
-    bns = _batch_norms(raw)
+    unwrapped = accelerator.unwrap_model(model) if accelerator is not None else model
+    bns = _batch_norms(unwrapped)
     if not bns: return 0
     if accelerator is not None and not _is_prepared(loader): loader = accelerator.prepare_data_loader(loader)
     procs = accelerator.num_processes if accelerator is not None else 1
-    device = accelerator.device if accelerator is not None else _model_device(raw)
-    moms, was = [m.momentum for m in bns], raw.training
-    raw.eval()
+    device = accelerator.device if accelerator is not None else _model_device(unwrapped)
+    moms, was = [m.momentum for m in bns], unwrapped.training
+    unwrapped.eval()
     for m in bns: m.reset_running_stats(); m.momentum = None; m.train()  # momentum None: a cumulative average
     reseed_loader(loader, seed)
     seen = 0
     try:
         for x, _ in loader:
             if len(x) < 2: continue  # one image has no batch statistics
-            raw(x.to(device)); seen += len(x) * procs  # the unwrapped model: DDP would broadcast rank 0's buffers
+            unwrapped(x.to(device)); seen += len(x) * procs  # the unwrapped model: DDP would broadcast rank 0's buffers
             if seen >= max_images: break
     finally:
         for m, mo in zip(bns, moms): m.momentum = mo
-        raw.train(was)
+        unwrapped.train(was)
     if procs > 1:
         for m in bns:
             for t in (m.running_mean, m.running_var): t.copy_(accelerator.reduce(t, 'mean'))
@@ -659,7 +659,7 @@ def collapse_warning(val:dict, # from `evaluate`
 def validate_epoch(model:nn.Module, # the (possibly prepared) `PromptedModel`, masks installed
                    val_dl, # validation batches (None: no validation)
                    train_dl, # training batches (BatchNorm recalibration)
-                   acc, # the `Accelerator`
+                   accelerator, # the `Accelerator`
                    cfg:TrainConfig, # BatchNorm mode, images to recalibrate on, seed
                    stage:int, # 1 or 2
                    epoch:int, # 1-based epoch
@@ -667,11 +667,11 @@ def validate_epoch(model:nn.Module, # the (possibly prepared) `PromptedModel`, m
                   )->dict:
     "End-of-epoch validation; in stage 1 with `bn_stage1='batch'` the BatchNorm statistics are recalibrated first."
     if stage == 1 and cfg.bn_stage1 == 'batch':
-        recalibrate_bn(model, train_dl, cfg.recal_images, acc, seed=_epoch_seed(cfg.seed, 3, 0))
+        recalibrate_bn(model, train_dl, cfg.recal_images, accelerator, seed=_epoch_seed(cfg.seed, 3, 0))
     if val_dl is None: return dict(acc=float('nan'), acc_no_prompt=float('nan'), loss=float('nan'))
-    val = evaluate(model, val_dl, acc, progress=show)
+    val = evaluate(model, val_dl, accelerator, progress=show)
     msg = collapse_warning(val, stage, epoch, cfg)
-    if msg is not None and acc.is_main_process: warnings.warn(msg)
+    if msg is not None and accelerator.is_main_process: warnings.warn(msg)
     return val
 
 # %% ../nbs/07_training.ipynb #fc9f9931
@@ -680,7 +680,7 @@ def train_epoch(model:nn.Module, # the (possibly accelerate-prepared) `PromptedM
                 opts:dict, # the stage's optimisers
                 scheds:dict, # their per-step schedulers
                 scaler, # `torch.amp.GradScaler` (enabled for fp16)
-                acc, # the `Accelerator`
+                accelerator, # the `Accelerator`
                 cfg:TrainConfig, # seed, BatchNorm mode, grad clip, logging interval
                 stage:int, # 1 or 2
                 epoch:int, # 0-based epoch
@@ -693,24 +693,24 @@ def train_epoch(model:nn.Module, # the (possibly accelerate-prepared) `PromptedM
                 on_step:Callable|None=None, # called after every backward pass (gradients unscaled)
                )->list:
     "One epoch of steps, shared by every trainer (channel and weight masks): [loss sum, correct, seen] over processes."
-    raw = acc.unwrap_model(model)
-    if isinstance(raw.label_map, ILM):
+    unwrapped = accelerator.unwrap_model(model)
+    if isinstance(unwrapped.label_map, ILM):
         reseed_loader(train_dl, _epoch_seed(cfg.seed, stage, epoch))
-        _update_ilm(raw, train_dl, acc, show)
+        _update_ilm(unwrapped, train_dl, accelerator, show)
     reseed_loader(train_dl, _epoch_seed(cfg.seed, stage, epoch))
     params = [p for o in opts.values() for grp in o.param_groups for p in grp['params']]
     steps, tot = len(train_dl), [0., 0., 0]  # loss sum, correct, seen (Python numbers: no float64 needed on the device)
     bar = tqdm(train_dl, desc=f'stage {stage} epoch {epoch + 1}/{epochs}', disable=not show, leave=False)
     for step, (x, y) in enumerate(bar):
         if new_masks is not None: handle.update(new_masks())
-        _set_modes(raw, stage, cfg.bn_stage1)
-        with acc.autocast(): out = model(x)
+        _set_modes(unwrapped, stage, cfg.bn_stage1)
+        with accelerator.autocast(): out = model(x)
         loss = F.cross_entropy(out.float(), y)
-        _check_finite(loss, acc, stage, epoch, step, cfg)
+        _check_finite(loss, accelerator, stage, epoch, step, cfg)
         scaler.scale(loss).backward()
         for o in opts.values(): scaler.unscale_(o)
         if on_step is not None:
-            on_step(SimpleNamespace(stage=stage, epoch=epoch, step=step, loss=loss.detach(), model=raw,
+            on_step(SimpleNamespace(stage=stage, epoch=epoch, step=step, loss=loss.detach(), model=unwrapped,
                                     generator=generator, masks=handle.masks))
         if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
         for o in opts.values(): scaler.step(o)
@@ -723,33 +723,33 @@ def train_epoch(model:nn.Module, # the (possibly accelerate-prepared) `PromptedM
         if (step + 1) % max(1, cfg.log_every) == 0:
             if show: bar.set_postfix(loss=f'{tot[0] / tot[2]:.4f}', acc=f'{tot[1] / tot[2]:.3f}')
             log.scalar(f'stage{stage}/train_loss_step', tot[0] / tot[2], epoch * steps + step + 1)
-    if acc.num_processes > 1:
-        tot = acc.reduce(torch.tensor(tot, dtype=torch.float64, device=acc.device), 'sum').tolist()
+    if accelerator.num_processes > 1:
+        tot = accelerator.reduce(torch.tensor(tot, dtype=torch.float64, device=accelerator.device), 'sum').tolist()
     return tot
 
 # %% ../nbs/07_training.ipynb #2da92b88
 def _run_stage(stage, model, groups, generator, masks, train_loader, val_loader, cfg, run_dir, resume,
                accelerator, max_epochs_this_call, on_step):
-    acc = accelerator if accelerator is not None else make_accelerator(cfg)
-    run_dir, main = Path(run_dir), acc.is_main_process
-    raw = acc.unwrap_model(model)
-    if not any(m is groups.model for m in raw.modules()):
+    if accelerator is None: accelerator = make_accelerator(cfg)
+    run_dir, main = Path(run_dir), accelerator.is_main_process
+    unwrapped = accelerator.unwrap_model(model)
+    if not any(m is groups.model for m in unwrapped.modules()):
         raise ValueError('`groups` were built on a model that is not part of `model`: build ChannelGroups on '
                          'model.backbone (the same object), not on a copy.')
     E = cfg.stage1_epochs if stage == 1 else cfg.stage2_epochs
-    graw0 = acc.unwrap_model(generator) if (generator is not None and stage == 1) else None
-    fp, cfgd = fingerprint(raw, groups, cfg, graw0), asdict(cfg)
+    unwrapped_generator = accelerator.unwrap_model(generator) if (generator is not None and stage == 1) else None
+    fp, cfgd = fingerprint(unwrapped, groups, cfg, unwrapped_generator), asdict(cfg)
     ckpt_path, stage1_path = run_dir/CHECKPOINT, run_dir/'stage1.pt'
     log = MetricsLog(run_dir, enabled=main)
     ckpt = None
     if resume:
         if stage == 1 and stage1_path.exists():  # stage 1 finished earlier: restore its end state
             done = load_checkpoint(stage1_path, fp, cfgd, fmt=STAGE1_FORMAT)
-            raw.load_state_dict(done['model'])
+            unwrapped.load_state_dict(done['model'])
             if generator is not None and done['generator'] is not None:
-                acc.unwrap_model(generator).load_state_dict(done['generator'])
+                accelerator.unwrap_model(generator).load_state_dict(done['generator'])
             log.close()
-            return {**done['result'], 'masks': [m.to(_model_device(raw)) for m in done['masks']], 'epochs_this_call': 0}
+            return {**done['result'], 'masks': [m.to(_model_device(unwrapped)) for m in done['masks']], 'epochs_this_call': 0}
         found = find_checkpoint(run_dir)
         if found is not None: ckpt = load_checkpoint(found, fp, cfgd)
         if ckpt is not None and ckpt['stage'] != stage:
@@ -764,55 +764,55 @@ def _run_stage(stage, model, groups, generator, masks, train_loader, val_loader,
                 if (run_dir/n).exists(): (run_dir/n).unlink()
             log.keep(lambda s, e: s < stage)
         else: log.keep(lambda s, e: s < stage or e <= ckpt['epoch'])
-    acc.wait_for_everyone()
+    accelerator.wait_for_everyone()
 
     set_seed(cfg.seed + stage)
     if generator is not None and stage == 1:
         has_params = any(p.requires_grad for p in generator.parameters())
-        generator = acc.prepare(generator) if has_params else generator.to(acc.device)
-    set_trainable(stage, raw)  # before DDP wraps the model: it registers (and waits for) only the parameters that train
-    if any(p.requires_grad for p in raw.parameters()): model, train_dl = acc.prepare(model, train_loader)
-    else: model, train_dl = raw.to(acc.device), acc.prepare(train_loader)  # no prompt, index label map: nothing to sync
-    val_dl = acc.prepare(val_loader) if val_loader is not None else None
-    raw = acc.unwrap_model(model)
-    graw = acc.unwrap_model(generator) if (generator is not None and stage == 1) else None
-    opts = _optimizers(stage, raw, graw, cfg)
+        generator = accelerator.prepare(generator) if has_params else generator.to(accelerator.device)
+    set_trainable(stage, unwrapped)  # before DDP wraps the model: it registers (and waits for) only the parameters that train
+    if any(p.requires_grad for p in unwrapped.parameters()): model, train_dl = accelerator.prepare(model, train_loader)
+    else: model, train_dl = unwrapped.to(accelerator.device), accelerator.prepare(train_loader)  # no prompt, index label map: nothing to sync
+    val_dl = accelerator.prepare(val_loader) if val_loader is not None else None
+    unwrapped = accelerator.unwrap_model(model)
+    unwrapped_generator = accelerator.unwrap_model(generator) if (generator is not None and stage == 1) else None
+    opts = _optimizers(stage, unwrapped, unwrapped_generator, cfg)
     steps = len(train_dl)
     if steps == 0: raise ValueError('The training loader yields no batches: use a smaller batch size or drop_last=False.')
     scheds = {k: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=max(1, E * steps)) for k, o in opts.items()}
-    scaler = torch.amp.GradScaler(acc.device.type, enabled=acc.mixed_precision == 'fp16')
+    scaler = torch.amp.GradScaler(accelerator.device.type, enabled=accelerator.mixed_precision == 'fp16')
 
-    if stage == 1: cur = _hard_masks(graw, raw.prompt)
+    if stage == 1: cur = _hard_masks(unwrapped_generator, unwrapped.prompt)
     else:
         groups.check_masks(masks)
-        cur = [(m.detach() > 0.5).float().to(acc.device) for m in masks]
+        cur = [(m.detach() > 0.5).float().to(accelerator.device) for m in masks]
     start, last = 0, None
     if ckpt is not None:
-        raw.load_state_dict(ckpt['model'])
-        if graw is not None: graw.load_state_dict(ckpt['generator'])
+        unwrapped.load_state_dict(ckpt['model'])
+        if unwrapped_generator is not None: unwrapped_generator.load_state_dict(ckpt['generator'])
         restore_optimizers(opts, scheds, ckpt, cfg, stage)
         scaler.load_state_dict(ckpt['scaler'])
         if stage == 2 and not all(torch.equal(a.cpu(), b.cpu()) for a, b in zip(cur, ckpt['masks'])):
             raise CheckpointMismatchError(f'{ckpt_path} was trained with other masks than the ones given: pass the '
                                           'stage-1 masks of this run folder (run_dir/masks.pt).')
-        cur = [m.to(acc.device) for m in ckpt['masks']]
+        cur = [m.to(accelerator.device) for m in ckpt['masks']]
         set_rng_state(ckpt['rng'])
         start, last = ckpt['epoch'], ckpt.get('last')
 
     handle = groups.apply_masks(cur)
-    show = cfg.progress and acc.is_local_main_process
+    show = cfg.progress and accelerator.is_local_main_process
     done_now, finished = 0, True
     try:
         for epoch in tqdm(range(start, E), desc=f'stage {stage}', disable=not show, initial=start, total=E):
             if max_epochs_this_call is not None and done_now >= max_epochs_this_call: finished = False; break
             t0 = time.perf_counter()
-            if stage == 1: handle.update(_hard_masks(graw, raw.prompt))
-            tot = train_epoch(model, train_dl, opts, scheds, scaler, acc, cfg, stage, epoch, E, handle,
-                              (lambda: generator(raw.prompt)) if stage == 1 else None, graw, log, show, on_step)
+            if stage == 1: handle.update(_hard_masks(unwrapped_generator, unwrapped.prompt))
+            tot = train_epoch(model, train_dl, opts, scheds, scaler, accelerator, cfg, stage, epoch, E, handle,
+                              (lambda: generator(unwrapped.prompt)) if stage == 1 else None, unwrapped_generator, log, show, on_step)
             if stage == 1:
-                cur = _hard_masks(graw, raw.prompt)
+                cur = _hard_masks(unwrapped_generator, unwrapped.prompt)
                 handle.update(cur)
-            val = validate_epoch(model, val_dl, train_dl, acc, cfg, stage, epoch + 1, show)
+            val = validate_epoch(model, val_dl, train_dl, accelerator, cfg, stage, epoch + 1, show)
             last = _metrics_dict(val)
             row = dict(stage=stage, epoch=epoch + 1, train_loss=tot[0] / tot[2], train_acc=tot[1] / tot[2], **last,
                        lrs=';'.join(f'{k}={o.param_groups[0]["lr"]:.6g}' for k, o in opts.items()),
@@ -822,31 +822,31 @@ def _run_stage(stage, model, groups, generator, masks, train_loader, val_loader,
             log.log(row)
             if main:
                 save_checkpoint({'format': CKPT_FORMAT, 'fingerprint': fp, 'config': cfgd, 'stage': stage,
-                                 'epoch': epoch + 1, 'model': raw.state_dict(),
-                                 'generator': graw.state_dict() if graw is not None else None,
+                                 'epoch': epoch + 1, 'model': unwrapped.state_dict(),
+                                 'generator': unwrapped_generator.state_dict() if unwrapped_generator is not None else None,
                                  'optimizers': {k: o.state_dict() for k, o in opts.items()},
                                  'schedulers': {k: s.state_dict() for k, s in scheds.items()},
                                  'scaler': scaler.state_dict(), 'rng': get_rng_state(),
                                  'masks': [m.cpu() for m in cur], 'last': last}, ckpt_path)
-            acc.wait_for_everyone()
+            accelerator.wait_for_everyone()
             done_now += 1
         if finished and last is None:  # a stage of zero epochs: still report where it stands
-            last = _metrics_dict(evaluate(model, val_dl, acc) if val_dl is not None else
+            last = _metrics_dict(evaluate(model, val_dl, accelerator) if val_dl is not None else
                                  dict(acc=float('nan'), acc_no_prompt=float('nan'), loss=float('nan')))
     finally:
         handle.remove()
         log.close()
-        acc.unwrap_model(model, keep_fp32_wrapper=False)
+        accelerator.unwrap_model(model, keep_fp32_wrapper=False)
     res = {'stage': stage, 'finished': finished, 'epochs_done': start + done_now, 'epochs_this_call': done_now,
            'masks': cur, 'sparsity': groups.sparsity_of(cur), 'macs_kept': groups.predict_macs(cur) / groups.dense_macs,
            **(last or {})}
     if finished and stage == 1 and main:
         plain = {k: v for k, v in res.items() if k not in ('masks', 'epochs_this_call')}
         save_masks(groups, cur, run_dir/'masks.pt', sparsity=res['sparsity'], macs_kept=res['macs_kept'])
-        atomic_torch_save({'format': STAGE1_FORMAT, 'fingerprint': fp, 'config': cfgd, 'model': raw.state_dict(),
-                           'generator': graw.state_dict() if graw is not None else None,
+        atomic_torch_save({'format': STAGE1_FORMAT, 'fingerprint': fp, 'config': cfgd, 'model': unwrapped.state_dict(),
+                           'generator': unwrapped_generator.state_dict() if unwrapped_generator is not None else None,
                            'masks': [m.cpu() for m in cur], 'result': plain}, stage1_path)
-    acc.wait_for_everyone()
+    accelerator.wait_for_everyone()
     return res
 
 # %% ../nbs/07_training.ipynb #93c8f4c7
@@ -899,7 +899,7 @@ def train_val_loaders(data, # a `DataSplits` (loaders built from `cfg`) or a `(t
 # %% ../nbs/07_training.ipynb #869cf391
 def fit(model:nn.Module, # a `PromptedModel`
         groups:ChannelGroups, # channel groups of `model.backbone`
-        generator:nn.Module, # mask generator (e.g. PASS's hypernetwork or `ScoreGenerator`)
+        generator:nn.Module, # mask generator (e.g. PASS's hypernetwork or `ChannelScores`)
         data, # a `DataSplits` (loaders built from cfg) or a `(train_loader, val_loader)` pair; test is never used
         cfg:TrainConfig, # hyper-parameters
         run_dir:str|Path, # run folder
@@ -910,14 +910,14 @@ def fit(model:nn.Module, # a `PromptedModel`
        )->dict:
     "Stage 1 then stage 2; a summary: validation accuracy after each stage (with/without prompt), masks, MACs kept."
     train_loader, val_loader = train_val_loaders(data, cfg)
-    acc = accelerator if accelerator is not None else make_accelerator(cfg)
-    r1 = train_stage1(model, groups, generator, train_loader, val_loader, cfg, run_dir, resume, acc,
+    if accelerator is None: accelerator = make_accelerator(cfg)
+    r1 = train_stage1(model, groups, generator, train_loader, val_loader, cfg, run_dir, resume, accelerator,
                       max_epochs_this_call, on_step)
     keys = ('val_acc', 'val_acc_no_prompt', 'val_loss')
     out = {'finished': False, 'run_dir': str(run_dir), 'stage1': {k: r1.get(k) for k in keys}, 'stage2': None}
     if not r1['finished']: return out
     left = None if max_epochs_this_call is None else max_epochs_this_call - r1['epochs_this_call']
-    r2 = train_stage2(model, groups, r1['masks'], train_loader, val_loader, cfg, run_dir, resume, acc, left, on_step)
+    r2 = train_stage2(model, groups, r1['masks'], train_loader, val_loader, cfg, run_dir, resume, accelerator, left, on_step)
     masks = [m.cpu() for m in r1['masks']]
     kept = sum(int(m.sum()) for m in masks)
     out.update(finished=r2['finished'], stage2={k: r2.get(k) for k in keys}, masks=masks,

@@ -18,7 +18,7 @@ from .masks import ChannelGroups, straight_through, atomic_torch_save
 from .hypernetwork import Budget
 from .models import count_macs_params, read_torch_file, _example, _param_device
 from .training import (
-    TrainConfig, ScoreGenerator, make_accelerator, evaluate, set_seed, get_rng_state, set_rng_state, save_checkpoint,
+    TrainConfig, ChannelScores, make_accelerator, evaluate, set_seed, get_rng_state, set_rng_state, save_checkpoint,
     find_checkpoint, load_checkpoint, CheckpointError, CheckpointMismatchError, MetricsLog, CHECKPOINT,
     CHECKPOINT_PREV, CHECKPOINT_NEW, _metrics_dict, train_val_loaders, train_epoch, validate_epoch, set_trainable,
     _shape_hash, _model_device, restore_optimizers, MethodSpec, register_method)
@@ -350,22 +350,22 @@ def _run_unstructured(stage, model, scores, masks, train_loader, val_loader, cfg
                       max_epochs_this_call, on_step):
     if not isinstance(cfg, VPNsConfig):
         raise TypeError(f'cfg must be a VPNsConfig (the unstructured recipe), got {type(cfg).__name__}: use VPNsConfig(...) or hydra_config(...).')
-    acc = accelerator if accelerator is not None else make_accelerator(cfg)
-    run_dir, main = Path(run_dir), acc.is_main_process
-    raw, sraw = acc.unwrap_model(model), acc.unwrap_model(scores)
-    if getattr(raw, 'backbone', None) is not sraw.backbone:
+    if accelerator is None: accelerator = make_accelerator(cfg)
+    run_dir, main = Path(run_dir), accelerator.is_main_process
+    unwrapped, unwrapped_scores = accelerator.unwrap_model(model), accelerator.unwrap_model(scores)
+    if getattr(unwrapped, 'backbone', None) is not unwrapped_scores.backbone:
         raise ValueError('`scores` were built on another network than `model.backbone`: build them on model.backbone '
                          '(the same object, not a copy), e.g. vpns_unstructured_scores(model, density).')
     E = cfg.stage1_epochs if stage == 1 else cfg.stage2_epochs
-    fp, cfgd = unstructured_fingerprint(raw, sraw, cfg), asdict(cfg)
+    fp, cfgd = unstructured_fingerprint(unwrapped, unwrapped_scores, cfg), asdict(cfg)
     log = MetricsLog(run_dir, enabled=main)
     ckpt = None
     if resume:
         if stage == 1 and (run_dir/STAGE1_FILE).exists():  # stage 1 finished earlier: restore its end state
             done = load_checkpoint(run_dir/STAGE1_FILE, fp, cfgd, fmt=U_STAGE1_FORMAT)
-            raw.load_state_dict(done['model']); sraw.load_state_dict(done['scores'])
+            unwrapped.load_state_dict(done['model']); unwrapped_scores.load_state_dict(done['scores'])
             log.close()
-            return {**done['result'], 'masks': [m.float().to(_model_device(raw)) for m in done['masks']], 'epochs_this_call': 0}
+            return {**done['result'], 'masks': [m.float().to(_model_device(unwrapped)) for m in done['masks']], 'epochs_this_call': 0}
         found = find_checkpoint(run_dir)
         if found is not None: ckpt = load_checkpoint(found, fp, cfgd, fmt=U_CKPT_FORMAT)
         if ckpt is not None and ckpt['stage'] != stage:
@@ -379,63 +379,63 @@ def _run_unstructured(stage, model, scores, masks, train_loader, val_loader, cfg
                 if (run_dir/n).exists(): (run_dir/n).unlink()
             log.keep(lambda s, e: s < stage)
         else: log.keep(lambda s, e: s < stage or e <= ckpt['epoch'])
-    acc.wait_for_everyone()
+    accelerator.wait_for_everyone()
 
     example = _example_input(train_loader)  # MACs bookkeeping, before seeding (uses no random numbers)
-    dense_macs = count_macs_params(raw.backbone, example)[0]
-    wmacs = weight_macs(raw.backbone, sraw.names, example)
+    dense_macs = count_macs_params(unwrapped.backbone, example)[0]
+    wmacs = weight_macs(unwrapped.backbone, unwrapped_scores.names, example)
     def budget_stats(masks):
         kept = [int(m.sum()) for m in masks]
-        saved = sum(w - w // n * k for w, n, k in zip(wmacs, sraw.numels, kept))
-        return 1 - sum(kept) / sraw.total, (dense_macs - saved) / dense_macs
+        saved = sum(w - w // n * k for w, n, k in zip(wmacs, unwrapped_scores.numels, kept))
+        return 1 - sum(kept) / unwrapped_scores.total, (dense_macs - saved) / dense_macs
 
     set_seed(cfg.seed + stage)
-    _set_trainable(stage, raw, sraw)  # before DDP wraps anything: it registers only parameters that train
-    gen = acc.prepare(scores) if stage == 1 else sraw.to(acc.device)
-    sraw = acc.unwrap_model(gen)
-    if any(p.requires_grad for p in raw.parameters()): model, train_dl = acc.prepare(model, train_loader)
-    else: model, train_dl = raw.to(acc.device), acc.prepare(train_loader)  # HYDRA + index label map: nothing to sync
-    val_dl = acc.prepare(val_loader) if val_loader is not None else None
-    raw = acc.unwrap_model(model)
-    opts = _optimizers(stage, raw, sraw, cfg)
+    _set_trainable(stage, unwrapped, unwrapped_scores)  # before DDP wraps anything: it registers only parameters that train
+    gen = accelerator.prepare(scores) if stage == 1 else unwrapped_scores.to(accelerator.device)
+    unwrapped_scores = accelerator.unwrap_model(gen)
+    if any(p.requires_grad for p in unwrapped.parameters()): model, train_dl = accelerator.prepare(model, train_loader)
+    else: model, train_dl = unwrapped.to(accelerator.device), accelerator.prepare(train_loader)  # HYDRA + index label map: nothing to sync
+    val_dl = accelerator.prepare(val_loader) if val_loader is not None else None
+    unwrapped = accelerator.unwrap_model(model)
+    opts = _optimizers(stage, unwrapped, unwrapped_scores, cfg)
     steps = len(train_dl)
     if steps == 0: raise ValueError('The training loader yields no batches: use a smaller batch size or drop_last=False.')
     scheds = {k: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=max(1, E * steps)) for k, o in opts.items()}
-    scaler = torch.amp.GradScaler(acc.device.type, enabled=acc.mixed_precision == 'fp16')
+    scaler = torch.amp.GradScaler(accelerator.device.type, enabled=accelerator.mixed_precision == 'fp16')
 
-    if stage == 1: cur = sraw.hard_masks()
+    if stage == 1: cur = unwrapped_scores.hard_masks()
     else:
-        sraw.check_masks(masks)
-        cur = [(m.detach() > 0.5).float().to(acc.device) for m in masks]
-        if ckpt is None: _bake(raw.backbone, sraw.names, cur)
+        unwrapped_scores.check_masks(masks)
+        cur = [(m.detach() > 0.5).float().to(accelerator.device) for m in masks]
+        if ckpt is None: _bake(unwrapped.backbone, unwrapped_scores.names, cur)
     start, last = 0, None
     if ckpt is not None:
-        raw.load_state_dict(ckpt['model'])
-        if stage == 1: sraw.load_state_dict(ckpt['scores'])
+        unwrapped.load_state_dict(ckpt['model'])
+        if stage == 1: unwrapped_scores.load_state_dict(ckpt['scores'])
         restore_optimizers(opts, scheds, ckpt, cfg, stage)
         scaler.load_state_dict(ckpt['scaler'])
         if stage == 2 and not all(torch.equal(a.cpu() > 0.5, b) for a, b in zip(cur, ckpt['masks'])):
             raise CheckpointMismatchError(f'{run_dir/CHECKPOINT} was trained with other masks than the ones given: pass '
                                           f'the stage-1 masks of this run folder (run_dir/{WEIGHT_MASKS_FILE}).')
-        cur = [m.float().to(acc.device) for m in ckpt['masks']]
+        cur = [m.float().to(accelerator.device) for m in ckpt['masks']]
         set_rng_state(ckpt['rng'])
         start, last = ckpt['epoch'], ckpt.get('last')
 
-    show = cfg.progress and acc.is_local_main_process
-    method = 'hydra' if sraw.scope == 'layer' else 'vpns'
+    show = cfg.progress and accelerator.is_local_main_process
+    method = 'hydra' if unwrapped_scores.scope == 'layer' else 'vpns'
     done_now, finished = 0, True
     try:
         for epoch in tqdm(range(start, E), desc=f'{method} stage {stage}', disable=not show, initial=start, total=E):
             if max_epochs_this_call is not None and done_now >= max_epochs_this_call: finished = False; break
             t0 = time.perf_counter()
-            with sraw.apply_masks(cur) as handle:  # parametrizations for this epoch only
+            with unwrapped_scores.apply_masks(cur) as handle:  # parametrizations for this epoch only
                 # stage 1: exact top-k of the current scores before every step, straight-through
-                tot = train_epoch(model, train_dl, opts, scheds, scaler, acc, cfg, stage, epoch, E, handle,
-                                  gen if stage == 1 else None, sraw, log, show, on_step)
+                tot = train_epoch(model, train_dl, opts, scheds, scaler, accelerator, cfg, stage, epoch, E, handle,
+                                  gen if stage == 1 else None, unwrapped_scores, log, show, on_step)
                 if stage == 1:
-                    cur = sraw.hard_masks()
+                    cur = unwrapped_scores.hard_masks()
                     handle.update(cur)
-                val = validate_epoch(model, val_dl, train_dl, acc, cfg, stage, epoch + 1, show)
+                val = validate_epoch(model, val_dl, train_dl, accelerator, cfg, stage, epoch + 1, show)
             last = _metrics_dict(val)
             sparsity, macs_kept = budget_stats(cur)
             log.log(dict(stage=stage, epoch=epoch + 1, train_loss=tot[0] / tot[2], train_acc=tot[1] / tot[2], **last,
@@ -443,32 +443,32 @@ def _run_unstructured(stage, model, scores, masks, train_loader, val_loader, cfg
                          sparsity=sparsity, macs_kept=macs_kept, seconds=round(time.perf_counter() - t0, 3)))
             if main:
                 save_checkpoint({'format': U_CKPT_FORMAT, 'fingerprint': fp, 'config': cfgd, 'stage': stage,
-                                 'epoch': epoch + 1, 'model': raw.state_dict(),
-                                 'scores': sraw.state_dict() if stage == 1 else None,
+                                 'epoch': epoch + 1, 'model': unwrapped.state_dict(),
+                                 'scores': unwrapped_scores.state_dict() if stage == 1 else None,
                                  'optimizers': {k: o.state_dict() for k, o in opts.items()},
                                  'schedulers': {k: s.state_dict() for k, s in scheds.items()},
                                  'scaler': scaler.state_dict(), 'rng': get_rng_state(),
                                  'masks': [m.cpu() > 0.5 for m in cur], 'last': last}, run_dir/CHECKPOINT)
-            acc.wait_for_everyone()
+            accelerator.wait_for_everyone()
             done_now += 1
         if finished and last is None:  # a stage of zero epochs: still report where it stands
-            with sraw.apply_masks(cur): last = _metrics_dict(evaluate(model, val_dl, acc) if val_dl is not None else _nan_val())
+            with unwrapped_scores.apply_masks(cur): last = _metrics_dict(evaluate(model, val_dl, accelerator) if val_dl is not None else _nan_val())
     finally:
         log.close()
-        acc.unwrap_model(model, keep_fp32_wrapper=False)
-    if stage == 2: _bake(raw.backbone, sraw.names, cur)  # idempotent: pruned weights are exact zeros
+        accelerator.unwrap_model(model, keep_fp32_wrapper=False)
+    if stage == 2: _bake(unwrapped.backbone, unwrapped_scores.names, cur)  # idempotent: pruned weights are exact zeros
     sparsity, macs_kept = budget_stats(cur)
     kept = sum(int(m.sum()) for m in cur)
     res = {'stage': stage, 'finished': finished, 'epochs_done': start + done_now, 'epochs_this_call': done_now,
-           'masks': cur, 'kept_weights': kept, 'total_weights': sraw.total, 'density': kept / sraw.total,
+           'masks': cur, 'kept_weights': kept, 'total_weights': unwrapped_scores.total, 'density': kept / unwrapped_scores.total,
            'macs_kept_theoretical': macs_kept, **(last or {})}
     if finished and stage == 1 and main:
         plain = {k: v for k, v in res.items() if k not in ('masks', 'epochs_this_call')}
-        save_weight_masks(sraw.names, cur, run_dir/WEIGHT_MASKS_FILE, density=res['density'], scope=sraw.scope)
-        atomic_torch_save({'format': U_STAGE1_FORMAT, 'fingerprint': fp, 'config': cfgd, 'model': raw.state_dict(),
-                           'scores': sraw.state_dict(), 'masks': [m.cpu() > 0.5 for m in cur], 'result': plain},
+        save_weight_masks(unwrapped_scores.names, cur, run_dir/WEIGHT_MASKS_FILE, density=res['density'], scope=unwrapped_scores.scope)
+        atomic_torch_save({'format': U_STAGE1_FORMAT, 'fingerprint': fp, 'config': cfgd, 'model': unwrapped.state_dict(),
+                           'scores': unwrapped_scores.state_dict(), 'masks': [m.cpu() > 0.5 for m in cur], 'result': plain},
                           run_dir/STAGE1_FILE)
-    acc.wait_for_everyone()
+    accelerator.wait_for_everyone()
     return res
 
 # %% ../nbs/09_vpns.ipynb #427c5ca4
@@ -516,14 +516,14 @@ def fit_unstructured(model:nn.Module, # a `PromptedModel` (no prompt for HYDRA)
                     )->dict:
     "Stage 1 then stage 2; a summary: validation accuracy per stage (with/without prompt), density, theoretical MACs."
     train_loader, val_loader = train_val_loaders(data, cfg)
-    acc = accelerator if accelerator is not None else make_accelerator(cfg)
-    r1 = unstructured_stage1(model, scores, train_loader, val_loader, cfg, run_dir, resume, acc, max_epochs_this_call, on_step)
+    if accelerator is None: accelerator = make_accelerator(cfg)
+    r1 = unstructured_stage1(model, scores, train_loader, val_loader, cfg, run_dir, resume, accelerator, max_epochs_this_call, on_step)
     keys = ('val_acc', 'val_acc_no_prompt', 'val_loss')
     out = {'finished': False, 'run_dir': str(run_dir), 'method': 'hydra' if scores.scope == 'layer' else 'vpns',
            'stage1': {k: r1.get(k) for k in keys}, 'stage2': None}
     if not r1['finished']: return out
     left = None if max_epochs_this_call is None else max_epochs_this_call - r1['epochs_this_call']
-    r2 = unstructured_stage2(model, scores, r1['masks'], train_loader, val_loader, cfg, run_dir, resume, acc, left, on_step)
+    r2 = unstructured_stage2(model, scores, r1['masks'], train_loader, val_loader, cfg, run_dir, resume, accelerator, left, on_step)
     macs = theoretical_macs(model.backbone, _example_input(train_loader), scores.names)
     out.update(finished=r2['finished'], stage2={k: r2.get(k) for k in keys}, masks=[m.cpu() > 0.5 for m in r1['masks']],
                kept_weights=r1['kept_weights'], total_weights=r1['total_weights'], density=r1['density'], **macs)
@@ -567,10 +567,10 @@ def vpns_structured(model:nn.Module, # a `PromptedModel`
                     budget:Budget|None=None, # channel budget; or give its fields as keywords (sparsity=0.5, ...)
                     example_inputs=None, # a batch the backbone accepts (to build the groups), e.g. torch.rand(2, 3, 32, 32)
                     groups:ChannelGroups|None=None, # or channel groups already built on `model.backbone`
-                    init:str='relative', # score init (see `ScoreGenerator`)
+                    init:str='relative', # score init (see `ChannelScores`)
                     **budget_kw, # `Budget` fields when `budget` is None
                    )->tuple:
-    "VPNs structured: `(groups, ScoreGenerator)` on `model.backbone`; train with `fit(model, groups, generator, ...)`."
+    "VPNs structured: `(groups, ChannelScores)` on `model.backbone`; train with `fit(model, groups, generator, ...)`."
     if groups is None:
         if example_inputs is None:
             raise ValueError('Give example_inputs (a batch the backbone accepts, e.g. torch.rand(2, 3, 32, 32)) or groups '
@@ -578,7 +578,7 @@ def vpns_structured(model:nn.Module, # a `PromptedModel`
         groups = ChannelGroups(model.backbone, example_inputs)
     elif groups.model is not model.backbone:
         raise ValueError('groups were built on another network than model.backbone: build them on model.backbone itself.')
-    return groups, ScoreGenerator(groups, budget, init=init, **budget_kw)
+    return groups, ChannelScores(groups, budget, init=init, **budget_kw)
 
 def vpns_structured_config(**kw)->TrainConfig:
     "`TrainConfig` for structured VPNs: 30 + 30 epochs, scores lr 1e-4 wd 1e-4, backbone wd 1e-4; `kw` overrides."

@@ -2,13 +2,16 @@
 
     python mask_quality_screens.py fitted_head --seeds 0 --methods pass --max-eval 2000 --out mq_fmnist_fit_screen
     python mask_quality_screens.py prompted_probe --seeds 0 --methods pass --max-eval 2000 --out mq_fmnist_prompt_screen
+    DISTILL=1.0 python mask_quality_screens.py distill --seeds 0 --methods pass vpns --max-eval 2000 --out mq_fmnist_distill_screen
 
 `fitted_head`: stage 1's label map starts as a logistic regression fitted on the dense frozen network's ImageNet
 logits (instead of FLM's one-hot rows). `prompted_probe`: PASS's masks are also probed with the prompt learned with
-them in stage 1 (column `probe_with_prompt`). Every other option is mask_quality.py's; its longer stage 1 is its own
+them in stage 1 (column `probe_with_prompt`). `distill`: the learned methods' stage-1 loss gains a feature-preservation
+term, DISTILL × the mean squared distance between the masked network's pooled features and the dense network's (batch
+statistics, no prompt), over the dense features' mean square. Every other option is mask_quality.py's; its longer stage 1 is its own
 `--epochs`.
 """
-import copy, sys
+import copy, os, sys
 import torch
 import mask_quality as mq
 from pass_nb.data import make_loader
@@ -17,7 +20,7 @@ from pass_nb.label_mapping import LinearHead
 from pass_nb.masks import ChannelGroups
 from pass_nb.models import create_model, model_spec
 from pass_nb.prompts import PromptedModel, make_prompt
-from pass_nb.training import linear_probe, train_stage1
+from pass_nb.training import linear_probe, train_stage1, _classifier
 
 SPLITS, LEARNED_MASKS = {}, mq.learned_masks
 
@@ -64,6 +67,41 @@ def learned_masks_prompted(method, base, spec, budget, size, train_dl, val_dl, c
                    'prompt_units_flipped': prompt_sensitivity(gen, model.prompt)['units_flipped']}
 
 
+class _AddGrad(torch.autograd.Function):
+    "Identity forward; backward adds the gradient of `weight` × ||f − t||² / ||t||² (batch means) with respect to f."
+    @staticmethod
+    def forward(ctx, f, t, weight):
+        ctx.save_for_backward(f, t); ctx.weight = weight
+        return f.view_as(f)
+    @staticmethod
+    def backward(ctx, g):
+        f, t = ctx.saved_tensors
+        return g + ctx.weight * 2 * (f - t) / (t.pow(2).sum(1).mean() * len(f)), None, None
+
+
+def with_distillation(model, weight):
+    "Hooks that add the feature-preservation term to `model`'s stage-1 loss while it trains; returns the hook handles."
+    teacher, saved = copy.deepcopy(model.backbone).train(), {}
+    tcls = _classifier(teacher)
+    th = tcls.register_forward_pre_hook(lambda m, i: saved.__setitem__('t', i[0].detach().flatten(1)))
+    def grab(m, i):
+        if model.training:
+            with torch.no_grad(): teacher(model.normalize(i[0]))
+    def inject(m, i):
+        if not (model.training and torch.is_grad_enabled() and 't' in saved): return None
+        f = i[0].flatten(1)
+        return (_AddGrad.apply(f, saved.pop('t'), weight).view_as(i[0]),)
+    return [th, model.register_forward_pre_hook(grab), _classifier(model.backbone).register_forward_pre_hook(inject)]
+
+
+def train_stage1_distilled(model, *a, **k):
+    "`train_stage1` with the feature-preservation term in the loss (the hooks go when it returns)."
+    hooks = with_distillation(model, float(os.environ.get('DISTILL', '1.0')))
+    try: return train_stage1(model, *a, **k)
+    finally:
+        for h in hooks: h.remove()
+
+
 def remember_data(*a, **k):
     SPLITS['data'] = d = get_dataset(*a, **k)
     return d
@@ -72,7 +110,8 @@ def remember_data(*a, **k):
 if __name__ == '__main__':
     variant = sys.argv.pop(1) if len(sys.argv) > 1 else ''
     if variant == 'fitted_head': mq.base_model = base_model_fitted
+    elif variant == 'distill': mq.train_stage1 = train_stage1_distilled
     elif variant == 'prompted_probe':
         get_dataset, mq.get_dataset, mq.learned_masks = mq.get_dataset, remember_data, learned_masks_prompted
-    else: sys.exit(f'usage: python mask_quality_screens.py {{fitted_head,prompted_probe}} [mask_quality.py options], got {variant!r}')
+    else: sys.exit(f'usage: python mask_quality_screens.py {{fitted_head,prompted_probe,distill}} [mask_quality.py options], got {variant!r}')
     mq.main()

@@ -335,7 +335,68 @@ def mask_quality(cfg:PruneConfig, # the run's settings (model, weights, size, bu
             'note': 'validation accuracy of a logistic regression on the pooled features of the frozen pretrained backbone, '
                     'BatchNorm recalibrated under each mask set, no prompt'}
 
-# %% ../nbs/11_experiment.ipynb #a4905888
+# %% ../nbs/11_experiment.ipynb #0a9642b2
+def _write_model(cfg:PruneConfig, spec, model, groups, masks, run_dir, unstructured)->torch.nn.Module:
+    "Export the masks as a smaller backbone (checked against the masked model first), then write it, the prompt and the label map."
+    dev = next(groups.model.parameters()).device
+    masks = [m.to(dev) for m in masks]
+    if not unstructured:  # never write a pruned model that computes something else than the masked one
+        try: check_export(groups, masks, exact_macs=False)
+        except ExportMismatchError as e:
+            raise ExportMismatchError(f'{e}: the pruned model is not written; the masks and checkpoints in {run_dir} are kept. '
+                                      f'Please report this model ({spec.name}); ChannelGroups(..., ignored_layers=[...]) '
+                                      'leaves a layer whole meanwhile.') from None
+    pruned = groups.export(masks)
+    save_pruned(pruned, run_dir/'pruned_model.pt', arch=spec.name, dataset=cfg.dataset, size=cfg.size,
+                mean=list(spec.mean), std=list(spec.std))
+    atomic_torch_save({'kind': cfg.prompt, 'size': cfg.size, 'pad': cfg.pad if cfg.pad is not None else max(1, cfg.size // 8),
+                       'state_dict': model.prompt.state_dict()}, run_dir/'prompt.pt')
+    atomic_torch_save({'kind': cfg.label_map, 'state_dict': model.label_map.state_dict()}, run_dir/'label_map.pt')
+    return pruned
+
+# %% ../nbs/11_experiment.ipynb #8c577dae
+def _size_and_speed(cfg:PruneConfig, groups, masks, pruned, unstructured)->tuple:
+    "The summary's MACs, parameters, CPU latency and per-group table; and, for weight masks, the per-layer densities."
+    backbone = groups.model
+    macs, params = count_macs_params(pruned, cfg.size)
+    dense_macs, dense_params = count_macs_params(backbone, cfg.size)
+    lat_dense = measure_latency(backbone, cfg.latency_batch, cfg.size, 'cpu')
+    lat_pruned = measure_latency(pruned, cfg.latency_batch, cfg.size, 'cpu')
+    table, layers = sparsity_table(groups, masks).drop(columns=['macs_per_unit']).to_dict('records'), None
+    macs_info = {'dense': dense_macs, 'pruned': macs, 'kept': macs / dense_macs, 'predicted': int(groups.predict_macs(masks)),
+                 'kind': 'measured', 'note': 'counted on the exported, physically smaller model'}
+    if unstructured:  # the exported model has the dense shape: count the MACs zero weights would save
+        th = theoretical_macs(pruned, cfg.size)
+        macs, params, layers = th['macs_theoretical'], th['params_nonzero'], th['layers']
+        macs_info = {'dense': dense_macs, 'pruned': macs, 'kept': macs / dense_macs, 'predicted': macs,
+                     'kind': 'theoretical', 'note': 'zero weights skipped; the exported model keeps its dense shape'}
+        table = [dict(layer=l['layer'], units=l['weights'], kept=l['nonzero'], sparsity=1 - l['density']) for l in layers]
+    out = {'macs': macs_info, 'params': {'dense': dense_params, 'pruned': params, 'kept': params / dense_params},
+           'latency_cpu_ms': {'batch': cfg.latency_batch, 'dense': lat_dense['median_ms'], 'pruned': lat_pruned['median_ms'],
+                              'speedup': lat_dense['median_ms'] / lat_pruned['median_ms']}, 'groups': table}
+    if torch.cuda.is_available():
+        gd, gp = measure_latency(backbone, 128, cfg.size, 'cuda'), measure_latency(pruned, 128, cfg.size, 'cuda')
+        out['latency_cuda_ms'] = {'batch': 128, 'dense': gd['median_ms'], 'pruned': gp['median_ms'],
+                                  'speedup': gd['median_ms'] / gp['median_ms']}
+    return out, layers
+
+# %% ../nbs/11_experiment.ipynb #f9fcfc5c
+def _finish_run(cfg:PruneConfig, run_dir:Path, summary:dict, groups, masks, layers):
+    "Write summary.json, then remove the checkpoints (unless kept) and draw the run's curves and sparsity figures."
+    drop = [] if cfg.keep_checkpoints else [run_dir/n for n in (CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW) if (run_dir/n).exists()]
+    summary['files'] = {'checkpoints': 'kept' if cfg.keep_checkpoints else 'removed (nothing is left to resume)',
+                        'mb_kept': round(sum(p.stat().st_size for p in run_dir.iterdir() if p.is_file() and p not in drop) / 2**20, 1),
+                        'mb_removed': round(sum(p.stat().st_size for p in drop) / 2**20, 1)}
+    _atomic_write_text(run_dir/'summary.json', json.dumps(_json_safe(summary), indent=1, allow_nan=False))
+    for p in drop: p.unlink()  # after the summary: a kill before this leaves a finished run that can still resume
+    if (run_dir/'metrics.csv').exists(): plot_metrics(run_dir).savefig(run_dir/'curves.png', dpi=120)  # no epochs, no curves
+    import matplotlib.pyplot as plt
+    if layers is not None: ax = plot_layer_density(layers, title=f'{cfg.method}: weights kept per layer')
+    else: ax = plot_sparsity(groups, masks)
+    ax.figure.tight_layout(); ax.figure.savefig(run_dir/'sparsity.png', dpi=120)
+    plt.close(ax.figure)
+
+# %% ../nbs/11_experiment.ipynb #daba11c7
 def prune(cfg:PruneConfig, # the run's settings
           run_dir:str|Path=None, # output folder (default: runs/<model>-<dataset>-<budget>-s<seed>)
           resume:bool=False, # continue an interrupted run in `run_dir`
@@ -361,39 +422,14 @@ def prune(cfg:PruneConfig, # the run's settings
     test_loader = make_loader(data.test, cfg.batch_size, workers=cfg.workers)
     val_loader = make_loader(data.val, cfg.batch_size, workers=cfg.workers)
     dense_val, dense_test = evaluate(model, val_loader), evaluate(model, test_loader)
-    backbone = model.backbone
     generator, r = learn_masks(cfg, model, groups, data, run_dir, resume)
     unstructured = method_spec(cfg.method).weights  # zeros inside the weights: every channel stays
     masks = [torch.ones(n) for n in groups.n_units] if unstructured else r['masks']
-    dev = next(backbone.parameters()).device
+    dev = next(groups.model.parameters()).device
     test_masked = evaluate(model, test_loader, groups=groups, masks=[m.to(dev) for m in masks])
-    if not unstructured:  # never write a pruned model that computes something else than the masked one
-        try: check_export(groups, [m.to(dev) for m in masks], exact_macs=False)
-        except ExportMismatchError as e:
-            raise ExportMismatchError(f'{e}: the pruned model is not written; the masks and checkpoints in {run_dir} are kept. '
-                                      f'Please report this model ({spec.name}); ChannelGroups(..., ignored_layers=[...]) '
-                                      'leaves a layer whole meanwhile.') from None
-    pruned = groups.export([m.to(dev) for m in masks])
-    save_pruned(pruned, run_dir/'pruned_model.pt', arch=spec.name, dataset=cfg.dataset, size=cfg.size,
-                mean=list(spec.mean), std=list(spec.std))
-    atomic_torch_save({'kind': cfg.prompt, 'size': cfg.size, 'pad': cfg.pad if cfg.pad is not None else max(1, cfg.size // 8),
-                       'state_dict': model.prompt.state_dict()}, run_dir/'prompt.pt')
-    atomic_torch_save({'kind': cfg.label_map, 'state_dict': model.label_map.state_dict()}, run_dir/'label_map.pt')
-    exported = PromptedModel(model.prompt, pruned.to(dev), model.label_map, spec.mean, spec.std)
-    test_exported = evaluate(exported, test_loader)
-    macs, params = count_macs_params(pruned, cfg.size)
-    dense_macs, dense_params = count_macs_params(backbone, cfg.size)
-    lat_dense = measure_latency(backbone, cfg.latency_batch, cfg.size, 'cpu')
-    lat_pruned = measure_latency(pruned, cfg.latency_batch, cfg.size, 'cpu')
-    table = sparsity_table(groups, masks).drop(columns=['macs_per_unit']).to_dict('records')
-    macs_info = {'dense': dense_macs, 'pruned': macs, 'kept': macs / dense_macs, 'predicted': int(groups.predict_macs(masks)),
-                 'kind': 'measured', 'note': 'counted on the exported, physically smaller model'}
-    if unstructured:  # the exported model has the dense shape: count the MACs zero weights would save
-        th = theoretical_macs(pruned, cfg.size)
-        macs, params = th['macs_theoretical'], th['params_nonzero']
-        macs_info = {'dense': dense_macs, 'pruned': macs, 'kept': macs / dense_macs, 'predicted': macs,
-                     'kind': 'theoretical', 'note': 'zero weights skipped; the exported model keeps its dense shape'}
-        table = [dict(layer=l['layer'], units=l['weights'], kept=l['nonzero'], sparsity=1 - l['density']) for l in th['layers']]
+    pruned = _write_model(cfg, spec, model, groups, masks, run_dir, unstructured)
+    test_exported = evaluate(PromptedModel(model.prompt, pruned.to(dev), model.label_map, spec.mean, spec.std), test_loader)
+    size, layers = _size_and_speed(cfg, groups, masks, pruned, unstructured)
     summary = {
         'model': spec.name, 'dataset': cfg.dataset, 'budget': {'sparsity': cfg.sparsity, 'target_macs': cfg.target_macs},
         'accuracy': {'dense_val': dense_val['acc'], 'dense_test': dense_test['acc'],
@@ -402,15 +438,13 @@ def prune(cfg:PruneConfig, # the run's settings
                      'stage2_val': r['stage2']['val_acc'], 'stage2_val_no_prompt': r['stage2']['val_acc_no_prompt'],
                      'test': test_masked['acc'], 'test_no_prompt': test_masked['acc_no_prompt'],
                      'test_exported': test_exported['acc']},
-        'method': cfg.method, 'macs': macs_info,
-        'params': {'dense': dense_params, 'pruned': params, 'kept': params / dense_params,
-                   'mask_generator': count_parameters(generator) if generator is not None else 0},
-        'latency_cpu_ms': {'batch': cfg.latency_batch, 'dense': lat_dense['median_ms'], 'pruned': lat_pruned['median_ms'],
-                           'speedup': lat_dense['median_ms'] / lat_pruned['median_ms']},
+        'method': cfg.method, 'macs': size['macs'],
+        'params': {**size['params'], 'mask_generator': count_parameters(generator) if generator is not None else 0},
+        **{k: size[k] for k in ('latency_cpu_ms', 'latency_cuda_ms') if k in size},
         'channel_sparsity': groups.sparsity_of(masks),
         'groups_left_whole': [{'layer': n, 'reason': why} for n, why in groups.excluded],
         'weight_sparsity': 1 - r['density'] if unstructured else None,
-        'groups': table,
+        'groups': size['groups'],
         'seconds': round(time.time() - t0, 1),
     }
     if (run_dir/'setting_changes.jsonl').exists():
@@ -418,23 +452,7 @@ def prune(cfg:PruneConfig, # the run's settings
     if generator is not None and hasattr(generator, 'embed_prompt'):  # a hypernetwork: how much its prompt moves the masks
         summary['prompt_sensitivity'] = prompt_sensitivity(generator, model.prompt)
     if cfg.probe and not unstructured: summary['mask_quality'] = mask_quality(cfg, data, masks)
-    if torch.cuda.is_available():
-        gd, gp = measure_latency(backbone, 128, cfg.size, 'cuda'), measure_latency(pruned, 128, cfg.size, 'cuda')
-        summary['latency_cuda_ms'] = {'batch': 128, 'dense': gd['median_ms'], 'pruned': gp['median_ms'],
-                                      'speedup': gd['median_ms'] / gp['median_ms']}
-    drop = [] if cfg.keep_checkpoints else [run_dir/n for n in (CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW) if (run_dir/n).exists()]
-    summary['files'] = {'checkpoints': 'kept' if cfg.keep_checkpoints else 'removed (nothing is left to resume)',
-                        'mb_kept': round(sum(p.stat().st_size for p in run_dir.iterdir() if p.is_file() and p not in drop) / 2**20, 1),
-                        'mb_removed': round(sum(p.stat().st_size for p in drop) / 2**20, 1)}
-    _atomic_write_text(run_dir/'summary.json', json.dumps(_json_safe(summary), indent=1, allow_nan=False))
-    for p in drop: p.unlink()  # after the summary: a kill before this leaves a finished run that can still resume
-    if (run_dir/'metrics.csv').exists(): plot_metrics(run_dir).savefig(run_dir/'curves.png', dpi=120)  # no epochs, no curves
-    import matplotlib.pyplot as plt
-    if unstructured:
-        ax = plot_layer_density(th['layers'], title=f'{cfg.method}: weights kept per layer')
-    else: ax = plot_sparsity(groups, masks)
-    ax.figure.tight_layout(); ax.figure.savefig(run_dir/'sparsity.png', dpi=120)
-    plt.close(ax.figure)
+    _finish_run(cfg, run_dir, summary, groups, masks, layers)
     summary['run_dir'] = str(run_dir)
     return summary
 

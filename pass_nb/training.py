@@ -15,6 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
+from fastcore.basics import patch
 
 from .masks import ChannelGroups, atomic_torch_save, straight_through
 from .models import read_torch_file, model_spec
@@ -30,7 +31,8 @@ __all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'RESUMABLE', 'SCORE_INITS', 'METHOD_R
            'CheckpointMismatchError', 'NonFiniteLossError', 'fingerprint', 'save_checkpoint', 'find_checkpoint',
            'load_checkpoint', 'save_masks', 'load_masks', 'MetricsLog', 'reseed_loader', 'restore_optimizers',
            'set_trainable', 'recalibrate_bn', 'pooled_features', 'linear_probe', 'collapse_warning', 'validate_epoch',
-           'train_epoch', 'train_stage1', 'train_stage2', 'train_val_loaders', 'fit', 'plot_metrics']
+           'train_epoch', 'MaskBackend', 'ChannelMasks', 'run_stage', 'train_stage1', 'train_stage2',
+           'train_val_loaders', 'fit', 'plot_metrics']
 
 # %% ../nbs/07_training.ipynb #56db725f
 MIXED_PRECISION = ('no', 'fp16', 'bf16')
@@ -640,6 +642,8 @@ def _metrics_dict(val:dict)->dict:
     return dict(val_loss=val['loss'], val_acc=val['acc'], val_acc_no_prompt=val['acc_no_prompt'],
                 val_logit_std=val.get('logit_std', float('nan')), val_top_share=val.get('top_share', float('nan')))
 
+def _nan_val()->dict: return dict(acc=float('nan'), acc_no_prompt=float('nan'), loss=float('nan'))  # no validation
+
 def collapse_warning(val:dict, # from `evaluate`
                      stage:int, # 1 or 2
                      epoch:int, # 1-based epoch
@@ -668,7 +672,7 @@ def validate_epoch(model:nn.Module, # the (possibly prepared) `PromptedModel`, m
     "End-of-epoch validation; in stage 1 with `bn_stage1='batch'` the BatchNorm statistics are recalibrated first."
     if stage == 1 and cfg.bn_stage1 == 'batch':
         recalibrate_bn(model, train_dl, cfg.recal_images, accelerator, seed=_epoch_seed(cfg.seed, 3, 0))
-    if val_dl is None: return dict(acc=float('nan'), acc_no_prompt=float('nan'), loss=float('nan'))
+    if val_dl is None: return _nan_val()
     val = evaluate(model, val_dl, accelerator, progress=show)
     msg = collapse_warning(val, stage, epoch, cfg)
     if msg is not None and accelerator.is_main_process: warnings.warn(msg)
@@ -727,125 +731,289 @@ def train_epoch(model:nn.Module, # the (possibly accelerate-prepared) `PromptedM
         tot = accelerator.reduce(torch.tensor(tot, dtype=torch.float64, device=accelerator.device), 'sum').tolist()
     return tot
 
-# %% ../nbs/07_training.ipynb #2da92b88
-def _run_stage(stage, model, groups, generator, masks, train_loader, val_loader, cfg, run_dir, resume,
-               accelerator, max_epochs_this_call, on_step):
-    if accelerator is None: accelerator = make_accelerator(cfg)
-    run_dir, main = Path(run_dir), accelerator.is_main_process
-    unwrapped = accelerator.unwrap_model(model)
-    if not any(m is groups.model for m in unwrapped.modules()):
-        raise ValueError('`groups` were built on a model that is not part of `model`: build ChannelGroups on '
-                         'model.backbone (the same object), not on a copy.')
-    E = cfg.stage1_epochs if stage == 1 else cfg.stage2_epochs
-    unwrapped_generator = accelerator.unwrap_model(generator) if (generator is not None and stage == 1) else None
-    fp, cfgd = fingerprint(unwrapped, groups, cfg, unwrapped_generator), asdict(cfg)
-    ckpt_path, stage1_path = run_dir/CHECKPOINT, run_dir/'stage1.pt'
-    log = MetricsLog(run_dir, enabled=main)
-    ckpt = None
+# %% ../nbs/07_training.ipynb #636c5459
+class MaskBackend:
+    "What one kind of mask supplies to `run_stage`: `ChannelMasks` here, `vpns.WeightMasks` for weight masks."
+    ckpt_format, stage1_format = CKPT_FORMAT, STAGE1_FORMAT # format tags of its checkpoints and of stage1.pt
+    gen_key = 'generator' # key of the mask generator's state in those files
+    masks_file = 'masks.pt' # stage 1's masks in the run folder (removed with stage1.pt when stage 1 starts afresh)
+    resume_with = 'train_stage{stage} or fit' # what finishes a stage, as errors name it
+    label = 'stage' # progress-bar label
+    per_epoch = False # install the masks anew for every epoch (True), or once for the whole stage
+    generator:nn.Module|None = None # the module that makes the masks; its state is saved in stage 1
+
+    def check_config(self, cfg:TrainConfig):
+        "Raise when `cfg` is not a configuration for this kind of mask (any `TrainConfig` by default)."
+    def check(self, model:nn.Module):
+        "Raise when the masks were built on another network than the (unwrapped) `model`'s backbone."
+        raise NotImplementedError
+    def fingerprint(self, model:nn.Module, cfg:TrainConfig, stage:int)->dict:
+        "What a checkpoint of `stage` must match to be resumed (see `load_checkpoint`)."
+        raise NotImplementedError
+    def start(self, model:nn.Module, train_loader):
+        "Work on the model as the caller gave it, before the stage seeds anything (none by default)."
+    def prepare(self, stage:int, model:nn.Module, accelerator)->nn.Module|None:
+        "Set what trains (model and generator); the generator as `accelerator` prepared it (None: no generator runs)."
+        raise NotImplementedError
+    def optimizers(self, stage:int, model:nn.Module, generator:nn.Module|None, cfg:TrainConfig)->dict:
+        "The stage's optimisers, by the names `restore_optimizers` knows."
+        raise NotImplementedError
+
+# %% ../nbs/07_training.ipynb #3c4b187f
+@patch
+def hard_masks(self:MaskBackend, generator:nn.Module, model:nn.Module)->list:
+    "The (unwrapped) generator's current masks, detached and exactly 0/1."
+    raise NotImplementedError
+@patch
+def check_masks(self:MaskBackend, masks:list):
+    "Raise a clear error when stage 2's `masks` do not fit."
+    raise NotImplementedError
+@patch
+def install(self:MaskBackend, masks:list):
+    "Apply `masks` to the model: a handle (and context manager) with `update(masks)`, `masks` and `remove()`."
+    raise NotImplementedError
+@patch
+def bake(self:MaskBackend, model:nn.Module, masks:list):
+    "Make stage 2's masks part of the weights, at its start and end (nothing by default)."
+@patch
+def stored(self:MaskBackend, masks:list)->list:
+    "The masks as the checkpoints hold them."
+    return [m.cpu() for m in masks]
+@patch
+def columns(self:MaskBackend, masks:list)->dict:
+    "The budget columns of a metrics row."
+    raise NotImplementedError
+@patch
+def summary(self:MaskBackend, masks:list)->dict:
+    "The budget entries of the stage's result."
+    raise NotImplementedError
+@patch
+def write_masks(self:MaskBackend, masks:list, res:dict, path:Path):
+    "Save stage 1's final masks (with what the result `res` says of them) to `path`."
+    raise NotImplementedError
+
+# %% ../nbs/07_training.ipynb #d7f5569b
+class ChannelMasks(MaskBackend):
+    "Channel masks for `run_stage`: one 0/1 vector per channel group, from a mask generator in stage 1, applied by hooks."
+    def __init__(self, groups:ChannelGroups, # the backbone's channel groups
+                 generator:nn.Module|None=None, # stage 1's mask generator: `generator(prompt)` -> STE masks on budget
+                ): self.groups, self.generator = groups, generator
+    def check(self, model):
+        if not any(m is self.groups.model for m in model.modules()):
+            raise ValueError('`groups` were built on a model that is not part of `model`: build ChannelGroups on '
+                             'model.backbone (the same object), not on a copy.')
+    def fingerprint(self, model, cfg, stage): return fingerprint(model, self.groups, cfg, self.generator if stage == 1 else None)
+    def prepare(self, stage, model, accelerator):
+        generator = self.generator if stage == 1 else None
+        if generator is not None:
+            has_params = any(p.requires_grad for p in generator.parameters())
+            generator = accelerator.prepare(generator) if has_params else generator.to(accelerator.device)
+        set_trainable(stage, model)  # before DDP wraps the model: it registers (and waits for) only the parameters that train
+        return generator
+    def optimizers(self, stage, model, generator, cfg): return _optimizers(stage, model, generator, cfg)
+    def hard_masks(self, generator, model): return _hard_masks(generator, model.prompt)
+    def check_masks(self, masks): self.groups.check_masks(masks)
+    def install(self, masks): return self.groups.apply_masks(masks)
+    def summary(self, masks):
+        groups = self.groups
+        return dict(sparsity=groups.sparsity_of(masks), macs_kept=groups.predict_macs(masks) / groups.dense_macs)
+    def columns(self, masks): return {**self.summary(masks), 'kept_units': ';'.join(str(int(m.sum())) for m in masks)}
+    def write_masks(self, masks, res, path):
+        save_masks(self.groups, masks, path, sparsity=res['sparsity'], macs_kept=res['macs_kept'])
+
+# %% ../nbs/07_training.ipynb #47c8c74c
+def _resume_or_start(run:SimpleNamespace, # the stage's run (see `run_stage`)
+                     model:nn.Module, # the unwrapped model
+                     resume:bool, # go on from the run folder
+                    )->tuple:
+    "`(checkpoint to go on from or None, None)`, or `(None, result)` of a stage 1 that finished earlier (restored)."
+    backend, stage, run_dir, accelerator, ckpt = run.backend, run.stage, run.run_dir, run.accelerator, None
     if resume:
-        if stage == 1 and stage1_path.exists():  # stage 1 finished earlier: restore its end state
-            done = load_checkpoint(stage1_path, fp, cfgd, fmt=STAGE1_FORMAT)
-            unwrapped.load_state_dict(done['model'])
-            if generator is not None and done['generator'] is not None:
-                accelerator.unwrap_model(generator).load_state_dict(done['generator'])
-            log.close()
-            return {**done['result'], 'masks': [m.to(_model_device(unwrapped)) for m in done['masks']], 'epochs_this_call': 0}
+        if stage == 1 and (run_dir/'stage1.pt').exists():  # stage 1 finished earlier: restore its end state
+            done = load_checkpoint(run_dir/'stage1.pt', run.fp, run.cfgd, fmt=backend.stage1_format)
+            model.load_state_dict(done['model'])
+            if backend.generator is not None and done[backend.gen_key] is not None:
+                accelerator.unwrap_model(backend.generator).load_state_dict(done[backend.gen_key])
+            masks = [m.float().to(_model_device(model)) for m in done['masks']]
+            return None, {**done['result'], 'masks': masks, 'epochs_this_call': 0}
         found = find_checkpoint(run_dir)
-        if found is not None: ckpt = load_checkpoint(found, fp, cfgd)
+        if found is not None: ckpt = load_checkpoint(found, run.fp, run.cfgd, fmt=backend.ckpt_format)
         if ckpt is not None and ckpt['stage'] != stage:
-            if stage == 2 and ckpt['stage'] == 1 and ckpt['epoch'] >= cfg.stage1_epochs: ckpt = None
+            if stage == 2 and ckpt['stage'] == 1 and ckpt['epoch'] >= run.cfg.stage1_epochs: ckpt = None
             else:
-                raise CheckpointError(f"{found} is a stage-{ckpt['stage']} checkpoint after epoch {ckpt['epoch']}; "
-                                      f"finish stage {ckpt['stage']} first (train_stage{ckpt['stage']} or fit with resume=True).")
-    if main:
+                s = ckpt['stage']
+                raise CheckpointError(f"{found} is a stage-{s} checkpoint after epoch {ckpt['epoch']}; finish stage {s} "
+                                      f"first ({backend.resume_with.format(stage=s)} with resume=True).")
+    if accelerator.is_main_process:
         run_dir.mkdir(parents=True, exist_ok=True)
         if ckpt is None:  # a fresh start: forget this stage's (and later stages') files
-            for n in (CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW) + (('stage1.pt', 'masks.pt') if stage == 1 else ()):
+            for n in (CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW) + (('stage1.pt', backend.masks_file) if stage == 1 else ()):
                 if (run_dir/n).exists(): (run_dir/n).unlink()
-            log.keep(lambda s, e: s < stage)
-        else: log.keep(lambda s, e: s < stage or e <= ckpt['epoch'])
+            run.log.keep(lambda s, e: s < stage)
+        else: run.log.keep(lambda s, e: s < stage or e <= ckpt['epoch'])
     accelerator.wait_for_everyone()
+    return ckpt, None
 
+# %% ../nbs/07_training.ipynb #6e0629f7
+def _prepare_stage(run:SimpleNamespace, # the stage's run: gets the training objects as attributes
+                   model:nn.Module, # the model as the caller gave it
+                   train_loader, # training batches
+                   val_loader, # validation batches (None: no validation)
+                  ):
+    "Seed, set what trains, prepare model, generator and loaders with accelerate, and build optimisers, schedules, scaler."
+    backend, stage, cfg, accelerator = run.backend, run.stage, run.cfg, run.accelerator
     set_seed(cfg.seed + stage)
-    if generator is not None and stage == 1:
-        has_params = any(p.requires_grad for p in generator.parameters())
-        generator = accelerator.prepare(generator) if has_params else generator.to(accelerator.device)
-    set_trainable(stage, unwrapped)  # before DDP wraps the model: it registers (and waits for) only the parameters that train
-    if any(p.requires_grad for p in unwrapped.parameters()): model, train_dl = accelerator.prepare(model, train_loader)
-    else: model, train_dl = unwrapped.to(accelerator.device), accelerator.prepare(train_loader)  # no prompt, index label map: nothing to sync
-    val_dl = accelerator.prepare(val_loader) if val_loader is not None else None
+    run.generator = backend.prepare(stage, accelerator.unwrap_model(model), accelerator)
     unwrapped = accelerator.unwrap_model(model)
-    unwrapped_generator = accelerator.unwrap_model(generator) if (generator is not None and stage == 1) else None
-    opts = _optimizers(stage, unwrapped, unwrapped_generator, cfg)
-    steps = len(train_dl)
+    if any(p.requires_grad for p in unwrapped.parameters()): run.model, run.train_dl = accelerator.prepare(model, train_loader)
+    else:  # no prompt and a fixed label map: nothing in the model trains, nothing to sync
+        run.model, run.train_dl = unwrapped.to(accelerator.device), accelerator.prepare(train_loader)
+    run.val_dl = accelerator.prepare(val_loader) if val_loader is not None else None
+    run.unwrapped = accelerator.unwrap_model(run.model)
+    run.unwrapped_generator = accelerator.unwrap_model(run.generator) if run.generator is not None else None
+    if run.generator is not None: run.generator.train()  # its training forward (budget steps), even if the caller left it in eval
+    run.opts = backend.optimizers(stage, run.unwrapped, run.unwrapped_generator, cfg)
+    run.epochs, steps = (cfg.stage1_epochs if stage == 1 else cfg.stage2_epochs), len(run.train_dl)
     if steps == 0: raise ValueError('The training loader yields no batches: use a smaller batch size or drop_last=False.')
-    scheds = {k: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=max(1, E * steps)) for k, o in opts.items()}
-    scaler = torch.amp.GradScaler(accelerator.device.type, enabled=accelerator.mixed_precision == 'fp16')
+    run.scheds = {k: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=max(1, run.epochs * steps))
+                  for k, o in run.opts.items()}
+    run.scaler = torch.amp.GradScaler(accelerator.device.type, enabled=accelerator.mixed_precision == 'fp16')
 
-    if stage == 1: cur = _hard_masks(unwrapped_generator, unwrapped.prompt)
+# %% ../nbs/07_training.ipynb #23eb7b5d
+def _start_masks(run:SimpleNamespace, # the stage's run, prepared
+                 masks:list|None, # stage 2's fixed masks (stage 1: None)
+                 ckpt:dict|None, # the checkpoint to go on from (None: a fresh start)
+                )->tuple:
+    "`(masks, first epoch, last metrics)`; a checkpoint also restores model, generator, optimisers, scaler and random states."
+    backend, stage, device = run.backend, run.stage, run.accelerator.device
+    if stage == 1: cur = backend.hard_masks(run.unwrapped_generator, run.unwrapped)
     else:
-        groups.check_masks(masks)
-        cur = [(m.detach() > 0.5).float().to(accelerator.device) for m in masks]
-    start, last = 0, None
-    if ckpt is not None:
-        unwrapped.load_state_dict(ckpt['model'])
-        if unwrapped_generator is not None: unwrapped_generator.load_state_dict(ckpt['generator'])
-        restore_optimizers(opts, scheds, ckpt, cfg, stage)
-        scaler.load_state_dict(ckpt['scaler'])
-        if stage == 2 and not all(torch.equal(a.cpu(), b.cpu()) for a, b in zip(cur, ckpt['masks'])):
-            raise CheckpointMismatchError(f'{ckpt_path} was trained with other masks than the ones given: pass the '
-                                          'stage-1 masks of this run folder (run_dir/masks.pt).')
-        cur = [m.to(accelerator.device) for m in ckpt['masks']]
-        set_rng_state(ckpt['rng'])
-        start, last = ckpt['epoch'], ckpt.get('last')
+        backend.check_masks(masks)
+        cur = [(m.detach() > 0.5).float().to(device) for m in masks]
+        if ckpt is None: backend.bake(run.unwrapped, cur)
+    if ckpt is None: return cur, 0, None
+    run.unwrapped.load_state_dict(ckpt['model'])
+    if stage == 1 and run.unwrapped_generator is not None:
+        run.unwrapped_generator.load_state_dict(ckpt[backend.gen_key])
+    restore_optimizers(run.opts, run.scheds, ckpt, run.cfg, stage)
+    run.scaler.load_state_dict(ckpt['scaler'])
+    if stage == 2 and not all(torch.equal(a, m.cpu()) for a, m in zip(backend.stored(cur), ckpt['masks'])):
+        raise CheckpointMismatchError(f'{run.run_dir/CHECKPOINT} was trained with other masks than the ones given: pass the '
+                                      f'stage-1 masks of this run folder (run_dir/{backend.masks_file}).')
+    set_rng_state(ckpt['rng'])
+    return [m.float().to(device) for m in ckpt['masks']], ckpt['epoch'], ckpt.get('last')
 
-    handle = groups.apply_masks(cur)
-    show = cfg.progress and accelerator.is_local_main_process
+# %% ../nbs/07_training.ipynb #e1df22de
+def _masks_for(backend:MaskBackend, handle, masks:list):
+    "The context an epoch runs in: `masks` installed anew (`backend.per_epoch`), or swapped into the stage's `handle`."
+    if handle is None: return backend.install(masks)
+    handle.update(masks)
+    return contextlib.nullcontext(handle)
+
+def _run_epoch(run:SimpleNamespace, # the stage's run, prepared
+               epoch:int, # 0-based epoch
+               cur:list, # the masks after the previous epoch
+               handle, # the stage's mask handle (None: a new one for each epoch)
+               show:bool, # progress bars
+               on_step:Callable|None, # called after every backward pass
+              )->tuple:
+    "One epoch: train, then validate under the epoch's final masks; logs the metrics row and returns `(masks, metrics)`."
+    backend, stage, t0 = run.backend, run.stage, time.perf_counter()
+    if stage == 1: cur = backend.hard_masks(run.unwrapped_generator, run.unwrapped)
+    step_masks = (lambda: run.generator(run.unwrapped.prompt)) if stage == 1 else None
+    with _masks_for(backend, handle, cur) as installed:
+        tot = train_epoch(run.model, run.train_dl, run.opts, run.scheds, run.scaler, run.accelerator, run.cfg, stage, epoch,
+                          run.epochs, installed, step_masks, run.unwrapped_generator, run.log, show, on_step)
+        if stage == 1:
+            cur = backend.hard_masks(run.unwrapped_generator, run.unwrapped)
+            installed.update(cur)
+        val = validate_epoch(run.model, run.val_dl, run.train_dl, run.accelerator, run.cfg, stage, epoch + 1, show)
+    last = _metrics_dict(val)
+    run.log.log(dict(stage=stage, epoch=epoch + 1, train_loss=tot[0] / tot[2], train_acc=tot[1] / tot[2], **last,
+                     lrs=';'.join(f'{k}={o.param_groups[0]["lr"]:.6g}' for k, o in run.opts.items()),
+                     **backend.columns(cur), seconds=round(time.perf_counter() - t0, 3)))
+    return cur, last
+
+# %% ../nbs/07_training.ipynb #f74bf76e
+def _checkpoint(run:SimpleNamespace, epoch:int, cur:list, last:dict)->dict:
+    "The checkpoint after `epoch` (1-based): states of model, generator (stage 1), optimisers, schedules, scaler and RNGs."
+    backend, generator = run.backend, run.unwrapped_generator if run.stage == 1 else None
+    return {'format': backend.ckpt_format, 'fingerprint': run.fp, 'config': run.cfgd, 'stage': run.stage, 'epoch': epoch,
+            'model': run.unwrapped.state_dict(), backend.gen_key: generator.state_dict() if generator is not None else None,
+            'optimizers': {k: o.state_dict() for k, o in run.opts.items()},
+            'schedulers': {k: s.state_dict() for k, s in run.scheds.items()},
+            'scaler': run.scaler.state_dict(), 'rng': get_rng_state(), 'masks': backend.stored(cur), 'last': last}
+
+def _save_stage1(run:SimpleNamespace, cur:list, res:dict):
+    "Stage 1's end files: the backend's masks file and stage1.pt (model, generator, masks and result)."
+    backend, generator = run.backend, run.unwrapped_generator
+    plain = {k: v for k, v in res.items() if k not in ('masks', 'epochs_this_call')}
+    backend.write_masks(cur, res, run.run_dir/backend.masks_file)
+    atomic_torch_save({'format': backend.stage1_format, 'fingerprint': run.fp, 'config': run.cfgd,
+                       'model': run.unwrapped.state_dict(),
+                       backend.gen_key: generator.state_dict() if generator is not None else None, 'masks': backend.stored(cur), 'result': plain}, run.run_dir/'stage1.pt')
+
+# %% ../nbs/07_training.ipynb #d854bbac
+def _train_epochs(run:SimpleNamespace, # the stage's run, prepared
+                  cur:list, # the masks it starts from
+                  start:int, # the first epoch (0-based)
+                  last:dict|None, # the metrics of the epoch before `start`
+                  max_epochs_this_call:int|None, # stop after this many epochs
+                  on_step:Callable|None, # called after every backward pass
+                 )->tuple:
+    "`(masks, last metrics, epochs done, finished)`; the masks' handle, the metrics log and accelerate's wrapper are closed."
+    accelerator, stage, E = run.accelerator, run.stage, run.epochs
+    handle = None if run.backend.per_epoch else run.backend.install(cur)
+    show = run.cfg.progress and accelerator.is_local_main_process
     done_now, finished = 0, True
     try:
-        for epoch in tqdm(range(start, E), desc=f'stage {stage}', disable=not show, initial=start, total=E):
+        for epoch in tqdm(range(start, E), desc=f'{run.backend.label} {stage}', disable=not show, initial=start, total=E):
             if max_epochs_this_call is not None and done_now >= max_epochs_this_call: finished = False; break
-            t0 = time.perf_counter()
-            if stage == 1: handle.update(_hard_masks(unwrapped_generator, unwrapped.prompt))
-            tot = train_epoch(model, train_dl, opts, scheds, scaler, accelerator, cfg, stage, epoch, E, handle,
-                              (lambda: generator(unwrapped.prompt)) if stage == 1 else None, unwrapped_generator, log, show, on_step)
-            if stage == 1:
-                cur = _hard_masks(unwrapped_generator, unwrapped.prompt)
-                handle.update(cur)
-            val = validate_epoch(model, val_dl, train_dl, accelerator, cfg, stage, epoch + 1, show)
-            last = _metrics_dict(val)
-            row = dict(stage=stage, epoch=epoch + 1, train_loss=tot[0] / tot[2], train_acc=tot[1] / tot[2], **last,
-                       lrs=';'.join(f'{k}={o.param_groups[0]["lr"]:.6g}' for k, o in opts.items()),
-                       sparsity=groups.sparsity_of(cur), macs_kept=groups.predict_macs(cur) / groups.dense_macs,
-                       kept_units=';'.join(str(int(m.sum())) for m in cur),
-                       seconds=round(time.perf_counter() - t0, 3))
-            log.log(row)
-            if main:
-                save_checkpoint({'format': CKPT_FORMAT, 'fingerprint': fp, 'config': cfgd, 'stage': stage,
-                                 'epoch': epoch + 1, 'model': unwrapped.state_dict(),
-                                 'generator': unwrapped_generator.state_dict() if unwrapped_generator is not None else None,
-                                 'optimizers': {k: o.state_dict() for k, o in opts.items()},
-                                 'schedulers': {k: s.state_dict() for k, s in scheds.items()},
-                                 'scaler': scaler.state_dict(), 'rng': get_rng_state(),
-                                 'masks': [m.cpu() for m in cur], 'last': last}, ckpt_path)
+            cur, last = _run_epoch(run, epoch, cur, handle, show, on_step)
+            if accelerator.is_main_process: save_checkpoint(_checkpoint(run, epoch + 1, cur, last), run.run_dir/CHECKPOINT)
             accelerator.wait_for_everyone()
             done_now += 1
         if finished and last is None:  # a stage of zero epochs: still report where it stands
-            last = _metrics_dict(evaluate(model, val_dl, accelerator) if val_dl is not None else
-                                 dict(acc=float('nan'), acc_no_prompt=float('nan'), loss=float('nan')))
+            with _masks_for(run.backend, handle, cur):
+                last = _metrics_dict(evaluate(run.model, run.val_dl, accelerator) if run.val_dl is not None else _nan_val())
     finally:
-        handle.remove()
-        log.close()
-        accelerator.unwrap_model(model, keep_fp32_wrapper=False)
+        if handle is not None: handle.remove()
+        run.log.close()
+        accelerator.unwrap_model(run.model, keep_fp32_wrapper=False)
+    return cur, last, done_now, finished
+
+# %% ../nbs/07_training.ipynb #2da92b88
+def run_stage(backend:MaskBackend, # what the masks are: `ChannelMasks`, or `vpns.WeightMasks`
+              stage:int, # 1: learn masks and prompt on the frozen backbone; 2: fine-tune under fixed masks
+              model:nn.Module, # the `PromptedModel` the masks act on
+              masks:list|None, # stage 2: the fixed 0/1 masks (stage 1's result); stage 1: None
+              train_loader, # training batches (images in [0,1], int labels)
+              val_loader, # validation batches (None: no validation)
+              cfg:TrainConfig, # hyper-parameters
+              run_dir:str|Path, # folder for metrics.csv, checkpoints and stage 1's files
+              resume:bool=False, # go on from run_dir's files (a finished stage 1 is restored, not redone)
+              accelerator=None, # an `Accelerator`; None: `make_accelerator(cfg)`
+              max_epochs_this_call:int|None=None, # stop after this many epochs (simulates an interruption)
+              on_step:Callable|None=None, # called after every backward pass with the step's state
+             )->dict:
+    "One stage for any kind of mask: resume or start `run_dir`, train epoch by epoch with a checkpoint after each; its result."
+    backend.check_config(cfg)
+    if accelerator is None: accelerator = make_accelerator(cfg)
+    run = SimpleNamespace(backend=backend, stage=stage, cfg=cfg, run_dir=Path(run_dir), accelerator=accelerator)
+    unwrapped = accelerator.unwrap_model(model)
+    backend.check(unwrapped)
+    run.fp, run.cfgd = backend.fingerprint(unwrapped, cfg, stage), asdict(cfg)
+    run.log = MetricsLog(run.run_dir, enabled=accelerator.is_main_process)
+    ckpt, done = _resume_or_start(run, unwrapped, resume)
+    if done is not None: run.log.close(); return done
+    backend.start(unwrapped, train_loader)
+    _prepare_stage(run, model, train_loader, val_loader)
+    cur, start, last = _start_masks(run, masks, ckpt)
+    cur, last, done_now, finished = _train_epochs(run, cur, start, last, max_epochs_this_call, on_step)
+    if stage == 2: backend.bake(run.unwrapped, cur)  # idempotent: what the masks removed is already zero
     res = {'stage': stage, 'finished': finished, 'epochs_done': start + done_now, 'epochs_this_call': done_now,
-           'masks': cur, 'sparsity': groups.sparsity_of(cur), 'macs_kept': groups.predict_macs(cur) / groups.dense_macs,
-           **(last or {})}
-    if finished and stage == 1 and main:
-        plain = {k: v for k, v in res.items() if k not in ('masks', 'epochs_this_call')}
-        save_masks(groups, cur, run_dir/'masks.pt', sparsity=res['sparsity'], macs_kept=res['macs_kept'])
-        atomic_torch_save({'format': STAGE1_FORMAT, 'fingerprint': fp, 'config': cfgd, 'model': unwrapped.state_dict(),
-                           'generator': unwrapped_generator.state_dict() if unwrapped_generator is not None else None,
-                           'masks': [m.cpu() for m in cur], 'result': plain}, stage1_path)
+           'masks': cur, **backend.summary(cur), **(last or {})}
+    if finished and stage == 1 and accelerator.is_main_process: _save_stage1(run, cur, res)
     accelerator.wait_for_everyone()
     return res
 
@@ -863,8 +1031,8 @@ def train_stage1(model:nn.Module, # a `PromptedModel` whose backbone the groups 
                  on_step:Callable|None=None, # called after every backward pass with the step's state
                 )->dict:
     "Stage 1: learn prompt (+ label map) and mask generator on the frozen backbone; returns the final masks and metrics."
-    return _run_stage(1, model, groups, generator, None, train_loader, val_loader, cfg, run_dir, resume,
-                      accelerator, max_epochs_this_call, on_step)
+    return run_stage(ChannelMasks(groups, generator), 1, model, None, train_loader, val_loader, cfg, run_dir, resume,
+                     accelerator, max_epochs_this_call, on_step)
 
 def train_stage2(model:nn.Module, # the `PromptedModel` after stage 1
                  groups:ChannelGroups, # the backbone's channel groups
@@ -879,8 +1047,8 @@ def train_stage2(model:nn.Module, # the `PromptedModel` after stage 1
                  on_step:Callable|None=None, # called after every backward pass with the step's state
                 )->dict:
     "Stage 2: fine-tune backbone, prompt (+ label map) with the masks fixed; returns the metrics."
-    return _run_stage(2, model, groups, None, masks, train_loader, val_loader, cfg, run_dir, resume,
-                      accelerator, max_epochs_this_call, on_step)
+    return run_stage(ChannelMasks(groups), 2, model, masks, train_loader, val_loader, cfg, run_dir, resume,
+                     accelerator, max_epochs_this_call, on_step)
 
 # %% ../nbs/07_training.ipynb #baca12c8
 def train_val_loaders(data, # a `DataSplits` (loaders built from `cfg`) or a `(train_loader, val_loader)` pair

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_vpns.ipynb #3ec8b76c
 from __future__ import annotations
-import math, time
+import math
 from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Callable
@@ -12,24 +12,22 @@ from typing import Callable
 import torch
 import torch.nn as nn
 from torch.nn.utils import parametrize
-from tqdm.auto import tqdm
+from fastcore.basics import patch
 
 from .masks import ChannelGroups, straight_through, atomic_torch_save
 from .hypernetwork import Budget
 from .models import count_macs_params, read_torch_file, _example, _param_device
 from .training import (
-    TrainConfig, ChannelScores, make_accelerator, evaluate, set_seed, get_rng_state, set_rng_state, save_checkpoint,
-    find_checkpoint, load_checkpoint, CheckpointError, CheckpointMismatchError, MetricsLog, CHECKPOINT,
-    CHECKPOINT_PREV, CHECKPOINT_NEW, _metrics_dict, train_val_loaders, train_epoch, validate_epoch, set_trainable,
-    _shape_hash, _model_device, restore_optimizers, MethodSpec, register_method)
+    TrainConfig, ChannelScores, MaskBackend, run_stage, make_accelerator, evaluate, load_checkpoint, MetricsLog,
+    CHECKPOINT, train_val_loaders, set_trainable, _shape_hash, MethodSpec, register_method)
 
 # %% auto #0
 __all__ = ['WEIGHT_LAYERS', 'SCOPES', 'WEIGHT_INITS', 'OPTIMIZERS', 'U_CKPT_FORMAT', 'U_STAGE1_FORMAT', 'WEIGHT_MASKS_FORMAT',
            'STAGE1_FILE', 'WEIGHT_MASKS_FILE', 'classifier_name', 'weight_names', 'check_density', 'scaled_init',
            'keep_top', 'topk_masks', 'WeightMaskHandle', 'WeightScores', 'weight_macs', 'theoretical_macs',
            'VPNsConfig', 'hydra_config', 'save_weight_masks', 'load_weight_masks', 'unstructured_fingerprint',
-           'unstructured_stage1', 'unstructured_stage2', 'fit_unstructured', 'vpns_unstructured_scores', 'hydra_scores',
-           'vpns_structured', 'vpns_structured_config', 'plot_layer_density']
+           'WeightMasks', 'unstructured_stage1', 'unstructured_stage2', 'fit_unstructured', 'vpns_unstructured_scores',
+           'hydra_scores', 'vpns_structured', 'vpns_structured_config', 'plot_layer_density']
 
 # %% ../nbs/09_vpns.ipynb #9105caab
 WEIGHT_LAYERS = (nn.Conv2d, nn.Linear)
@@ -343,133 +341,62 @@ def _example_input(loader)->torch.Tensor:
                          'over a dataset of (image, label).') from e
     return torch.zeros(1, *torch.as_tensor(x).shape)
 
-def _nan_val(): return dict(acc=float('nan'), acc_no_prompt=float('nan'), loss=float('nan'))
-
 # %% ../nbs/09_vpns.ipynb #73e37887
-def _run_unstructured(stage, model, scores, masks, train_loader, val_loader, cfg, run_dir, resume, accelerator,
-                      max_epochs_this_call, on_step):
-    if not isinstance(cfg, VPNsConfig):
-        raise TypeError(f'cfg must be a VPNsConfig (the unstructured recipe), got {type(cfg).__name__}: use VPNsConfig(...) or hydra_config(...).')
-    if accelerator is None: accelerator = make_accelerator(cfg)
-    run_dir, main = Path(run_dir), accelerator.is_main_process
-    unwrapped, unwrapped_scores = accelerator.unwrap_model(model), accelerator.unwrap_model(scores)
-    if getattr(unwrapped, 'backbone', None) is not unwrapped_scores.backbone:
-        raise ValueError('`scores` were built on another network than `model.backbone`: build them on model.backbone '
-                         '(the same object, not a copy), e.g. vpns_unstructured_scores(model, density).')
-    E = cfg.stage1_epochs if stage == 1 else cfg.stage2_epochs
-    fp, cfgd = unstructured_fingerprint(unwrapped, unwrapped_scores, cfg), asdict(cfg)
-    log = MetricsLog(run_dir, enabled=main)
-    ckpt = None
-    if resume:
-        if stage == 1 and (run_dir/STAGE1_FILE).exists():  # stage 1 finished earlier: restore its end state
-            done = load_checkpoint(run_dir/STAGE1_FILE, fp, cfgd, fmt=U_STAGE1_FORMAT)
-            unwrapped.load_state_dict(done['model']); unwrapped_scores.load_state_dict(done['scores'])
-            log.close()
-            return {**done['result'], 'masks': [m.float().to(_model_device(unwrapped)) for m in done['masks']], 'epochs_this_call': 0}
-        found = find_checkpoint(run_dir)
-        if found is not None: ckpt = load_checkpoint(found, fp, cfgd, fmt=U_CKPT_FORMAT)
-        if ckpt is not None and ckpt['stage'] != stage:
-            if stage == 2 and ckpt['stage'] == 1 and ckpt['epoch'] >= cfg.stage1_epochs: ckpt = None
-            else: raise CheckpointError(f"{found} is a stage-{ckpt['stage']} checkpoint after epoch {ckpt['epoch']}; finish "
-                                        f"stage {ckpt['stage']} first (fit_unstructured with resume=True).")
-    if main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if ckpt is None:  # a fresh start: forget this stage's (and later stages') files
-            for n in (CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW) + ((STAGE1_FILE, WEIGHT_MASKS_FILE) if stage == 1 else ()):
-                if (run_dir/n).exists(): (run_dir/n).unlink()
-            log.keep(lambda s, e: s < stage)
-        else: log.keep(lambda s, e: s < stage or e <= ckpt['epoch'])
-    accelerator.wait_for_everyone()
+class WeightMasks(MaskBackend):
+    "Weight masks for `training.run_stage`: exact top-k masks of `WeightScores`, applied by parametrizations one epoch at a time."
+    ckpt_format, stage1_format, gen_key, masks_file = U_CKPT_FORMAT, U_STAGE1_FORMAT, 'scores', WEIGHT_MASKS_FILE
+    resume_with, per_epoch = 'fit_unstructured', True
+    def __init__(self, scores:WeightScores, # built on `model.backbone`
+                ): self.scores = self.generator = scores
+    @property
+    def label(self)->str: return f"{'hydra' if self.scores.scope == 'layer' else 'vpns'} stage"
+    def check_config(self, cfg):
+        if not isinstance(cfg, VPNsConfig):
+            raise TypeError(f'cfg must be a VPNsConfig (the unstructured recipe), got {type(cfg).__name__}: '
+                            'use VPNsConfig(...) or hydra_config(...).')
+    def check(self, model):
+        if getattr(model, 'backbone', None) is not self.scores.backbone:
+            raise ValueError('`scores` were built on another network than `model.backbone`: build them on model.backbone '
+                             '(the same object, not a copy), e.g. vpns_unstructured_scores(model, density).')
+    def fingerprint(self, model, cfg, stage): return unstructured_fingerprint(model, self.scores, cfg)
+    def prepare(self, stage, model, accelerator):
+        _set_trainable(stage, model, self.scores)  # before DDP wraps anything: it registers only parameters that train
+        return accelerator.prepare(self.scores) if stage == 1 else self.scores.to(accelerator.device)
+    def optimizers(self, stage, model, generator, cfg): return _optimizers(stage, model, generator, cfg)
+    def hard_masks(self, generator, model): return generator.hard_masks()
+    def check_masks(self, masks): self.scores.check_masks(masks)
+    def install(self, masks): return self.scores.apply_masks(masks)
+    def bake(self, model, masks): _bake(model.backbone, self.scores.names, masks)
+    def stored(self, masks): return [m.cpu() > 0.5 for m in masks]
 
-    example = _example_input(train_loader)  # MACs bookkeeping, before seeding (uses no random numbers)
-    dense_macs = count_macs_params(unwrapped.backbone, example)[0]
-    wmacs = weight_macs(unwrapped.backbone, unwrapped_scores.names, example)
-    def budget_stats(masks):
-        kept = [int(m.sum()) for m in masks]
-        saved = sum(w - w // n * k for w, n, k in zip(wmacs, unwrapped_scores.numels, kept))
-        return 1 - sum(kept) / unwrapped_scores.total, (dense_macs - saved) / dense_macs
+# %% ../nbs/09_vpns.ipynb #d4a1bca7
+@patch
+def start(self:WeightMasks, model, train_loader):
+    "Measure the dense MACs and each masked weight's MACs (uses no random numbers)."
+    example = _example_input(train_loader)
+    self.dense_macs = count_macs_params(model.backbone, example)[0]
+    self.layer_macs = weight_macs(model.backbone, self.scores.names, example)
 
-    set_seed(cfg.seed + stage)
-    _set_trainable(stage, unwrapped, unwrapped_scores)  # before DDP wraps anything: it registers only parameters that train
-    gen = accelerator.prepare(scores) if stage == 1 else unwrapped_scores.to(accelerator.device)
-    unwrapped_scores = accelerator.unwrap_model(gen)
-    if any(p.requires_grad for p in unwrapped.parameters()): model, train_dl = accelerator.prepare(model, train_loader)
-    else: model, train_dl = unwrapped.to(accelerator.device), accelerator.prepare(train_loader)  # HYDRA + index label map: nothing to sync
-    val_dl = accelerator.prepare(val_loader) if val_loader is not None else None
-    unwrapped = accelerator.unwrap_model(model)
-    opts = _optimizers(stage, unwrapped, unwrapped_scores, cfg)
-    steps = len(train_dl)
-    if steps == 0: raise ValueError('The training loader yields no batches: use a smaller batch size or drop_last=False.')
-    scheds = {k: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=max(1, E * steps)) for k, o in opts.items()}
-    scaler = torch.amp.GradScaler(accelerator.device.type, enabled=accelerator.mixed_precision == 'fp16')
+@patch
+def _budget(self:WeightMasks, masks:list)->tuple:
+    "(sparsity of the masked weights, theoretical MACs kept) of `masks`."
+    kept = [int(m.sum()) for m in masks]
+    saved = sum(w - w // n * k for w, n, k in zip(self.layer_macs, self.scores.numels, kept))
+    return 1 - sum(kept) / self.scores.total, (self.dense_macs - saved) / self.dense_macs
 
-    if stage == 1: cur = unwrapped_scores.hard_masks()
-    else:
-        unwrapped_scores.check_masks(masks)
-        cur = [(m.detach() > 0.5).float().to(accelerator.device) for m in masks]
-        if ckpt is None: _bake(unwrapped.backbone, unwrapped_scores.names, cur)
-    start, last = 0, None
-    if ckpt is not None:
-        unwrapped.load_state_dict(ckpt['model'])
-        if stage == 1: unwrapped_scores.load_state_dict(ckpt['scores'])
-        restore_optimizers(opts, scheds, ckpt, cfg, stage)
-        scaler.load_state_dict(ckpt['scaler'])
-        if stage == 2 and not all(torch.equal(a.cpu() > 0.5, b) for a, b in zip(cur, ckpt['masks'])):
-            raise CheckpointMismatchError(f'{run_dir/CHECKPOINT} was trained with other masks than the ones given: pass '
-                                          f'the stage-1 masks of this run folder (run_dir/{WEIGHT_MASKS_FILE}).')
-        cur = [m.float().to(accelerator.device) for m in ckpt['masks']]
-        set_rng_state(ckpt['rng'])
-        start, last = ckpt['epoch'], ckpt.get('last')
+@patch
+def columns(self:WeightMasks, masks):
+    sparsity, macs_kept = self._budget(masks)
+    return dict(sparsity=sparsity, macs_kept=macs_kept)
 
-    show = cfg.progress and accelerator.is_local_main_process
-    method = 'hydra' if unwrapped_scores.scope == 'layer' else 'vpns'
-    done_now, finished = 0, True
-    try:
-        for epoch in tqdm(range(start, E), desc=f'{method} stage {stage}', disable=not show, initial=start, total=E):
-            if max_epochs_this_call is not None and done_now >= max_epochs_this_call: finished = False; break
-            t0 = time.perf_counter()
-            with unwrapped_scores.apply_masks(cur) as handle:  # parametrizations for this epoch only
-                # stage 1: exact top-k of the current scores before every step, straight-through
-                tot = train_epoch(model, train_dl, opts, scheds, scaler, accelerator, cfg, stage, epoch, E, handle,
-                                  gen if stage == 1 else None, unwrapped_scores, log, show, on_step)
-                if stage == 1:
-                    cur = unwrapped_scores.hard_masks()
-                    handle.update(cur)
-                val = validate_epoch(model, val_dl, train_dl, accelerator, cfg, stage, epoch + 1, show)
-            last = _metrics_dict(val)
-            sparsity, macs_kept = budget_stats(cur)
-            log.log(dict(stage=stage, epoch=epoch + 1, train_loss=tot[0] / tot[2], train_acc=tot[1] / tot[2], **last,
-                         lrs=';'.join(f'{k}={o.param_groups[0]["lr"]:.6g}' for k, o in opts.items()),
-                         sparsity=sparsity, macs_kept=macs_kept, seconds=round(time.perf_counter() - t0, 3)))
-            if main:
-                save_checkpoint({'format': U_CKPT_FORMAT, 'fingerprint': fp, 'config': cfgd, 'stage': stage,
-                                 'epoch': epoch + 1, 'model': unwrapped.state_dict(),
-                                 'scores': unwrapped_scores.state_dict() if stage == 1 else None,
-                                 'optimizers': {k: o.state_dict() for k, o in opts.items()},
-                                 'schedulers': {k: s.state_dict() for k, s in scheds.items()},
-                                 'scaler': scaler.state_dict(), 'rng': get_rng_state(),
-                                 'masks': [m.cpu() > 0.5 for m in cur], 'last': last}, run_dir/CHECKPOINT)
-            accelerator.wait_for_everyone()
-            done_now += 1
-        if finished and last is None:  # a stage of zero epochs: still report where it stands
-            with unwrapped_scores.apply_masks(cur): last = _metrics_dict(evaluate(model, val_dl, accelerator) if val_dl is not None else _nan_val())
-    finally:
-        log.close()
-        accelerator.unwrap_model(model, keep_fp32_wrapper=False)
-    if stage == 2: _bake(unwrapped.backbone, unwrapped_scores.names, cur)  # idempotent: pruned weights are exact zeros
-    sparsity, macs_kept = budget_stats(cur)
-    kept = sum(int(m.sum()) for m in cur)
-    res = {'stage': stage, 'finished': finished, 'epochs_done': start + done_now, 'epochs_this_call': done_now,
-           'masks': cur, 'kept_weights': kept, 'total_weights': unwrapped_scores.total, 'density': kept / unwrapped_scores.total,
-           'macs_kept_theoretical': macs_kept, **(last or {})}
-    if finished and stage == 1 and main:
-        plain = {k: v for k, v in res.items() if k not in ('masks', 'epochs_this_call')}
-        save_weight_masks(unwrapped_scores.names, cur, run_dir/WEIGHT_MASKS_FILE, density=res['density'], scope=unwrapped_scores.scope)
-        atomic_torch_save({'format': U_STAGE1_FORMAT, 'fingerprint': fp, 'config': cfgd, 'model': unwrapped.state_dict(),
-                           'scores': unwrapped_scores.state_dict(), 'masks': [m.cpu() > 0.5 for m in cur], 'result': plain},
-                          run_dir/STAGE1_FILE)
-    accelerator.wait_for_everyone()
-    return res
+@patch
+def summary(self:WeightMasks, masks):
+    kept, total = sum(int(m.sum()) for m in masks), self.scores.total
+    return {'kept_weights': kept, 'total_weights': total, 'density': kept / total, 'macs_kept_theoretical': self._budget(masks)[1]}
+
+@patch
+def write_masks(self:WeightMasks, masks, res, path):
+    save_weight_masks(self.scores.names, masks, path, density=res['density'], scope=self.scores.scope)
 
 # %% ../nbs/09_vpns.ipynb #427c5ca4
 def unstructured_stage1(model:nn.Module, # a `PromptedModel`
@@ -484,8 +411,8 @@ def unstructured_stage1(model:nn.Module, # a `PromptedModel`
                         on_step:Callable|None=None, # called after every backward pass with the step's state
                        )->dict:
     "Stage 1: learn the scores (exact top-k masks) and the prompt (+ label map) with the weights frozen."
-    return _run_unstructured(1, model, scores, None, train_loader, val_loader, cfg, run_dir, resume, accelerator,
-                             max_epochs_this_call, on_step)
+    return run_stage(WeightMasks(scores), 1, model, None, train_loader, val_loader, cfg, run_dir, resume, accelerator,
+                     max_epochs_this_call, on_step)
 
 def unstructured_stage2(model:nn.Module, # the `PromptedModel` after stage 1
                         scores:WeightScores, # its weight scores (names and shapes of the masks)
@@ -494,14 +421,14 @@ def unstructured_stage2(model:nn.Module, # the `PromptedModel` after stage 1
                         val_loader, # validation batches (None: no validation)
                         cfg:VPNsConfig, # hyper-parameters
                         run_dir:str|Path, # same folder as stage 1
-                        resume:bool=False, # continue from run_dir's stage-2 checkpoint
+                        resume:bool=False, # continue from run_dir's stage-2 checkpoint (trained with the same masks)
                         accelerator=None, # an `Accelerator`; None: `make_accelerator(cfg)`
                         max_epochs_this_call:int|None=None, # stop after this many epochs (simulates an interruption)
                         on_step:Callable|None=None, # called after every backward pass with the step's state
                        )->dict:
     "Stage 2: fine-tune weights, biases, norms and prompt (+ label map) with the masks fixed; pruned weights stay 0."
-    return _run_unstructured(2, model, scores, masks, train_loader, val_loader, cfg, run_dir, resume, accelerator,
-                             max_epochs_this_call, on_step)
+    return run_stage(WeightMasks(scores), 2, model, masks, train_loader, val_loader, cfg, run_dir, resume, accelerator,
+                     max_epochs_this_call, on_step)
 
 # %% ../nbs/09_vpns.ipynb #5d8315b4
 def fit_unstructured(model:nn.Module, # a `PromptedModel` (no prompt for HYDRA)

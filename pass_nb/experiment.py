@@ -79,6 +79,7 @@ def run_check(model:str='efficientnet_lite0', # registry name of an ImageNet bac
 # %% ../nbs/11_experiment.ipynb #27875778
 import dataclasses, math, os, tempfile
 from dataclasses import dataclass, asdict, field
+from fastcore.basics import patch
 from pathlib import Path
 
 from .data import DataSplits
@@ -103,7 +104,7 @@ _CHOICES = dict(allocation=('global', 'uniform'), mask_at=MASK_AT, prompt=tuple(
 _AT_LEAST = dict(size=8, pad=0, hidden=1, min_keep=1, round_to=1, stage1_epochs=0, stage2_epochs=0, batch_size=1, workers=0,
                  latency_batch=1, max_train=1, max_eval=1)  # None (where allowed) is checked separately
 
-# %% ../nbs/11_experiment.ipynb #9f79e0d0
+# %% ../nbs/11_experiment.ipynb #5d8f96c8
 @dataclass
 class PruneConfig:
     "Everything a `pass_nb prune` run depends on (saved as config.json)."
@@ -148,57 +149,68 @@ class PruneConfig:
     keep_checkpoints: bool = False # keep the training checkpoints once the run has finished (transfer needs only masks.pt and stage1.pt)
     progress: bool = True # tqdm progress bars
 
-    def __post_init__(self):
-        for k, opts in {'method': method_names(), **_CHOICES}.items():  # any registered method
-            if getattr(self, k) not in opts: raise ValueError(f'--{k.replace("_", "-")} must be one of {list(opts)}, got {getattr(self, k)!r}.')
-        for k, lo in _AT_LEAST.items():
-            v = getattr(self, k)
-            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < lo):
-                raise ValueError(f'--{k.replace("_", "-")} must be an integer >= {lo}, got {v!r}.')
-        spec = method_spec(self.method)  # the method's recipe: its defaults and what it takes
-        if spec.needs_source_run and not self.source_run:
-            raise ValueError(f'{self.method} needs source_run (--source-run): the folder of a finished `pass_nb prune` run on the '
-                             'source task.')
-        if self.score_init is None: self.score_init = spec.score_init  # vpns: 'relative' (recorded in config.json)
-        if self.bn_stage1 is None: self.bn_stage1 = spec.bn_stage1  # the method's recipe
-        if self.bn_stage1 not in BN_STAGE1: raise ValueError(f'--bn-stage1 must be one of {BN_STAGE1}, got {self.bn_stage1!r}.')
-        if self.score_init is not None and spec.score_init is None:
-            raise ValueError(f'--score-init sets the start of structured VPNs\' scores; {self.method} has none (use --method vpns).')
-        if self.score_init not in (None, *SCORE_INITS):
-            raise ValueError(f'--score-init must be one of {SCORE_INITS}, got {self.score_init!r}.')
-        if (self.sparsity is None) == (self.target_macs is None):
-            raise ValueError('Give exactly one budget: --sparsity S (fraction of channels removed) or '
-                             '--target-macs F (fraction of dense MACs kept).')
-        if spec.weights and self.target_macs is not None:
-            raise ValueError(f'{self.method} masks single weights: give --sparsity (fraction of weights removed); '
-                             'a MACs target needs a channel method (pass, vpns or a baseline).')
-        if spec.prompt is not None: self.prompt = spec.prompt  # hydra: 'none' (use vpns_unstructured for a prompt)
-        self.budget()  # validates early
-        if self.sparsity is not None and not 0 <= self.sparsity < 1:
-            raise ValueError(f'--sparsity must be in [0, 1), got {self.sparsity}.')
-        if self.target_macs is not None and not 0 < self.target_macs <= 1:
-            raise ValueError(f'--target-macs must be in (0, 1], got {self.target_macs}.')
-        for k in _LRS:
-            if getattr(self, k) is not None and not getattr(self, k) > 0:
-                raise ValueError(f'--{k.replace("_", "-")} must be a positive number, got {getattr(self, k)!r}.')
-        if self.sparsity == 0 or self.target_macs == 1:
-            warnings.warn('This budget removes nothing (--sparsity 0 or --target-macs 1): the run fine-tunes the dense model.')
+    def __post_init__(self): self._validate()  # below: every setting checked, with the flag to fix
 
-    def budget(self)->Budget:
-        return Budget(self.sparsity, self.target_macs, self.allocation, self.min_keep, self.round_to)
+# %% ../nbs/11_experiment.ipynb #168a94fd
+@patch
+def _validate(self:PruneConfig):
+    "Check every setting and fill in the method's defaults; an error names the command-line flag to change."
+    for k, opts in {'method': method_names(), **_CHOICES}.items():  # any registered method
+        if getattr(self, k) not in opts: raise ValueError(f'--{k.replace("_", "-")} must be one of {list(opts)}, got {getattr(self, k)!r}.')
+    for k, lo in _AT_LEAST.items():
+        v = getattr(self, k)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < lo):
+            raise ValueError(f'--{k.replace("_", "-")} must be an integer >= {lo}, got {v!r}.')
+    spec = method_spec(self.method)  # the method's recipe: its defaults and what it takes
+    if spec.needs_source_run and not self.source_run:
+        raise ValueError(f'{self.method} needs source_run (--source-run): the folder of a finished `pass_nb prune` run on the '
+                         'source task.')
+    if self.score_init is None: self.score_init = spec.score_init  # vpns: 'relative' (recorded in config.json)
+    if self.bn_stage1 is None: self.bn_stage1 = spec.bn_stage1  # the method's recipe
+    if self.bn_stage1 not in BN_STAGE1: raise ValueError(f'--bn-stage1 must be one of {BN_STAGE1}, got {self.bn_stage1!r}.')
+    if self.score_init is not None and spec.score_init is None:
+        raise ValueError(f'--score-init sets the start of structured VPNs\' scores; {self.method} has none (use --method vpns).')
+    if self.score_init not in (None, *SCORE_INITS):
+        raise ValueError(f'--score-init must be one of {SCORE_INITS}, got {self.score_init!r}.')
+    if (self.sparsity is None) == (self.target_macs is None):
+        raise ValueError('Give exactly one budget: --sparsity S (fraction of channels removed) or '
+                         '--target-macs F (fraction of dense MACs kept).')
+    if spec.weights and self.target_macs is not None:
+        raise ValueError(f'{self.method} masks single weights: give --sparsity (fraction of weights removed); '
+                         'a MACs target needs a channel method (pass, vpns or a baseline).')
+    if spec.prompt is not None: self.prompt = spec.prompt  # hydra: 'none' (use vpns_unstructured for a prompt)
+    self.budget()  # validates early
+    if self.sparsity is not None and not 0 <= self.sparsity < 1:
+        raise ValueError(f'--sparsity must be in [0, 1), got {self.sparsity}.')
+    if self.target_macs is not None and not 0 < self.target_macs <= 1:
+        raise ValueError(f'--target-macs must be in (0, 1], got {self.target_macs}.')
+    for k in _LRS:
+        if getattr(self, k) is not None and not getattr(self, k) > 0:
+            raise ValueError(f'--{k.replace("_", "-")} must be a positive number, got {getattr(self, k)!r}.')
+    if self.sparsity == 0 or self.target_macs == 1:
+        warnings.warn('This budget removes nothing (--sparsity 0 or --target-macs 1): the run fine-tunes the dense model.')
 
-    def train_config(self)->TrainConfig:
-        "The trainer's settings, of the method's class (the unstructured methods keep VPNs' own learning rates: `pass_nb.vpns.VPNsConfig`)."
-        return method_spec(self.method).train_config(stage1_epochs=self.stage1_epochs, stage2_epochs=self.stage2_epochs, batch_size=self.batch_size,
-                           bn_stage1=self.bn_stage1, mixed_precision=self.mixed_precision, seed=self.seed,
-                           workers=self.workers, augment=self.augment, progress=self.progress,
-                           **{k: getattr(self, k) for k in _LRS if getattr(self, k) is not None})
+# %% ../nbs/11_experiment.ipynb #b74f9a94
+@patch
+def budget(self:PruneConfig)->Budget:
+    "The run's `Budget`."
+    return Budget(self.sparsity, self.target_macs, self.allocation, self.min_keep, self.round_to)
 
-    def default_run_dir(self)->Path:
-        b = f'sp{self.sparsity}' if self.sparsity is not None else f'macs{self.target_macs}'
-        tag = method_spec(self.method).run_tag
-        m = f'-{self.method}' if tag is None else tag  # PASS: none
-        return Path('runs')/f'{self.model.replace("/", "_")}-{self.dataset}{m}-{b}-s{self.seed}'
+@patch
+def train_config(self:PruneConfig)->TrainConfig:
+    "The trainer's settings, of the method's class (the unstructured methods keep VPNs' own learning rates: `pass_nb.vpns.VPNsConfig`)."
+    return method_spec(self.method).train_config(stage1_epochs=self.stage1_epochs, stage2_epochs=self.stage2_epochs, batch_size=self.batch_size,
+                       bn_stage1=self.bn_stage1, mixed_precision=self.mixed_precision, seed=self.seed,
+                       workers=self.workers, augment=self.augment, progress=self.progress,
+                       **{k: getattr(self, k) for k in _LRS if getattr(self, k) is not None})
+
+@patch
+def default_run_dir(self:PruneConfig)->Path:
+    "runs/<model>-<dataset>[-<method>]-<budget>-s<seed>: the folder a run writes when none is given."
+    b = f'sp{self.sparsity}' if self.sparsity is not None else f'macs{self.target_macs}'
+    tag = method_spec(self.method).run_tag
+    m = f'-{self.method}' if tag is None else tag  # PASS: none
+    return Path('runs')/f'{self.model.replace("/", "_")}-{self.dataset}{m}-{b}-s{self.seed}'
 
 # %% ../nbs/11_experiment.ipynb #31509272
 def _atomic_write_text(path:Path, text:str):

@@ -14,6 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch_pruning as tp
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 from .masks import ChannelGroups, atomic_torch_save, _order_desc, _to_device
@@ -152,7 +153,39 @@ def _param_groups(model:nn.Module, cfg:TrainConfig, use_prompt:bool=True)->list:
     if head: out.append(dict(params=head, lr=cfg.stage2_prompt_lr, momentum=cfg.prompt_momentum, weight_decay=cfg.prompt_wd))
     return out
 
-# %% ../nbs/08_baselines.ipynb #a776445b
+# %% ../nbs/08_baselines.ipynb #fae63c2d
+def _sparse_epoch(wrapped, unwrapped, dl, opt, sched, scaler, regularizer, cfg:TrainConfig, epoch:int, E:int, use_prompt:bool,
+                  accelerator, show:bool)->list:
+    "One epoch of sparse training, the penalty added to the gradients after every backward pass: [loss sum, correct, seen]."
+    params, tot = [p for g in opt.param_groups for p in g['params']], [0., 0., 0]
+    seed = (cfg.seed * 1_000_003 + 30_011 + epoch) % 2**63
+    if isinstance(getattr(unwrapped, 'label_map', None), ILM):
+        reseed_loader(dl, seed)
+        with _prompt_ctx(unwrapped, use_prompt): _update_ilm(unwrapped, dl, accelerator, show)
+    reseed_loader(dl, seed)
+    for x, y in tqdm(dl, desc=f'epoch {epoch + 1}/{E}', disable=not show, leave=False):
+        unwrapped.train()
+        with _prompt_ctx(unwrapped, use_prompt), accelerator.autocast(): out = wrapped(x)
+        loss = F.cross_entropy(out.float(), y)
+        if not torch.isfinite(loss):
+            raise NonFiniteLossError(f'The sparse-training loss became {loss.item()} in epoch {epoch + 1}: lower '
+                                     f'backbone_lr (now {cfg.backbone_lr}) or the penalty, or set grad_clip.')
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
+        if regularizer is not None: regularizer.regularize(_backbone(unwrapped))
+        if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        scaler.step(opt); scaler.update()
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message='Detected call of `lr_scheduler.step()`')
+            sched.step()
+        opt.zero_grad(set_to_none=True)
+        tot = [tot[0] + loss.item() * len(y), tot[1] + int((out.argmax(1) == y).sum()), tot[2] + len(y)]
+    if isinstance(regularizer, tp.pruner.GrowingRegPruner): regularizer.update_reg()
+    if accelerator.num_processes > 1:
+        tot = accelerator.reduce(torch.tensor(tot, dtype=torch.float64, device=accelerator.device), 'sum').tolist()
+    return tot
+
+# %% ../nbs/08_baselines.ipynb #7aad3974
 def sparse_train(model:nn.Module, # a `PromptedModel` (or a plain classifier) whose backbone the regulariser was built on
                  regularizer, # a pruner from `make_regularizer` (None: plain training, for comparison)
                  train_loader, # training batches
@@ -174,37 +207,13 @@ def sparse_train(model:nn.Module, # a `PromptedModel` (or a plain classifier) wh
     opt = torch.optim.SGD(_param_groups(unwrapped, cfg, use_prompt))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, E * len(dl)))
     scaler = torch.amp.GradScaler(accelerator.device.type, enabled=accelerator.mixed_precision == 'fp16')
-    params = [p for g in opt.param_groups for p in g['params']]
     show = cfg.progress and accelerator.is_local_main_process
     last = dict(epochs=E, train_loss=float('nan'), train_acc=float('nan'))
     try:
         for epoch in tqdm(range(E), desc='sparse training', disable=not show):
-            t0, tot = time.perf_counter(), [0., 0., 0]
-            seed = (cfg.seed * 1_000_003 + 30_011 + epoch) % 2**63
-            if isinstance(getattr(unwrapped, 'label_map', None), ILM):
-                reseed_loader(dl, seed)
-                with _prompt_ctx(unwrapped, use_prompt): _update_ilm(unwrapped, dl, accelerator, show)
-            reseed_loader(dl, seed)
-            for x, y in tqdm(dl, desc=f'epoch {epoch + 1}/{E}', disable=not show, leave=False):
-                unwrapped.train()
-                with _prompt_ctx(unwrapped, use_prompt), accelerator.autocast(): out = wrapped(x)
-                loss = F.cross_entropy(out.float(), y)
-                if not torch.isfinite(loss):
-                    raise NonFiniteLossError(f'The sparse-training loss became {loss.item()} in epoch {epoch + 1}: lower '
-                                             f'backbone_lr (now {cfg.backbone_lr}) or the penalty, or set grad_clip.')
-                scaler.scale(loss).backward()
-                scaler.unscale_(opt)
-                if regularizer is not None: regularizer.regularize(_backbone(unwrapped))
-                if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-                scaler.step(opt); scaler.update()
-                with warnings.catch_warnings():
-                    warnings.filterwarnings('ignore', message='Detected call of `lr_scheduler.step()`')
-                    sched.step()
-                opt.zero_grad(set_to_none=True)
-                tot = [tot[0] + loss.item() * len(y), tot[1] + int((out.argmax(1) == y).sum()), tot[2] + len(y)]
-            if isinstance(regularizer, tp.pruner.GrowingRegPruner): regularizer.update_reg()
-            if accelerator.num_processes > 1:
-                tot = accelerator.reduce(torch.tensor(tot, dtype=torch.float64, device=accelerator.device), 'sum').tolist()
+            t0 = time.perf_counter()
+            tot = _sparse_epoch(wrapped, unwrapped, dl, opt, sched, scaler, regularizer, cfg, epoch, E, use_prompt,
+                                accelerator, show)
             last = dict(epochs=E, train_loss=tot[0] / tot[2], train_acc=tot[1] / tot[2])
             if on_epoch is not None:
                 on_epoch(dict(stage=1, epoch=epoch + 1, train_loss=last['train_loss'], train_acc=last['train_acc'],
@@ -258,7 +267,71 @@ def _subset(loader, n_ft:int, n_eval:int, seed:int)->tuple:
     k = max(1, min(n_ft, len(batches) - n_eval))
     return batches[:k], batches[k:k + n_eval]
 
-# %% ../nbs/08_baselines.ipynb #09442236
+# %% ../nbs/08_baselines.ipynb #23c9b976
+class _BeeColony:
+    "ABC's state: food sources (per-group keep ratios), their fitness (accuracy after a short fine-tune) and trials."
+    def __init__(self, model, groups, budget, train_loader, cfg, abc, use_prompt):
+        self.model, self.groups, self.cfg, self.abc, self.use_prompt = model, groups, cfg, abc, use_prompt
+        seed = cfg.seed if abc.seed is None else abc.seed
+        self.budget = replace(budget, allocation='global')
+        self.l1 = tp_unit_scores(groups, tp.importance.GroupMagnitudeImportance(p=1))
+        self.dev = dev = next(model.parameters()).device
+        ft, ev = _subset(train_loader, abc.ft_batches, abc.eval_batches, seed)
+        self.ft = [(x.to(dev), y.to(dev)) for x, y in ft]; self.ev = [(x.to(dev), y.to(dev)) for x, y in ev]
+        self.start = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.cache, self.rng, self.G = {}, torch.Generator().manual_seed(seed), len(groups)
+        self.X = [self.random_source() for _ in range(abc.colony)]
+        self.fit = [self.fitness(x)[0] for x in self.X]
+        self.trials = [0] * abc.colony
+
+    def random_source(self): return self.abc.min_ratio + (1 - self.abc.min_ratio) * torch.rand(self.G, generator=self.rng)
+
+    def fitness(self, ratios)->tuple:
+        "`(accuracy, masks)` of the keep `ratios` after `ft_steps` of fine-tuning (cached per kept counts; weights restored)."
+        model, groups, abc = self.model, self.groups, self.abc
+        masks = self.budget.final(groups, ratio_scores(ratios, self.l1))
+        key = tuple(int(m.sum()) for m in masks)
+        if key not in self.cache:
+            opt = torch.optim.SGD(_param_groups(model, self.cfg, self.use_prompt))
+            with groups.apply_masks([m.to(self.dev) for m in masks]), _prompt_ctx(model, self.use_prompt):
+                model.train()
+                for step in range(abc.ft_steps):
+                    x, y = self.ft[step % len(self.ft)]
+                    F.cross_entropy(model(x).float(), y).backward()
+                    opt.step(); opt.zero_grad(set_to_none=True)
+            r = evaluate(model, self.ev, groups=groups, masks=masks)
+            f = r['acc_no_prompt'] if (not self.use_prompt and hasattr(model, 'without_prompt')) else r['acc']
+            model.load_state_dict(self.start)
+            self.cache[key] = (float(f), masks)
+        return self.cache[key]
+
+# %% ../nbs/08_baselines.ipynb #d09d3873
+@patch
+def improve(self:_BeeColony, i:int):
+    "Move source `i` one step along one group towards or away from another source; keep the move if it is fitter."
+    abc, rng, X = self.abc, self.rng, self.X
+    k = i if abc.colony == 1 else int(torch.randint(abc.colony - 1, (1,), generator=rng))
+    if abc.colony > 1 and k >= i: k += 1
+    d = int(torch.randint(self.G, (1,), generator=rng))
+    phi = float(torch.rand(1, generator=rng)) * 2 - 1
+    v = X[i].clone()
+    v[d] = min(1., max(abc.min_ratio, float(X[i][d] + phi * (X[i][d] - X[k][d]))))
+    f = self.fitness(v)[0]
+    if f > self.fit[i]: X[i], self.fit[i], self.trials[i] = v, f, 0
+    else: self.trials[i] += 1
+
+@patch
+def cycle(self:_BeeColony):
+    "One cycle: every employed bee improves its source, onlookers improve sources chosen by fitness, a scout replaces the stalest."
+    abc, fit, trials = self.abc, self.fit, self.trials
+    for i in range(abc.colony): self.improve(i)                                     # employed bees
+    p = torch.tensor(fit) + 1e-12
+    for i in torch.multinomial(p / p.sum(), abc.colony, replacement=True, generator=self.rng).tolist(): self.improve(i)  # onlookers
+    worst = max(range(abc.colony), key=lambda i: trials[i])
+    if trials[worst] > abc.limit:                                                   # scout
+        self.X[worst] = self.random_source(); fit[worst] = self.fitness(self.X[worst])[0]; trials[worst] = 0
+
+# %% ../nbs/08_baselines.ipynb #622901ee
 def abc_search(model:nn.Module, # a `PromptedModel` (or plain classifier) whose backbone `groups` were built on
                groups:ChannelGroups, # its channel groups
                budget:Budget, # what to keep (its allocation is ignored: ABC decides the allocation)
@@ -270,72 +343,26 @@ def abc_search(model:nn.Module, # a `PromptedModel` (or plain classifier) whose 
               )->dict:
     "Artificial-bee-colony search of per-group keep ratios: `{'masks', 'ratios', 'fitness', 'history', 'evaluations'}`."
     abc = abc or ABCConfig()
-    seed = cfg.seed if abc.seed is None else abc.seed
-    b = replace(budget, allocation='global')
-    l1 = tp_unit_scores(groups, tp.importance.GroupMagnitudeImportance(p=1))
-    dev = next(model.parameters()).device
-    ft, ev = _subset(train_loader, abc.ft_batches, abc.eval_batches, seed)
-    ft = [(x.to(dev), y.to(dev)) for x, y in ft]; ev = [(x.to(dev), y.to(dev)) for x, y in ev]
-    start = {k: v.detach().clone() for k, v in model.state_dict().items()}
     was = model.training
-    cache, rng, G = {}, torch.Generator().manual_seed(seed), len(groups)
-
-    def fitness(ratios):
-        masks = b.final(groups, ratio_scores(ratios, l1))
-        key = tuple(int(m.sum()) for m in masks)
-        if key not in cache:
-            opt = torch.optim.SGD(_param_groups(model, cfg, use_prompt))
-            with groups.apply_masks([m.to(dev) for m in masks]), _prompt_ctx(model, use_prompt):
-                model.train()
-                for step in range(abc.ft_steps):
-                    x, y = ft[step % len(ft)]
-                    F.cross_entropy(model(x).float(), y).backward()
-                    opt.step(); opt.zero_grad(set_to_none=True)
-            r = evaluate(model, ev, groups=groups, masks=masks)
-            f = r['acc_no_prompt'] if (not use_prompt and hasattr(model, 'without_prompt')) else r['acc']
-            model.load_state_dict(start)
-            cache[key] = (float(f), masks)
-        return cache[key]
-
-    def random_source(): return abc.min_ratio + (1 - abc.min_ratio) * torch.rand(G, generator=rng)
-    X = [random_source() for _ in range(abc.colony)]
-    fit = [fitness(x)[0] for x in X]
-    trials = [0] * abc.colony
-
-    def improve(i):
-        k = i if abc.colony == 1 else int(torch.randint(abc.colony - 1, (1,), generator=rng))
-        if abc.colony > 1 and k >= i: k += 1
-        d = int(torch.randint(G, (1,), generator=rng))
-        phi = float(torch.rand(1, generator=rng)) * 2 - 1
-        v = X[i].clone()
-        v[d] = min(1., max(abc.min_ratio, float(X[i][d] + phi * (X[i][d] - X[k][d]))))
-        f = fitness(v)[0]
-        if f > fit[i]: X[i], fit[i], trials[i] = v, f, 0
-        else: trials[i] += 1
-
+    bees = _BeeColony(model, groups, budget, train_loader, cfg, abc, use_prompt)
     history = []
-    best = max(range(abc.colony), key=lambda i: fit[i])
-    best_x, best_f = X[best].clone(), fit[best]
+    best = max(range(abc.colony), key=lambda i: bees.fit[i])
+    best_x, best_f = bees.X[best].clone(), bees.fit[best]
     try:
         for c in range(abc.cycles):
             t0 = time.perf_counter()
-            for i in range(abc.colony): improve(i)                                   # employed bees
-            p = torch.tensor(fit) + 1e-12
-            for i in torch.multinomial(p / p.sum(), abc.colony, replacement=True, generator=rng).tolist(): improve(i)  # onlookers
-            worst = max(range(abc.colony), key=lambda i: trials[i])
-            if trials[worst] > abc.limit:                                            # scout
-                X[worst] = random_source(); fit[worst] = fitness(X[worst])[0]; trials[worst] = 0
-            i = max(range(abc.colony), key=lambda i: fit[i])
-            if fit[i] > best_f: best_x, best_f = X[i].clone(), fit[i]
-            masks = fitness(best_x)[1]
-            history.append(dict(cycle=c + 1, best_fitness=best_f, evaluations=len(cache)))
+            bees.cycle()
+            i = max(range(abc.colony), key=lambda i: bees.fit[i])
+            if bees.fit[i] > best_f: best_x, best_f = bees.X[i].clone(), bees.fit[i]
+            masks = bees.fitness(best_x)[1]
+            history.append(dict(cycle=c + 1, best_fitness=best_f, evaluations=len(bees.cache)))
             if on_cycle is not None:
                 on_cycle(dict(stage=1, epoch=c + 1, train_acc=best_f, sparsity=groups.sparsity_of(masks),
                               macs_kept=groups.predict_macs(masks) / groups.dense_macs,
                               seconds=round(time.perf_counter() - t0, 3)))
     finally:
-        model.load_state_dict(start); model.train(was)
-    return dict(masks=fitness(best_x)[1], ratios=best_x, fitness=best_f, history=history, evaluations=len(cache))
+        model.load_state_dict(bees.start); model.train(was)
+    return dict(masks=bees.fitness(best_x)[1], ratios=best_x, fitness=best_f, history=history, evaluations=len(bees.cache))
 
 # %% ../nbs/08_baselines.ipynb #b0e40520
 BASELINES = ('group_l1', 'slim', 'growreg', 'depgraph', 'uniform_l1', 'random', 'abc')
@@ -399,9 +426,54 @@ def _val_metrics(model, loader, accelerator, groups=None, masks=None)->dict:
     r = evaluate(model, loader, accelerator, groups=groups, masks=masks)
     return dict(val_loss=r['loss'], val_acc=r['acc'], val_acc_no_prompt=r['acc_no_prompt'])
 
-# %% ../nbs/08_baselines.ipynb #b7bc04fd
+# %% ../nbs/08_baselines.ipynb #4a9a449b
 BASELINE_FORMAT = 'pass_nb.baseline/1'
 
+def _read_baseline_file(path:Path, info:dict)->dict:
+    "A finished search's file, checked against this run's settings `info` (a clear error when it does not match)."
+    try: done = read_torch_file(path, 'baseline file', ' Start over with resume=False.')
+    except ValueError as e: raise CheckpointError(str(e)) from None
+    if not isinstance(done, dict) or done.get('format') != BASELINE_FORMAT:
+        raise CheckpointError(f'{path} is not a pass_nb baseline file; start over with resume=False.')
+    diff = [f'{k}={done["info"].get(k)!r} (now {v!r})' for k, v in info.items() if done['info'].get(k) != v]
+    if diff:
+        raise CheckpointMismatchError(f'{path} was written by another baseline run: {", ".join(diff)}. Use the same '
+                                      f'settings, a new run folder, or resume=False to start this one over.')
+    return done
+
+# %% ../nbs/08_baselines.ipynb #f3090900
+def _search_masks(method, model, groups, budget, train_loader, val_loader, cfg, run_dir:Path, use_prompt, sparse_epochs, reg,
+                  seed, abc, accelerator, info:dict)->tuple:
+    "Run the baseline's search from scratch, log it, and write its masks and `baseline.pt`: `(masks, metrics before stage 2, seconds)`."
+    main = accelerator.is_main_process
+    log = MetricsLog(run_dir, enabled=main)
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for n in (CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW, 'masks.pt', 'baseline.pt'):
+            if (run_dir/n).exists(): (run_dir/n).unlink()
+        log.keep(lambda s, e: False)
+    def on_epoch(row):
+        if method != 'abc': row.update(_val_metrics(model, val_loader, accelerator))
+        log.log(row)
+    t0 = time.perf_counter()
+    try:
+        masks = baseline_masks(method, model, groups, budget, train_loader, cfg, use_prompt, sparse_epochs, reg,
+                               seed, abc, accelerator, on_epoch)
+    finally: log.close()
+    if accelerator.num_processes > 1:  # every process must prune the same units
+        from accelerate.utils import broadcast
+        masks = [broadcast(m.to(accelerator.device)).cpu() for m in masks]
+    secs = round(time.perf_counter() - t0, 3)
+    before = _val_metrics(model, val_loader, accelerator, groups, masks)
+    if main:
+        save_masks(groups, masks, run_dir/'masks.pt', method=method, sparsity=groups.sparsity_of(masks),
+                   macs_kept=groups.predict_macs(masks) / groups.dense_macs)
+        atomic_torch_save({'format': BASELINE_FORMAT, 'info': info, 'masks': masks, 'before': before,
+                           'seconds': secs, 'model': accelerator.unwrap_model(model).state_dict()}, run_dir/'baseline.pt')
+    accelerator.wait_for_everyone()
+    return masks, before, secs
+
+# %% ../nbs/08_baselines.ipynb #9660de7a
 def run_baseline(method:str, # one of `BASELINES`
                  model:nn.Module, # a `PromptedModel` whose backbone `groups` were built on (trained in place)
                  groups:ChannelGroups, # the backbone's channel groups
@@ -423,7 +495,7 @@ def run_baseline(method:str, # one of `BASELINES`
     if method not in BASELINES: raise ValueError(f'unknown baseline {method!r}; choose one of {list(BASELINES)}.')
     if not hasattr(model, 'prompt'): raise TypeError('run_baseline needs a PromptedModel (prompt, backbone, label map).')
     if accelerator is None: accelerator = make_accelerator(cfg)
-    run_dir, main = Path(run_dir), accelerator.is_main_process
+    run_dir = Path(run_dir)
     if not use_prompt and not isinstance(model.prompt, NoPrompt): model.prompt = NoPrompt()
     model.to(accelerator.device)
     info = dict(method=method, budget=_budget_dict(budget), use_prompt=use_prompt, config=cfg.hash(),
@@ -431,42 +503,12 @@ def run_baseline(method:str, # one of `BASELINES`
                 group_sizes=list(groups.n_units))
     path, done = run_dir/'baseline.pt', None
     if resume and path.exists():
-        try: done = read_torch_file(path, 'baseline file', ' Start over with resume=False.')
-        except ValueError as e: raise CheckpointError(str(e)) from None
-        if not isinstance(done, dict) or done.get('format') != BASELINE_FORMAT:
-            raise CheckpointError(f'{path} is not a pass_nb baseline file; start over with resume=False.')
-        diff = [f'{k}={done["info"].get(k)!r} (now {v!r})' for k, v in info.items() if done['info'].get(k) != v]
-        if diff:
-            raise CheckpointMismatchError(f'{path} was written by another baseline run: {", ".join(diff)}. Use the same '
-                                          f'settings, a new run folder, or resume=False to start this one over.')
+        done = _read_baseline_file(path, info)
         model.load_state_dict(done['model'])
         masks, before, secs = done['masks'], done['before'], done['seconds']
     else:
-        log = MetricsLog(run_dir, enabled=main)
-        if main:
-            run_dir.mkdir(parents=True, exist_ok=True)
-            for n in (CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW, 'masks.pt', 'baseline.pt'):
-                if (run_dir/n).exists(): (run_dir/n).unlink()
-            log.keep(lambda s, e: False)
-        def on_epoch(row):
-            if method != 'abc': row.update(_val_metrics(model, val_loader, accelerator))
-            log.log(row)
-        t0 = time.perf_counter()
-        try:
-            masks = baseline_masks(method, model, groups, budget, train_loader, cfg, use_prompt, sparse_epochs, reg,
-                                   seed, abc, accelerator, on_epoch)
-        finally: log.close()
-        if accelerator.num_processes > 1:  # every process must prune the same units
-            from accelerate.utils import broadcast
-            masks = [broadcast(m.to(accelerator.device)).cpu() for m in masks]
-        secs = round(time.perf_counter() - t0, 3)
-        before = _val_metrics(model, val_loader, accelerator, groups, masks)
-        if main:
-            save_masks(groups, masks, run_dir/'masks.pt', method=method, sparsity=groups.sparsity_of(masks),
-                       macs_kept=groups.predict_macs(masks) / groups.dense_macs)
-            atomic_torch_save({'format': BASELINE_FORMAT, 'info': info, 'masks': masks, 'before': before,
-                               'seconds': secs, 'model': accelerator.unwrap_model(model).state_dict()}, path)
-        accelerator.wait_for_everyone()
+        masks, before, secs = _search_masks(method, model, groups, budget, train_loader, val_loader, cfg, run_dir, use_prompt,
+                                            sparse_epochs, reg, seed, abc, accelerator, info)
     r2 = train_stage2(model, groups, masks, train_loader, val_loader, cfg, run_dir, resume=done is not None,
                       accelerator=accelerator, max_epochs_this_call=max_epochs_this_call)
     keys = ('val_acc', 'val_acc_no_prompt', 'val_loss')

@@ -232,7 +232,7 @@ def _build_graph(self:ChannelGroups, model, example_inputs):
 
 @patch
 def _check_unwrapped(self:ChannelGroups):
-    "Refuse parameters used by a leaf layer torch-pruning has no pruner for: it would prune the wrong dimension."
+    "Refuse a leaf layer's own parameter that torch-pruning has no pruner for, unless it holds one value per channel."
     self._param_dims = {}
     leaf_owner = {}
     for mname, m in self.model.named_modules():
@@ -244,7 +244,8 @@ def _check_unwrapped(self:ChannelGroups):
         if p in leaf_owner:
             mname, m = leaf_owner[p]
             if m in ignored: continue
-            raise UnsupportedLayerError(
+            if sum(n > 1 for n in p.shape) == 1: pass  # a layer scale, (C,) or (C, 1, 1): pruned along C, checked exact below
+            else: raise UnsupportedLayerError(
                 f"Layer '{mname}' ({type(m).__name__}) computes with its own parameter in a way torch-pruning cannot follow, "
                 f"so its channels cannot be masked correctly. Either leave it unpruned with "
                 f"`ignored_layers=[model.{mname}]`, or give torch-pruning a pruner for it with "

@@ -117,8 +117,18 @@ def main():
                            macs_kept=groups.predict_macs(masks) / groups.dense_macs, probe_acc=accuracy, dense_probe_acc=dense,
                            epochs=a.epochs if method not in ONE_SHOT else 0, seconds=round(time.time() - t0, 1), **extra)
                 print(row, flush=True)
-                pd.DataFrame([row]).to_csv(csv, mode='a', header=not csv.exists(), index=False)
+                append_row(csv, row)
     report(pd.read_csv(csv), a.out)
+
+
+def append_row(csv:Path, row:dict):
+    "Append `row` to `csv`, rewriting it with more columns when the row brings new ones (one-shot rows have fewer)."
+    new = pd.DataFrame([row])
+    if csv.exists():
+        old = pd.read_csv(csv)
+        if set(new.columns) - set(old.columns): pd.concat([old, new]).to_csv(csv, index=False); return
+        new = new.reindex(columns=old.columns)
+    new.to_csv(csv, mode='a', header=not csv.exists(), index=False)
 
 
 def report(df, out):

@@ -8,7 +8,9 @@
 logits (instead of FLM's one-hot rows). `prompted_probe`: PASS's masks are also probed with the prompt learned with
 them in stage 1 (column `probe_with_prompt`). `distill`: the learned methods' stage-1 loss gains a feature-preservation
 term, DISTILL × the mean squared distance between the masked network's pooled features and the dense network's (batch
-statistics, no prompt), over the dense features' mean square. Every other option is mask_quality.py's; its longer stage 1 is its own
+statistics, no prompt), over the dense features' mean square. `rank_prior`: PASS's prior (its start) is torch-pruning's group-L1 importance turned into
+normal quantiles of its rank within each group, so that a global threshold keeps the same share of every group (uniform
+L1's masks) until stage 1 moves the scores; `rank_start` probes that start without stage 1. Every other option is mask_quality.py's; its longer stage 1 is its own
 `--epochs`.
 """
 import copy, os, sys
@@ -21,6 +23,7 @@ from pass_nb.masks import ChannelGroups
 from pass_nb.models import create_model, model_spec
 from pass_nb.prompts import PromptedModel, make_prompt
 from pass_nb.training import linear_probe, train_stage1, _classifier
+from pass_nb.baselines import baseline_scores
 
 SPLITS, LEARNED_MASKS = {}, mq.learned_masks
 
@@ -102,6 +105,27 @@ def train_stage1_distilled(model, *a, **k):
         for h in hooks: h.remove()
 
 
+def rank_normal(v:torch.Tensor)->torch.Tensor:
+    "Normal quantiles of the ranks of `v` (ties broken by position): the same values in every group of the same size."
+    r = torch.empty_like(v); r[v.argsort()] = torch.arange(len(v), dtype=v.dtype)
+    return torch.distributions.Normal(0., 1.).icdf((r + 0.5) / len(v))
+
+
+def with_rank_prior(hnet):
+    "Replace `hnet`'s prior (the z-scored root-layer magnitude) by the rank-normalised group-L1 importance."
+    priors = [rank_normal(s.float()) for s in baseline_scores('group_l1', hnet.groups)]
+    stats = hnet._stats
+    def _stats(i, in_mask, device):
+        x, _ = stats(i, in_mask, device)
+        return x, priors[i].to(device)
+    hnet._stats = _stats
+    return hnet
+
+
+class RankPriorHyperNetwork(HyperNetwork):
+    def __init__(self, *a, **k): super().__init__(*a, **k); with_rank_prior(self)
+
+
 def remember_data(*a, **k):
     SPLITS['data'] = d = get_dataset(*a, **k)
     return d
@@ -111,7 +135,14 @@ if __name__ == '__main__':
     variant = sys.argv.pop(1) if len(sys.argv) > 1 else ''
     if variant == 'fitted_head': mq.base_model = base_model_fitted
     elif variant == 'distill': mq.train_stage1 = train_stage1_distilled
+    elif variant == 'rank_prior':
+        mq.HyperNetwork = RankPriorHyperNetwork
+        mq.ONE_SHOT, mq.METHODS = mq.ONE_SHOT + ('rank_start',), mq.METHODS + ('rank_start',)
+        one_shot = mq.one_shot_masks
+        mq.one_shot_masks = lambda method, groups, budget, seed: (
+            budget.final(groups, [rank_normal(s.float()) for s in baseline_scores('group_l1', groups)]) if method == 'rank_start'
+            else one_shot(method, groups, budget, seed))
     elif variant == 'prompted_probe':
         get_dataset, mq.get_dataset, mq.learned_masks = mq.get_dataset, remember_data, learned_masks_prompted
-    else: sys.exit(f'usage: python mask_quality_screens.py {{fitted_head,prompted_probe,distill}} [mask_quality.py options], got {variant!r}')
+    else: sys.exit(f'usage: python mask_quality_screens.py {{fitted_head,prompted_probe,distill,rank_prior}} [mask_quality.py options], got {variant!r}')
     mq.main()

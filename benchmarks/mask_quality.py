@@ -80,6 +80,8 @@ def main():
     p.add_argument('--stage1-val', type=int, default=400, help="validation images of the learned methods' stage 1 (its "
                    'per-epoch check; the probe scores on all --max-eval of them)')
     p.add_argument('--mask-at', default='all', help="where the learned methods' masks apply in stage 1 (see `ChannelGroups`)")
+    p.add_argument('--generator-lr', type=float, default=None, help="the learned methods' mask-generator learning rate "
+                   '(default: TrainConfig\'s, 1e-3)')
     p.add_argument('--hnet', nargs='*', default=[], metavar='KEY=VALUE',
                    help="PASS's HyperNetwork options for a study, e.g. rank=16 (values are Python literals)")
     a = p.parse_args()
@@ -91,7 +93,8 @@ def main():
     for seed in a.seeds:
         base, spec = base_model(a, data, seed)
         groups = ChannelGroups(base.backbone, torch.rand(1, 3, a.size, a.size))
-        cfg = TrainConfig(stage1_epochs=a.epochs, batch_size=a.batch_size, progress=False, seed=seed)
+        cfg = TrainConfig(stage1_epochs=a.epochs, batch_size=a.batch_size, progress=False, seed=seed,
+                          **({'generator_lr': a.generator_lr} if a.generator_lr else {}))
         train_dl = make_loader(data.train, a.batch_size, train=True, seed=seed)
         probe_train, val_dl = make_loader(data.train, 128), make_loader(data.val, 128)
         stage1_val = make_loader(torch.utils.data.Subset(data.val, range(min(len(data.val), a.stage1_val))), 128)

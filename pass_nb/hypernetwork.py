@@ -17,7 +17,7 @@ from .prompts import IMAGENET_MEAN, IMAGENET_STD, NoPrompt
 
 # %% auto #0
 __all__ = ['BODIES', 'INPUTS', 'HEADS_LAYOUT', 'Budget', 'root_weight_stats', 'PromptEncoder', 'prompt_image', 'UnitHeads',
-           'HyperNetwork', 'prompt_sensitivity', 'count_parameters']
+           'HyperNetwork', 'prompt_sensitivity', 'count_parameters', 'plot_method']
 
 # %% ../nbs/06_hypernetwork.ipynb #0d513487
 @dataclass
@@ -299,3 +299,36 @@ def prompt_sensitivity(hnet:HyperNetwork, # a hypernetwork
 def count_parameters(module:nn.Module)->int:
     "Number of parameters of `module`."
     return sum(p.numel() for p in module.parameters())
+
+# %% ../nbs/06_hypernetwork.ipynb #07cb4a5d
+def plot_method(hnet:HyperNetwork, # a hypernetwork on a backbone's channel groups (its sizes are drawn)
+                backbone_name:str='backbone', # how the figure names the backbone
+               ):
+    "PASS in one figure: the prompted, frozen backbone above, the hypernetwork that masks it below (a matplotlib `Figure`)."
+    from matplotlib.figure import Figure  # no pyplot: a script's open figures stay as they are
+    from matplotlib.patches import FancyBboxPatch
+    G, n = hnet.groups, count_parameters(hnet)
+    fig = Figure(figsize=(12, 4.2)); ax = fig.subplots(); ax.set_axis_off(); ax.set(xlim=(0, 12.4), ylim=(0, 4.2))
+    def box(x, y, text, color, w=1.9, h=0.75):
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle='round,pad=0.05', fc=color, ec='0.3'))
+        ax.text(x + w / 2, y + h / 2, text, ha='center', va='center', fontsize=8)
+        return (x, y, w, h)
+    def arrow(a, b):
+        (xa, ya, wa, ha), (xb, yb, wb, hb) = a, b
+        start = (xa + wa, ya + ha / 2) if xb > xa + wa else (xa + wa / 2, ya if yb < ya else ya + ha)
+        end = (xb, yb + hb / 2) if xb > xa + wa else (xb + wb / 2, yb + hb if yb < ya else yb)
+        ax.annotate('', end, start, arrowprops=dict(arrowstyle='->', color='0.25'))
+    img, vp = box(0.1, 3.1, 'target images x', '#eeeeee', w=1.7), box(2.2, 3.1, 'visual prompt V\nx + pad(V)', '#cfe2ff', w=2.0)
+    bb = box(4.6, 3.1, f'frozen backbone\n({backbone_name}: {len(G)} channel groups)', '#e2e3e5', w=2.7)
+    lm, loss = box(7.7, 3.1, 'label map\n(source → target logits)', '#fff3cd', w=2.3), box(10.4, 3.1, 'cross-entropy', '#f8d7da', w=1.6)
+    enc = box(2.2, 1.7, 'prompt encoder g_ω(V)', '#cfe2ff', w=2.0)
+    lstm = box(4.6, 1.7, 'LSTM, one step per group i:\nstatistics of W_i (under the masks\nbefore it) and g_ω(V)', '#d1e7dd', w=2.7, h=0.85)
+    heads = box(7.7, 1.7, 'unit scores → exact top-k\nunder the MACs budget', '#d1e7dd', w=2.3)
+    st2 = box(4.7, 0.2, 'stage 2: fine-tune W and V with\nthe masks fixed, then export', '#e2e3e5', w=2.7)
+    small = box(7.7, 0.2, 'physically smaller model\n(fewer channels, same outputs)', '#d1e7dd', w=2.3)
+    for a, b in [(img, vp), (vp, bb), (bb, lm), (lm, loss), (vp, enc), (enc, lstm), (lstm, heads), (st2, small)]: arrow(a, b)
+    ax.annotate('', (5.95, 3.1), (8.85, 2.5), arrowprops=dict(arrowstyle='->', color='tab:green', connectionstyle='arc3,rad=0.25'))
+    ax.text(7.45, 2.78, 'masks M_i (straight-through)', color='tab:green', fontsize=7.5, ha='center')
+    ax.text(0.1, 2.55, f'stage 1 trains V,\nthe label map and\nthe hypernetwork\n({n / 1e3:.0f}k parameters,\n'
+            f'{n / G.dense_params:.1%} of {backbone_name});\nW stays frozen', fontsize=7.5, va='top')
+    return fig

@@ -244,12 +244,12 @@ def _check_unwrapped(self:ChannelGroups):
         if p in leaf_owner:
             mname, m = leaf_owner[p]
             if m in ignored: continue
-            if sum(n > 1 for n in p.shape) == 1: pass  # a layer scale, (C,) or (C, 1, 1): pruned along C, checked exact below
-            else: raise UnsupportedLayerError(
-                f"Layer '{mname}' ({type(m).__name__}) computes with its own parameter in a way torch-pruning cannot follow, "
-                f"so its channels cannot be masked correctly. Either leave it unpruned with "
-                f"`ignored_layers=[model.{mname}]`, or give torch-pruning a pruner for it with "
-                f"`customized_pruners={{{type(m).__name__}: MyPruner()}}` (a `tp.pruner.BasePruningFunc`).")
+            if sum(n > 1 for n in p.shape) != 1:  # a layer scale, (C,) or (C, 1, 1), is pruned along C (and self-checked)
+                raise UnsupportedLayerError(
+                    f"Layer '{mname}' ({type(m).__name__}) computes with its own parameter in a way torch-pruning cannot follow, "
+                    f"so its channels cannot be masked correctly. Either leave it unpruned with "
+                    f"`ignored_layers=[model.{mname}]`, or give torch-pruning a pruner for it with "
+                    f"`customized_pruners={{{type(m).__name__}: MyPruner()}}` (a `tp.pruner.BasePruningFunc`).")
         self._param_dims[p] = dim
 
 # %% ../nbs/05_masks.ipynb #abfa8652

@@ -82,6 +82,8 @@ def main():
     p.add_argument('--mask-at', default='all', help="where the learned methods' masks apply in stage 1 (see `ChannelGroups`)")
     p.add_argument('--generator-lr', type=float, default=None, help="the learned methods' mask-generator learning rate "
                    '(default: TrainConfig\'s, 1e-3)')
+    p.add_argument('--allocation', default='global', choices=['global', 'uniform'],
+                   help="the learned methods' allocation of the MACs budget over the groups (see `Budget`)")
     p.add_argument('--hnet', nargs='*', default=[], metavar='KEY=VALUE',
                    help="PASS's HyperNetwork options for a study, e.g. rank=16 (values are Python literals)")
     a = p.parse_args()
@@ -106,6 +108,7 @@ def main():
                 t0, budget, extra = time.time(), Budget(target_macs=macs), {}
                 if method in ONE_SHOT: masks = one_shot_masks(method, groups, budget, seed)
                 elif method in LEARNED:
+                    budget = Budget(target_macs=macs, allocation=a.allocation)
                     masks, extra = learned_masks(method, base, spec, budget, a.size, train_dl, stage1_val, cfg,
                                                  runs/f'{method}-macs{macs}-s{seed}', a.mask_at, hnet_kw)
                 else:

@@ -10,7 +10,12 @@ them in stage 1 (column `probe_with_prompt`). `distill`: the learned methods' st
 term, DISTILL × the mean squared distance between the masked network's pooled features and the dense network's (batch
 statistics, no prompt), over the dense features' mean square. `rank_prior`: PASS's prior (its start) is torch-pruning's group-L1 importance turned into
 normal quantiles of its rank within each group, so that a global threshold keeps the same share of every group (uniform
-L1's masks) until stage 1 moves the scores; `rank_start` probes that start without stage 1. Every other option is mask_quality.py's; its longer stage 1 is its own
+L1's masks) until stage 1 moves the scores; `rank_start` probes that start without stage 1. `l1_order`: PASS's prior keeps its values (the z-scored root-layer
+magnitude, so the same shares under a global threshold) but hands them to the units in the order of torch-pruning's
+group-L1 importance; `l1_order_start` probes that start (with PROMPT=none, stage 1 runs without a prompt). `cost_scaled`: the learned part of each unit's score (all but
+the prior) is scaled by the median unit's MACs cost over its group's unit cost, so that stage 1 moves costly units less. `perturbed`: `perturbed_start` is the `l1_order` start with random noise on its
+scores, as strong as makes as many units differ as PASS's stage 1 changed from that start (a control: is stage 1's move
+worth more than a random one of the same size?). Every other option is mask_quality.py's; its longer stage 1 is its own
 `--epochs`.
 """
 import copy, os, sys
@@ -122,8 +127,93 @@ def with_rank_prior(hnet):
     return hnet
 
 
+def ranks_of(v:torch.Tensor)->torch.Tensor:
+    "Each entry's rank in `v`, 0 for the smallest (ties broken by position)."
+    r = torch.empty(len(v), dtype=torch.long); r[v.argsort()] = torch.arange(len(v))
+    return r
+
+
+def with_l1_order(hnet):
+    "Keep `hnet`'s prior values (the z-scored root-layer magnitude under the input mask), but hand them out in group-L1 order."
+    ranks = [ranks_of(s.float()) for s in baseline_scores('group_l1', hnet.groups)]
+    stats = hnet._stats
+    def _stats(i, in_mask, device):
+        x, prior = stats(i, in_mask, device)
+        return x, (None if prior is None else prior.sort().values[ranks[i].to(device)])
+    hnet._stats = _stats
+    return hnet
+
+
+def l1_order_scores(groups):
+    "z-scored root magnitudes in group-L1 order (the prior of `with_l1_order` without an input mask)."
+    z = [(v - v.mean()) / v.std() for v in mq.unit_magnitudes(groups)]
+    return [zi.sort().values[ranks_of(s.float())] for zi, s in zip(z, baseline_scores('group_l1', groups))]
+
+
+def l1_order_start(groups, budget):
+    "The start of `with_l1_order` without stage 1, under the global budget."
+    return budget.final(groups, l1_order_scores(groups))
+
+
+FLIPS = {0.7: 260, 0.5: 326, 0.3: 455}  # units PASS's stage 1 changed from this start (seed 0, benchmarks/README.md §8)
+
+
+def perturbed_start(groups, budget, seed):
+    "The `l1_order` start with Gaussian noise on its scores, as strong as makes about as many units differ as stage 1 did."
+    scores = l1_order_scores(groups)
+    start, want = budget.final(groups, scores), FLIPS[budget.target_macs]
+    best = None
+    for sigma in [0.02 * 1.25 ** k for k in range(25)]:
+        gen = torch.Generator().manual_seed(seed)
+        masks = budget.final(groups, [s + sigma * torch.randn(len(s), generator=gen) for s in scores])
+        flips = sum(int((a != b).sum()) for a, b in zip(start, masks))
+        if best is None or abs(flips - want) < abs(best[0] - want): best = (flips, sigma, masks)
+        if flips > want: break
+    print(f'perturbed start: sigma {best[1]:.3f}, {best[0]} units differ (stage 1: {want})', flush=True)
+    return best[2]
+
+
+class L1OrderHyperNetwork(HyperNetwork):
+    def __init__(self, *a, **k): super().__init__(*a, **k); with_l1_order(self)
+
+
+def with_cost_scaled_heads(hnet):
+    "Scale the learned part of each unit's score by median unit cost / its group's unit cost (MACs), the prior unscaled."
+    heads, costs = hnet.heads, torch.tensor(hnet.groups.unit_costs())
+    per_unit = costs[heads.unit_group]
+    w = (per_unit.median() / costs).clamp(0.05, 20.)
+    def learned(code, a=0, b=None):
+        return (heads.embed[a:b] * code[:, :heads.rank]).sum(1) + heads.bias[a:b] + code[:, heads.rank + 1]
+    def forward(states, priors=None):
+        code = heads.code(states)[heads.unit_group]
+        s = learned(code) * w[heads.unit_group]
+        if priors is not None: s = s + torch.cat(priors) * code[:, heads.rank].exp()
+        return list(s.split(heads.n_units))
+    def group_scores(i, h, prior=None):
+        a, b = heads.offsets[i], heads.offsets[i + 1]
+        code = heads.code(h).expand(b - a, -1)
+        s = learned(code, a, b) * w[i]
+        return s if prior is None else s + prior * code[0, heads.rank].exp()
+    heads.forward, heads.group_scores = forward, group_scores
+    return hnet
+
+
+class CostScaledHyperNetwork(HyperNetwork):
+    def __init__(self, *a, **k): super().__init__(*a, **k); with_cost_scaled_heads(self)
+
+
 class RankPriorHyperNetwork(HyperNetwork):
     def __init__(self, *a, **k): super().__init__(*a, **k); with_rank_prior(self)
+
+
+def base_model_no_prompt(a, data, seed):
+    "mask_quality.py's base model without a prompt (NoPrompt): stage 1 learns the masks and the label map only."
+    model, spec = BASE_MODEL(a, data, seed)
+    model.prompt = make_prompt('none', a.size)
+    return model, spec
+
+
+BASE_MODEL = mq.base_model
 
 
 def remember_data(*a, **k):
@@ -142,7 +232,20 @@ if __name__ == '__main__':
         mq.one_shot_masks = lambda method, groups, budget, seed: (
             budget.final(groups, [rank_normal(s.float()) for s in baseline_scores('group_l1', groups)]) if method == 'rank_start'
             else one_shot(method, groups, budget, seed))
+    elif variant == 'l1_order':
+        mq.HyperNetwork = L1OrderHyperNetwork
+        if os.environ.get('PROMPT') == 'none': mq.base_model = base_model_no_prompt
+        mq.ONE_SHOT, mq.METHODS = mq.ONE_SHOT + ('l1_order_start',), mq.METHODS + ('l1_order_start',)
+        one_shot = mq.one_shot_masks
+        mq.one_shot_masks = lambda method, groups, budget, seed: (
+            l1_order_start(groups, budget) if method == 'l1_order_start' else one_shot(method, groups, budget, seed))
+    elif variant == 'perturbed':
+        mq.ONE_SHOT, mq.METHODS = mq.ONE_SHOT + ('perturbed_start',), mq.METHODS + ('perturbed_start',)
+        one_shot = mq.one_shot_masks
+        mq.one_shot_masks = lambda method, groups, budget, seed: (
+            perturbed_start(groups, budget, seed) if method == 'perturbed_start' else one_shot(method, groups, budget, seed))
+    elif variant == 'cost_scaled': mq.HyperNetwork = CostScaledHyperNetwork
     elif variant == 'prompted_probe':
         get_dataset, mq.get_dataset, mq.learned_masks = mq.get_dataset, remember_data, learned_masks_prompted
-    else: sys.exit(f'usage: python mask_quality_screens.py {{fitted_head,prompted_probe,distill,rank_prior}} [mask_quality.py options], got {variant!r}')
+    else: sys.exit(f'usage: python mask_quality_screens.py {{fitted_head,prompted_probe,distill,rank_prior,l1_order,cost_scaled,perturbed}} [mask_quality.py options], got {variant!r}')
     mq.main()

@@ -15,7 +15,9 @@ magnitude, so the same shares under a global threshold) but hands them to the un
 group-L1 importance; `l1_order_start` probes that start (with PROMPT=none, stage 1 runs without a prompt). `cost_scaled`: the learned part of each unit's score (all but
 the prior) is scaled by the median unit's MACs cost over its group's unit cost, so that stage 1 moves costly units less. `perturbed`: `perturbed_start` is the `l1_order` start with random noise on its
 scores, as strong as makes as many units differ as PASS's stage 1 changed from that start (a control: is stage 1's move
-worth more than a random one of the same size?). Every other option is mask_quality.py's; its longer stage 1 is its own
+worth more than a random one of the same size?). `feature_head`: stage 1's label map is the probe's own kind of head, a
+logistic regression on the pooled features (fitted on the start masks' features, refitted at the end of every epoch on
+the features the epoch saw, fixed in between), so stage 1 optimises what the probe measures. Every other option is mask_quality.py's; its longer stage 1 is its own
 `--epochs`.
 """
 import copy, os, sys
@@ -216,6 +218,63 @@ def base_model_no_prompt(a, data, seed):
 BASE_MODEL = mq.base_model
 
 
+class FeatureHead(torch.nn.Module):
+    "A label map that ignores the source logits and classifies the pooled features a hook stashed (fixed weights: buffers)."
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.register_buffer('W', torch.zeros(n_out, n_in)); self.register_buffer('b', torch.zeros(n_out))
+        self.stash = {}
+    def forward(self, source_logits): return self.stash['f'] @ self.W.T + self.b
+
+
+def fit_head(head, X, y, C=0.5):
+    "Fit a logistic regression on standardised features (as `linear_probe` does) and fold it into `head`."
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+    X, y = X.numpy() if torch.is_tensor(X) else X, y.numpy() if torch.is_tensor(y) else y
+    sc = StandardScaler().fit(X)
+    clf = LogisticRegression(C=C, max_iter=300, random_state=0).fit(sc.transform(X), y)
+    W = clf.coef_ / sc.scale_
+    head.W.copy_(torch.tensor(W, dtype=torch.float32)); head.b.copy_(torch.tensor(clf.intercept_ - W @ sc.mean_, dtype=torch.float32))
+
+
+class _RecordingF:
+    "torch.nn.functional, whose cross_entropy pairs the labels with the features the hook stashed in training."
+    def __init__(self, pending, pairs): self.pending, self.pairs = pending, pairs
+    def __getattr__(self, k): return getattr(torch.nn.functional, k)
+    def cross_entropy(self, out, y, *a, **k):
+        f = self.pending.pop('f', None)
+        if f is not None and len(f) == len(y): self.pairs.append((f, y.detach().cpu()))
+        return torch.nn.functional.cross_entropy(out, y, *a, **k)
+
+
+def train_stage1_feature_head(model, groups, gen, train_dl, val_dl, cfg, run_dir, **kw):
+    """Stage 1 with the probe's own head as the label map: a logistic regression on the pooled features, fitted on the
+    start masks' features, then refitted at the end of every epoch on the features that epoch saw (the head is fixed in between)."""
+    import pass_nb.training as T
+    from pass_nb.training import pooled_features, recalibrate_bn
+    probe_dl = make_loader(train_dl.dataset, 128)
+    with torch.no_grad(): start = [m.detach() for m in gen.eval()(model.prompt)]
+    gen.train()
+    copy_ = copy.deepcopy(model)
+    with groups.apply_masks(start, model=copy_.backbone):
+        recalibrate_bn(copy_, probe_dl); X, y = pooled_features(copy_, probe_dl)
+    head = FeatureHead(X.shape[1], int(y.max()) + 1); fit_head(head, X, y)
+    model.label_map = head
+    pending, pairs = {}, []
+    def stash(m, i):
+        f = i[0].flatten(1); head.stash['f'] = f
+        if model.training: pending['f'] = f.detach().cpu()
+    hook = _classifier(model.backbone).register_forward_pre_hook(stash)
+    steps = len(train_dl)
+    def refit(state):
+        if state.step == steps - 1 and pairs:
+            fit_head(head, torch.cat([f for f, _ in pairs]), torch.cat([y for _, y in pairs])); pairs.clear()
+    old_F, T.F = T.F, _RecordingF(pending, pairs)
+    try: return train_stage1(model, groups, gen, train_dl, val_dl, cfg, run_dir, on_step=refit, **kw)
+    finally: T.F = old_F; hook.remove()
+
+
 def remember_data(*a, **k):
     SPLITS['data'] = d = get_dataset(*a, **k)
     return d
@@ -244,8 +303,9 @@ if __name__ == '__main__':
         one_shot = mq.one_shot_masks
         mq.one_shot_masks = lambda method, groups, budget, seed: (
             perturbed_start(groups, budget, seed) if method == 'perturbed_start' else one_shot(method, groups, budget, seed))
+    elif variant == 'feature_head': mq.train_stage1 = train_stage1_feature_head
     elif variant == 'cost_scaled': mq.HyperNetwork = CostScaledHyperNetwork
     elif variant == 'prompted_probe':
         get_dataset, mq.get_dataset, mq.learned_masks = mq.get_dataset, remember_data, learned_masks_prompted
-    else: sys.exit(f'usage: python mask_quality_screens.py {{fitted_head,prompted_probe,distill,rank_prior,l1_order,cost_scaled,perturbed}} [mask_quality.py options], got {variant!r}')
+    else: sys.exit(f'usage: python mask_quality_screens.py {{fitted_head,prompted_probe,distill,rank_prior,l1_order,cost_scaled,perturbed,feature_head}} [mask_quality.py options], got {variant!r}')
     mq.main()

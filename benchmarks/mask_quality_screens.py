@@ -17,7 +17,9 @@ the prior) is scaled by the median unit's MACs cost over its group's unit cost, 
 scores, as strong as makes as many units differ as PASS's stage 1 changed from that start (a control: is stage 1's move
 worth more than a random one of the same size?). `feature_head`: stage 1's label map is the probe's own kind of head, a
 logistic regression on the pooled features (fitted on the start masks' features, refitted at the end of every epoch on
-the features the epoch saw, fixed in between), so stage 1 optimises what the probe measures. Every other option is mask_quality.py's; its longer stage 1 is its own
+the features the epoch saw, fixed in between), so stage 1 optimises what the probe measures. `group_normalised`: each
+group's score gradient is divided by a running mean of its size before it reaches the hypernetwork's shared
+parameters, so every group steers them alike (the first groups' gradients are 10-100x larger otherwise). Every other option is mask_quality.py's; its longer stage 1 is its own
 `--epochs`.
 """
 import copy, os, sys
@@ -204,6 +206,21 @@ class CostScaledHyperNetwork(HyperNetwork):
     def __init__(self, *a, **k): super().__init__(*a, **k); with_cost_scaled_heads(self)
 
 
+class GroupNormalisedHyperNetwork(HyperNetwork):
+    "Each group's score gradient is divided by a running mean of its size, so every group steers the shared parameters alike."
+    def scores(self, prompt):
+        out = super().scores(prompt)
+        if torch.is_grad_enabled():
+            ema = self.__dict__.setdefault('_grad_size', {})
+            def normalise(g, i):
+                size = float(g.abs().mean())
+                ema[i] = size if i not in ema else 0.9 * ema[i] + 0.1 * size
+                return g / max(ema[i], 1e-12)
+            for i, s in enumerate(out):
+                if s.requires_grad: s.register_hook(lambda g, i=i: normalise(g, i))
+        return out
+
+
 class RankPriorHyperNetwork(HyperNetwork):
     def __init__(self, *a, **k): super().__init__(*a, **k); with_rank_prior(self)
 
@@ -303,9 +320,10 @@ if __name__ == '__main__':
         one_shot = mq.one_shot_masks
         mq.one_shot_masks = lambda method, groups, budget, seed: (
             perturbed_start(groups, budget, seed) if method == 'perturbed_start' else one_shot(method, groups, budget, seed))
+    elif variant == 'group_normalised': mq.HyperNetwork = GroupNormalisedHyperNetwork
     elif variant == 'feature_head': mq.train_stage1 = train_stage1_feature_head
     elif variant == 'cost_scaled': mq.HyperNetwork = CostScaledHyperNetwork
     elif variant == 'prompted_probe':
         get_dataset, mq.get_dataset, mq.learned_masks = mq.get_dataset, remember_data, learned_masks_prompted
-    else: sys.exit(f'usage: python mask_quality_screens.py {{fitted_head,prompted_probe,distill,rank_prior,l1_order,cost_scaled,perturbed,feature_head}} [mask_quality.py options], got {variant!r}')
+    else: sys.exit(f'usage: python mask_quality_screens.py {{fitted_head,prompted_probe,distill,rank_prior,l1_order,cost_scaled,perturbed,feature_head,group_normalised}} [mask_quality.py options], got {variant!r}')
     mq.main()

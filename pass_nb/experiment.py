@@ -427,12 +427,13 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
     "(the table with its savings scaled so that exported Group-L1 masks at the target measure closest to it, the attempts)."
     device, batch = _latency_setting(cfg)
     time_of = lambda m: timer(m, batch_size=batch, input_size=cfg.size, device=device)['median_ms']
-    proxy, dense, scale, attempts = baseline_scores('group_l1', groups, cfg.seed), time_of(groups.model), table.scale, []
+    proxy, scale, attempts = baseline_scores('group_l1', groups, cfg.seed), table.scale, []
     for _ in range(max_corrections + 1):
         t = dataclasses.replace(table, scale=scale)
         try: masks = dataclasses.replace(cfg.budget(), latency_table=t).final(groups, proxy)
         except ValueError: break  # the corrected table cannot reach the target: keep the best reachable one
-        predicted, measured = groups.predict_latency(masks, t) / t.dense_ms, time_of(groups.export(masks)) / dense
+        small, dense = groups.export(masks), time_of(groups.model)  # the dense model timed beside each pruned one
+        predicted, measured = groups.predict_latency(masks, t) / t.dense_ms, time_of(small) / dense
         attempts.append(dict(scale=scale, predicted=predicted, measured=measured))
         if abs(measured / cfg.target_latency - 1) <= LATENCY_TOLERANCE or predicted >= 1 or measured >= 1: break
         scale *= (1 - measured) / (1 - predicted)  # the saving these masks really made, per unit of the predicted one

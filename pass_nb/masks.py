@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_masks.ipynb #ab45fd90
 from __future__ import annotations
-import copy, functools, hashlib, json, math, os, platform, signal, sys, tempfile, threading, time, warnings
+import copy, functools, hashlib, json, math, os, platform, signal, statistics, sys, tempfile, threading, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from contextlib import contextmanager
@@ -1059,12 +1059,15 @@ def measure_latency_table(groups:ChannelGroups, # the model's channel groups
     path = latency_cache_dir(cache_dir)/name
     if (cached := _read_table(path, meta, groups.n_units)) is not None: return cached
     time_of = lambda model: timer(model, batch_size=batch_size, input_size=input_size, device=device, repeats=repeats)['median_ms']
-    dense, savings = time_of(groups.model), []
+    dense, savings = [], []
     for gi, g in enumerate(tqdm(groups.groups, desc='latency table', disable=not progress)):
         removed = g.n_units // 2
+        if not removed: savings.append(0.); continue
         masks = groups.full_masks(); masks[gi][g.n_units - removed:] = 0
-        savings.append(max(0., (dense - time_of(groups.export(masks))) / removed) if removed else 0.)
-    table = LatencyTable(dense, savings, list(groups.n_units), **meta)
+        small = groups.export(masks)
+        dense.append(time_of(groups.model))  # timed right before each pruned copy: a change in machine load cancels
+        savings.append(max(0., (dense[-1] - time_of(small)) / removed))
+    table = LatencyTable(statistics.median(dense) if dense else time_of(groups.model), savings, list(groups.n_units), **meta)
     atomic_write(path, lambda f: f.write(table.to_json()), binary=False)
     return table
 

@@ -101,7 +101,8 @@ def main(argv=None):
               'latency_speedup', 'efficiency']].round(3).to_string(index=False))
     print(save(a.name, df, plot(df, a), args=vars(a), groups=len(groups), seconds_table=round(t['seconds_table'], 1),
                seconds=round(time.perf_counter() - t0, 1),
-               scales={f'{k[0]} {k[1]}': v.scale for k, v in t['calibrated'].items()}))
+               scales={f'{k[0]} {k[1]}': v.scale for k, v in t['calibrated'].items()}, table_spread=t['raw'].spread,
+               table_saving_all_units=sum(s * n for s, n in zip(t['raw'].saving_ms, t['raw'].units)) / t['raw'].dense_ms))
 
 
 if __name__ == '__main__':

@@ -87,7 +87,7 @@ from .data import DataSplits
 from .prompts import make_prompt
 from .label_mapping import make_label_map, IndexLabelMap
 from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save, atomic_write, MASK_AT, export_onnx
-from .masks import LatencyTable, measure_latency_table
+from .masks import LatencyTable, measure_latency_table, _paired_ms
 from .hypernetwork import Budget, count_parameters, prompt_sensitivity, BODIES, INPUTS
 from .prompts import PROMPT_KINDS
 from .label_mapping import LABEL_MAP_KINDS
@@ -432,8 +432,8 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
         t = dataclasses.replace(table, scale=scale)
         try: masks = dataclasses.replace(cfg.budget(), latency_table=t).final(groups, proxy)
         except ValueError: break  # the corrected table cannot reach the target: keep the best reachable one
-        small, dense = groups.export(masks), time_of(groups.model)  # the dense model timed beside each pruned one
-        predicted, measured = groups.predict_latency(masks, t) / t.dense_ms, time_of(small) / dense
+        d, s = _paired_ms(time_of, groups.model, groups.export(masks), rounds=2)  # dense and pruned in turn, lowest of each
+        predicted, measured = groups.predict_latency(masks, t) / t.dense_ms, min(s) / min(d)
         attempts.append(dict(scale=scale, predicted=predicted, measured=measured))
         if abs(measured / cfg.target_latency - 1) <= LATENCY_TOLERANCE or predicted >= 1 or measured >= 1: break
         scale *= (1 - measured) / (1 - predicted)  # the saving these masks really made, per unit of the predicted one
@@ -459,7 +459,7 @@ def _latency_report(cfg:PruneConfig, groups:ChannelGroups, masks:list, table:Lat
     out = {'target': cfg.target_latency, 'device': table.device, 'batch': batch, 'predicted': predict(table),
            'predicted_uncalibrated': predict(dataclasses.replace(table, scale=1.)), 'measured': measured,
            'met': abs(measured / cfg.target_latency - 1) <= LATENCY_TOLERANCE, 'tolerance': LATENCY_TOLERANCE,
-           'scale': table.scale, 'calibration': attempts}
+           'scale': table.scale, 'timing_spread': table.spread, 'calibration': attempts}
     if not out['met']:
         warnings.warn(f"--target-latency {cfg.target_latency}: the exported model takes {measured:.3f} of the dense latency on "
                       f"{device} (predicted {out['predicted']:.3f}), more than 5 % off; see summary.json latency_budget.")

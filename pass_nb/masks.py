@@ -984,6 +984,7 @@ class LatencyTable:
     threads: int # torch.get_num_threads() at the measurement
     arch: str # hash of the model's module types, parameter shapes and channel groups
     scale: float = 1.0 # calibration: every saving is multiplied by it (1: as measured)
+    spread: float = 0. # timing noise: (max - min) / median of the dense model's timings
 
     def to_json(self)->str: return json.dumps(asdict(self), indent=1)
 
@@ -1044,6 +1045,17 @@ def _read_table(path:Path, meta:dict, units:list)->LatencyTable|None:
     if not ok: warnings.warn(f'{path} is not a latency table of this model and machine; it is measured again and rewritten.')
     return t if ok else None
 
+# %% ../nbs/05_masks.ipynb #9bf973ad
+def _paired_ms(time_of:Callable, # model -> ms
+               dense:nn.Module, # the dense model
+               small:nn.Module, # a pruned copy
+               rounds:int, # times each is timed, in turn
+              )->tuple:
+    "(dense times, pruned times), timed in turn."
+    d, s = [], []
+    for _ in range(rounds): d.append(time_of(dense)); s.append(time_of(small))
+    return d, s
+
 # %% ../nbs/05_masks.ipynb #f4a1c2d1
 def measure_latency_table(groups:ChannelGroups, # the model's channel groups
                           input_size:int|tuple=224, # side or (H, W) of the input
@@ -1053,21 +1065,27 @@ def measure_latency_table(groups:ChannelGroups, # the model's channel groups
                           cache_dir:str|Path=None, # cache folder (see `latency_cache_dir`)
                           timer:Callable=measure_latency, # `timer(model, batch_size=, input_size=, device=, repeats=)['median_ms']`
                           progress:bool=True, # tqdm bar over the groups
+                          rounds:int=2, # dense and pruned copy timed in turn this many times (see `_paired_ms`)
                          )->LatencyTable:
-    "The model's `LatencyTable` on `device`: read from the cache, else measured (dense, then each group half pruned) and cached."
+    "The model's `LatencyTable` on `device`: read from the cache, else measured (each group half pruned against the dense model) and cached."
     name, meta = _table_meta(groups, input_size, batch_size, device, timer)
     path = latency_cache_dir(cache_dir)/name
     if (cached := _read_table(path, meta, groups.n_units)) is not None: return cached
     time_of = lambda model: timer(model, batch_size=batch_size, input_size=input_size, device=device, repeats=repeats)['median_ms']
-    dense, savings = [], []
+    lowest, every, savings = [], [], []  # dense: the lowest time beside each group's copy, and every time
     for gi, g in enumerate(tqdm(groups.groups, desc='latency table', disable=not progress)):
         removed = g.n_units // 2
         if not removed: savings.append(0.); continue
         masks = groups.full_masks(); masks[gi][g.n_units - removed:] = 0
-        small = groups.export(masks)
-        dense.append(time_of(groups.model))  # timed right before each pruned copy: a change in machine load cancels
-        savings.append(max(0., (dense[-1] - time_of(small)) / removed))
-    table = LatencyTable(statistics.median(dense) if dense else time_of(groups.model), savings, list(groups.n_units), **meta)
+        d, s = _paired_ms(time_of, groups.model, groups.export(masks), rounds)
+        lowest.append(min(d)); every += d; savings.append(max(0., (min(d) - min(s)) / removed))
+    if not lowest: lowest = every = [time_of(groups.model)]
+    table = LatencyTable(statistics.median(lowest), savings, list(groups.n_units), **meta,
+                         spread=(max(every) - min(every)) / statistics.median(every))
+    if (total := sum(s * n for s, n in zip(savings, groups.n_units))) > table.dense_ms:
+        warnings.warn(f"The latency table on {meta['device']} claims that removing every unit saves {total / table.dense_ms:.1f} times "
+                      f"the dense latency (timing spread {table.spread:.0%}): noise dominates its savings. Measure on an idle "
+                      'machine or with more repeats, or use target_macs.')
     atomic_write(path, lambda f: f.write(table.to_json()), binary=False)
     return table
 

@@ -419,7 +419,8 @@ def baseline_masks(method:str, # one of `BASELINES`
 
 # %% ../nbs/08_baselines.ipynb #6beea28b
 def _budget_dict(b:Budget)->dict:
-    return {k: getattr(b, k) for k in ('sparsity', 'target_macs', 'allocation', 'min_keep', 'round_to')}
+    latency = {'target_latency': b.target_latency} if b.target_latency is not None else {}  # absent: files from before it match
+    return {**{k: getattr(b, k) for k in ('sparsity', 'target_macs', 'allocation', 'min_keep', 'round_to')}, **latency}
 
 def _val_metrics(model, loader, accelerator, groups=None, masks=None)->dict:
     if loader is None: return dict(val_loss=float('nan'), val_acc=float('nan'), val_acc_no_prompt=float('nan'))

@@ -17,11 +17,11 @@ from .label_mapping import flm
 from .masks import ChannelGroups, check_export, ExportMismatchError
 
 # %% auto #0
-__all__ = ['UNSTRUCTURED', 'METHODS', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy', 'run_check',
-           'PruneConfig', 'pretrained_arg', 'build_prompted_model', 'learn_masks', 'preflight', 'mask_quality', 'prune',
-           'load_run', 'export_run', 'format_summary', 'load_sweep_config', 'sweep_runs', 'sweep_run_dir',
-           'check_sweep_inputs', 'run_sweep', 'summarize', 'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs',
-           'read_results', 'report']
+__all__ = ['UNSTRUCTURED', 'METHODS', 'LATENCY_TOLERANCE', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy',
+           'run_check', 'PruneConfig', 'pretrained_arg', 'build_prompted_model', 'learn_masks', 'preflight',
+           'mask_quality', 'run_latency_table', 'calibrate_latency_table', 'prune', 'load_run', 'export_run',
+           'format_summary', 'load_sweep_config', 'sweep_runs', 'sweep_run_dir', 'check_sweep_inputs', 'run_sweep',
+           'summarize', 'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs', 'read_results', 'report']
 
 # %% ../nbs/11_experiment.ipynb #0abd54ae
 def sample_image_predictions(model:torch.nn.Module, # an ImageNet classifier
@@ -81,11 +81,13 @@ import dataclasses, math, os, tempfile
 from dataclasses import dataclass, asdict, field
 from fastcore.basics import patch
 from pathlib import Path
+from typing import Callable
 
 from .data import DataSplits
 from .prompts import make_prompt
 from .label_mapping import make_label_map, IndexLabelMap
 from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save, atomic_write, MASK_AT, export_onnx
+from .masks import LatencyTable, measure_latency_table, _paired_ms
 from .hypernetwork import Budget, count_parameters, prompt_sensitivity, BODIES, INPUTS
 from .prompts import PROMPT_KINDS
 from .label_mapping import LABEL_MAP_KINDS
@@ -113,7 +115,8 @@ class PruneConfig:
     source_run: str = None # transfer methods: the folder of a finished run on the source task
     dataset: str = 'digits' # dataset registry name (see `pass_nb.data.list_datasets`)
     sparsity: float = None # fraction of channel units removed ...
-    target_macs: float = None # ... or fraction of dense MACs kept (give exactly one)
+    target_macs: float = None # ... or fraction of dense MACs kept ...
+    target_latency: float = None # ... or fraction of the dense latency kept, measured where the run runs: CPU at --latency-batch, or the GPU (give exactly one)
     allocation: str = 'global' # 'global' or 'uniform'
     min_keep: int = 1 # channel units each group keeps at least
     round_to: int = None # keep a multiple of this many units per group (8 or 16 suit onnxruntime's and GPUs' kernels); None: any count
@@ -172,29 +175,31 @@ def _validate(self:PruneConfig):
         raise ValueError(f'--score-init sets the start of structured VPNs\' scores; {self.method} has none (use --method vpns).')
     if self.score_init not in (None, *SCORE_INITS):
         raise ValueError(f'--score-init must be one of {SCORE_INITS}, got {self.score_init!r}.')
-    if (self.sparsity is None) == (self.target_macs is None):
-        raise ValueError('Give exactly one budget: --sparsity S (fraction of channels removed) or '
-                         '--target-macs F (fraction of dense MACs kept).')
-    if spec.weights and self.target_macs is not None:
+    if sum(b is not None for b in (self.sparsity, self.target_macs, self.target_latency)) != 1:
+        raise ValueError('Give exactly one budget: --sparsity S (fraction of channels removed), --target-macs F (fraction '
+                         'of dense MACs kept) or --target-latency F (fraction of the dense latency kept).')
+    if spec.weights and (self.target_macs is not None or self.target_latency is not None):
         raise ValueError(f'{self.method} masks single weights: give --sparsity (fraction of weights removed); '
-                         'a MACs target needs a channel method (pass, vpns or a baseline).')
+                         'a MACs or latency target needs a channel method (pass, vpns or a baseline).')
     if spec.prompt is not None: self.prompt = spec.prompt  # hydra: 'none' (use vpns_unstructured for a prompt)
     self.budget()  # validates early
     if self.sparsity is not None and not 0 <= self.sparsity < 1:
         raise ValueError(f'--sparsity must be in [0, 1), got {self.sparsity}.')
-    if self.target_macs is not None and not 0 < self.target_macs <= 1:
-        raise ValueError(f'--target-macs must be in (0, 1], got {self.target_macs}.')
+    for k in ('target_macs', 'target_latency'):
+        if getattr(self, k) is not None and not 0 < getattr(self, k) <= 1:
+            raise ValueError(f'--{k.replace("_", "-")} must be in (0, 1], got {getattr(self, k)}.')
     for k in _LRS:
         if getattr(self, k) is not None and not getattr(self, k) > 0:
             raise ValueError(f'--{k.replace("_", "-")} must be a positive number, got {getattr(self, k)!r}.')
-    if self.sparsity == 0 or self.target_macs == 1:
-        warnings.warn('This budget removes nothing (--sparsity 0 or --target-macs 1): the run fine-tunes the dense model.')
+    if self.sparsity == 0 or self.target_macs == 1 or self.target_latency == 1:
+        warnings.warn('This budget removes nothing (--sparsity 0, --target-macs 1 or --target-latency 1): the run fine-tunes the dense model.')
 
 # %% ../nbs/11_experiment.ipynb #b74f9a94
 @patch
 def budget(self:PruneConfig)->Budget:
-    "The run's `Budget`."
-    return Budget(self.sparsity, self.target_macs, self.allocation, self.min_keep, self.round_to)
+    "The run's `Budget` (with the latency table `prune` set for a latency target)."
+    return Budget(self.sparsity, self.target_macs, self.allocation, self.min_keep, self.round_to,
+                  target_latency=self.target_latency, latency_table=getattr(self, 'latency_table', None))
 
 @patch
 def train_config(self:PruneConfig)->TrainConfig:
@@ -204,11 +209,15 @@ def train_config(self:PruneConfig)->TrainConfig:
                        workers=self.workers, augment=self.augment, progress=self.progress,
                        **{k: getattr(self, k) for k in _LRS if getattr(self, k) is not None})
 
+def _budget_tag(pc:PruneConfig)->str:
+    "The budget's part of a run folder's name: sp<S>, macs<F> or lat<F>."
+    if pc.sparsity is not None: return f'sp{pc.sparsity}'
+    return f'macs{pc.target_macs}' if pc.target_macs is not None else f'lat{pc.target_latency}'
+
 @patch
 def default_run_dir(self:PruneConfig)->Path:
     "runs/<model>-<dataset>[-<method>]-<budget>-s<seed>: the folder a run writes when none is given."
-    b = f'sp{self.sparsity}' if self.sparsity is not None else f'macs{self.target_macs}'
-    tag = method_spec(self.method).run_tag
+    b, tag = _budget_tag(self), method_spec(self.method).run_tag
     m = f'-{self.method}' if tag is None else tag  # PASS: none
     return Path('runs')/f'{self.model.replace("/", "_")}-{self.dataset}{m}-{b}-s{self.seed}'
 
@@ -269,11 +278,12 @@ def preflight(cfg:PruneConfig, # the run's settings
         raise ValueError(f'{spec.name} cannot run at --size {cfg.size} ({str(e).splitlines()[0][:150]}); '
                          f'use the size it was built for ({spec.input_size}) or a larger one.') from None
     method = method_spec(cfg.method)
+    table = run_latency_table(cfg, groups) if cfg.target_latency is not None else None  # measured once, then cached
     if not method.weights:  # a channel budget
-        try: cfg.budget().final(groups, [torch.rand(n) for n in groups.n_units])
+        try: dataclasses.replace(cfg.budget(), latency_table=table).final(groups, [torch.rand(n) for n in groups.n_units])
         except ValueError as e: raise ValueError(f'{spec.name} at {cfg.size} px: {e}') from None
     if method.needs_source_run: _generator(cfg, groups)  # the source run exists and fits this backbone
-    return {'spec': spec, 'groups': groups}
+    return {'spec': spec, 'groups': groups, 'latency_table': table}
 
 # %% ../nbs/11_experiment.ipynb #77fd3390
 _NOT_RESULTS = ('progress', 'workers', 'root', 'download', 'keep_checkpoints')  # settings that do not change what a run computes
@@ -392,6 +402,69 @@ def _size_and_speed(cfg:PruneConfig, groups, masks, pruned, unstructured)->tuple
                                   'speedup': gd['median_ms'] / gp['median_ms']}
     return out, layers
 
+# %% ../nbs/11_experiment.ipynb #c23ae1ee
+def _latency_setting(cfg:PruneConfig)->tuple:
+    "(device, batch) of a run's latency measurements: the GPU at batch 128 when there is one, else the CPU at `latency_batch`."
+    return ('cuda', 128) if torch.cuda.is_available() else ('cpu', cfg.latency_batch)
+
+def run_latency_table(cfg:PruneConfig, # the run's settings (size, latency batch)
+                      groups:ChannelGroups, # its backbone's channel groups
+                      timer:Callable=measure_latency, # see `measure_latency_table`
+                     )->LatencyTable:
+    "The backbone's `LatencyTable` on the device and at the batch where the run measures its latency (cached)."
+    device, batch = _latency_setting(cfg)
+    return measure_latency_table(groups, cfg.size, batch, device, timer=timer, progress=cfg.progress)
+
+# %% ../nbs/11_experiment.ipynb #e16bb2db
+LATENCY_TOLERANCE = 0.05  # a measured latency fraction within 5 % (relative) of the target meets it
+
+def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latency, allocation, min_keep, size, seed)
+                            groups:ChannelGroups, # the backbone's channel groups
+                            table:LatencyTable, # its measured table (`run_latency_table`)
+                            timer:Callable=measure_latency, # see `measure_latency_table`
+                            max_corrections:int=3, # re-allocations at most
+                           )->tuple:
+    "(the table with its savings scaled so that exported Group-L1 masks at the target measure closest to it, the attempts)."
+    device, batch = _latency_setting(cfg)
+    time_of = lambda m: timer(m, batch_size=batch, input_size=cfg.size, device=device)['median_ms']
+    proxy, scale, attempts = baseline_scores('group_l1', groups, cfg.seed), table.scale, []
+    for _ in range(max_corrections + 1):
+        t = dataclasses.replace(table, scale=scale)
+        try: masks = dataclasses.replace(cfg.budget(), latency_table=t).final(groups, proxy)
+        except ValueError: break  # the corrected table cannot reach the target: keep the best reachable one
+        d, s = _paired_ms(time_of, groups.model, groups.export(masks), rounds=2)  # dense and pruned in turn, lowest of each
+        predicted, measured = groups.predict_latency(masks, t) / t.dense_ms, min(s) / min(d)
+        attempts.append(dict(scale=scale, predicted=predicted, measured=measured))
+        if abs(measured / cfg.target_latency - 1) <= LATENCY_TOLERANCE or predicted >= 1 or measured >= 1: break
+        scale *= (1 - measured) / (1 - predicted)  # the saving these masks really made, per unit of the predicted one
+    best = min(attempts, key=lambda a: abs(a['measured'] / cfg.target_latency - 1))
+    return dataclasses.replace(table, scale=best['scale']), attempts
+
+# %% ../nbs/11_experiment.ipynb #415fd4a4
+def _run_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTable, run_dir:Path, resume:bool)->tuple:
+    "(calibrated table, calibration attempts) of a latency-target run: from run_dir/latency.json on resume, else calibrated and written."
+    path = run_dir/'latency.json'
+    if resume and path.exists():
+        d = json.loads(path.read_text())
+        return LatencyTable(**d['table']), d['calibration']
+    table, attempts = calibrate_latency_table(cfg, groups, table)
+    _atomic_write_text(path, json.dumps({'table': asdict(table), 'calibration': attempts}, indent=1))
+    return table, attempts
+
+def _latency_report(cfg:PruneConfig, groups:ChannelGroups, masks:list, table:LatencyTable, attempts:list, size:dict)->dict:
+    "The summary's `latency_budget`: target, predicted and measured latency fractions; a warning when the target is missed."
+    device, batch = _latency_setting(cfg)
+    lat = size['latency_cuda_ms' if device == 'cuda' else 'latency_cpu_ms']
+    measured, predict = lat['pruned'] / lat['dense'], lambda t: groups.predict_latency(masks, t) / t.dense_ms
+    out = {'target': cfg.target_latency, 'device': table.device, 'batch': batch, 'predicted': predict(table),
+           'predicted_uncalibrated': predict(dataclasses.replace(table, scale=1.)), 'measured': measured,
+           'met': abs(measured / cfg.target_latency - 1) <= LATENCY_TOLERANCE, 'tolerance': LATENCY_TOLERANCE,
+           'scale': table.scale, 'timing_spread': table.spread, 'calibration': attempts}
+    if not out['met']:
+        warnings.warn(f"--target-latency {cfg.target_latency}: the exported model takes {measured:.3f} of the dense latency on "
+                      f"{device} (predicted {out['predicted']:.3f}), more than 5 % off; see summary.json latency_budget.")
+    return out
+
 # %% ../nbs/11_experiment.ipynb #f9fcfc5c
 def _finish_run(cfg:PruneConfig, run_dir:Path, summary:dict, groups, masks, layers):
     "Write summary.json, then remove the checkpoints (unless kept) and draw the run's curves and sparsity figures."
@@ -408,6 +481,15 @@ def _finish_run(cfg:PruneConfig, run_dir:Path, summary:dict, groups, masks, laye
     ax.figure.tight_layout(); ax.figure.savefig(run_dir/'sparsity.png', dpi=120)
     plt.close(ax.figure)
 
+# %% ../nbs/11_experiment.ipynb #a3fa107c
+def _accuracies(dense_val:dict, dense_test:dict, r:dict, test_masked:dict, test_exported:dict)->dict:
+    "The summary's `accuracy`: dense, after each stage (validation), and test of the masked and the exported model."
+    return {'dense_val': dense_val['acc'], 'dense_test': dense_test['acc'],
+            'dense_note': 'frozen backbone, label mapping and the prompt at its initialisation (no training)',
+            'stage1_val': r['stage1']['val_acc'], 'stage1_val_no_prompt': r['stage1']['val_acc_no_prompt'],
+            'stage2_val': r['stage2']['val_acc'], 'stage2_val_no_prompt': r['stage2']['val_acc_no_prompt'],
+            'test': test_masked['acc'], 'test_no_prompt': test_masked['acc_no_prompt'], 'test_exported': test_exported['acc']}
+
 # %% ../nbs/11_experiment.ipynb #daba11c7
 def prune(cfg:PruneConfig, # the run's settings
           run_dir:str|Path=None, # output folder (default: runs/<model>-<dataset>-<budget>-s<seed>)
@@ -422,7 +504,7 @@ def prune(cfg:PruneConfig, # the run's settings
                                      'change any more: start a new run (another --out; --keep-checkpoints keeps them).')
         return {**json.loads((run_dir/'summary.json').read_text()), 'run_dir': str(run_dir)}
     set_seed(cfg.seed)  # a randomly initialised backbone is built in `preflight`: seeded
-    groups = preflight(cfg)['groups']  # everything that could fail later, before the first file
+    pre = preflight(cfg); groups = pre['groups']  # everything that could fail later, before the first file
     set_seed(cfg.seed)
     data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download,
                        max_train=cfg.max_train, max_eval=cfg.max_eval)
@@ -431,6 +513,8 @@ def prune(cfg:PruneConfig, # the run's settings
         with open(run_dir/'setting_changes.jsonl', 'a') as f:
             f.write(json.dumps({'time': time.strftime('%Y-%m-%dT%H:%M:%S'), 'changes': changes}) + '\n')
     _atomic_write_text(run_dir/'config.json', json.dumps(asdict(cfg), indent=1))  # only once data and model are there
+    if cfg.target_latency is not None:  # every method's `cfg.budget()` allocates with the calibrated table
+        cfg.latency_table, calibration = _run_latency_table(cfg, groups, pre['latency_table'], run_dir, resume)
     test_loader = make_loader(data.test, cfg.batch_size, workers=cfg.workers)
     val_loader = make_loader(data.val, cfg.batch_size, workers=cfg.workers)
     dense_val, dense_test = evaluate(model, val_loader), evaluate(model, test_loader)
@@ -443,13 +527,9 @@ def prune(cfg:PruneConfig, # the run's settings
     test_exported = evaluate(PromptedModel(model.prompt, pruned.to(dev), model.label_map, spec.mean, spec.std), test_loader)
     size, layers = _size_and_speed(cfg, groups, masks, pruned, unstructured)
     summary = {
-        'model': spec.name, 'dataset': cfg.dataset, 'budget': {'sparsity': cfg.sparsity, 'target_macs': cfg.target_macs},
-        'accuracy': {'dense_val': dense_val['acc'], 'dense_test': dense_test['acc'],
-                     'dense_note': 'frozen backbone, label mapping and the prompt at its initialisation (no training)',
-                     'stage1_val': r['stage1']['val_acc'], 'stage1_val_no_prompt': r['stage1']['val_acc_no_prompt'],
-                     'stage2_val': r['stage2']['val_acc'], 'stage2_val_no_prompt': r['stage2']['val_acc_no_prompt'],
-                     'test': test_masked['acc'], 'test_no_prompt': test_masked['acc_no_prompt'],
-                     'test_exported': test_exported['acc']},
+        'model': spec.name, 'dataset': cfg.dataset,
+        'budget': {'sparsity': cfg.sparsity, 'target_macs': cfg.target_macs, 'target_latency': cfg.target_latency},
+        'accuracy': _accuracies(dense_val, dense_test, r, test_masked, test_exported),
         'method': cfg.method, 'macs': size['macs'],
         'params': {**size['params'], 'mask_generator': count_parameters(generator) if generator is not None else 0},
         **{k: size[k] for k in ('latency_cpu_ms', 'latency_cuda_ms') if k in size},
@@ -464,6 +544,8 @@ def prune(cfg:PruneConfig, # the run's settings
     if generator is not None and hasattr(generator, 'embed_prompt'):  # a hypernetwork: how much its prompt moves the masks
         summary['prompt_sensitivity'] = prompt_sensitivity(generator, model.prompt)
     if cfg.probe and not unstructured: summary['mask_quality'] = mask_quality(cfg, data, masks)
+    if cfg.target_latency is not None:
+        summary['latency_budget'] = _latency_report(cfg, groups, masks, cfg.latency_table, calibration, size)
     _finish_run(cfg, run_dir, summary, groups, masks, layers)
     summary['run_dir'] = str(run_dir)
     return summary
@@ -508,6 +590,9 @@ def format_summary(s:dict)->str:
         f"  MACs {m['pruned']/1e6:.2f}M of {m['dense']/1e6:.2f}M ({m['kept']:.1%} kept); params {p['pruned']/1e6:.2f}M of "
         f"{p['dense']/1e6:.2f}M; channel sparsity {s['channel_sparsity']:.1%}",
         f"  CPU latency, batch {l['batch']}: {l['dense']:.1f} ms dense -> {l['pruned']:.1f} ms pruned ({l['speedup']:.2f}x)"]
+        + ([f"  latency target {b['target']} ({b['device']}, batch {b['batch']}): predicted {b['predicted']:.3f}, measured "
+            f"{b['measured']:.3f} of dense" + ('' if b['met'] else ' -- MISSED by more than 5 %') + f" ({len(b['calibration'])} "
+            f"calibration attempt(s), scale {b['scale']:.2f})"] if (b := s.get('latency_budget')) else [])
         + ([f"  prompt: without it {ps['units_flipped']} of {ps['units']} units get another mask ({ps['groups_changed']} groups)"]
            if (ps := s.get('prompt_sensitivity')) else [])
         + ([f"  {len(lw)} channel group(s) left whole (cannot be pruned exactly): " + ', '.join(g['layer'] for g in lw[:4])
@@ -516,10 +601,12 @@ def format_summary(s:dict)->str:
             f"{q['random_same_macs']:.3f} | dense {q['dense']:.3f}"] if (q := s.get('mask_quality')) else []))
 
 # %% ../nbs/11_experiment.ipynb #ecc2d541
-RESULT_COLUMNS = ['model', 'dataset', 'method', 'sparsity', 'target_macs', 'seed', 'val_acc', 'val_acc_no_prompt',
+RESULT_COLUMNS = ['model', 'dataset', 'method', 'sparsity', 'target_macs', 'target_latency', 'seed', 'val_acc', 'val_acc_no_prompt',
                   'test_acc', 'test_acc_no_prompt', 'test_acc_exported', 'macs_kept', 'params_kept',
                   'channel_sparsity', 'weight_sparsity', 'macs_kind', 'cpu_speedup', 'seconds', 'run_dir']
-_KEY = ['model', 'dataset', 'method', 'sparsity', 'target_macs', 'seed']
+_KEY = ['model', 'dataset', 'method', 'sparsity', 'target_macs', 'target_latency', 'seed']
+_BUDGETS = ('sparsity', 'target_macs', 'target_latency')
+_ADDED_COLUMNS = ('target_latency',)  # columns newer than some results.csv files: empty in their rows
 
 def load_sweep_config(path:str|Path|dict, # a YAML or JSON file (or the dict itself)
                      )->dict:
@@ -531,11 +618,11 @@ def load_sweep_config(path:str|Path|dict, # a YAML or JSON file (or the dict its
     if not isinstance(cfg, dict) or need - set(cfg):
         raise ValueError(f'{path}: a sweep config needs the keys {sorted(need)}; missing '
                          f'{sorted(need - set(cfg if isinstance(cfg, dict) else {}))}.')
-    settable = [f.name for f in dataclasses.fields(PruneConfig) if f.name not in ('model', 'dataset', 'method', 'seed', 'sparsity', 'target_macs')]
+    settable = [f.name for f in dataclasses.fields(PruneConfig) if f.name not in ('model', 'dataset', 'method', 'seed', *_BUDGETS)]
     unknown = [k for k in cfg.get('settings') or {} if k not in settable]
     if unknown: raise ValueError(f'{path}: unknown key(s) {unknown} in settings; the settings are {settable}.')
-    bad = [k for b in cfg['budgets'] for k in b if k not in ('sparsity', 'target_macs')]
-    if bad: raise ValueError(f'{path}: a budget is {{sparsity: S}} or {{target_macs: F}}; got keys {bad}.')
+    bad = [k for b in cfg['budgets'] for k in b if k not in _BUDGETS]
+    if bad: raise ValueError(f'{path}: a budget is {{sparsity: S}}, {{target_macs: F}} or {{target_latency: F}}; got keys {bad}.')
     return cfg
 
 # %% ../nbs/11_experiment.ipynb #b42c4914
@@ -543,7 +630,7 @@ def sweep_runs(cfg:dict)->list:
     "Every `PruneConfig` of the sweep, in a fixed order (weight-mask methods take only the sparsity budgets)."
     combos = [(m, d, b, s, meth) for m in cfg['models'] for d in cfg['datasets'] for b in cfg['budgets']
               for s in cfg['seeds'] for meth in cfg['methods']]
-    skip = [c for c in combos if c[4] in method_names() and method_spec(c[4]).weights and 'target_macs' in c[2]]
+    skip = [c for c in combos if c[4] in method_names() and method_spec(c[4]).weights and 'sparsity' not in c[2]]
     if skip:
         warnings.warn(f'{len(skip)} runs left out: {sorted({c[4] for c in skip})} mask single weights and take only '
                       f'sparsity budgets, not {sorted({str(c[2]) for c in skip})}.')
@@ -553,7 +640,8 @@ def sweep_runs(cfg:dict)->list:
 def _row(pc:PruneConfig, s:dict)->dict:
     a = s['accuracy']
     return dict(model=pc.model, dataset=pc.dataset, method=pc.method, sparsity=pc.sparsity, target_macs=pc.target_macs,
-                seed=pc.seed, val_acc=a['stage2_val'], val_acc_no_prompt=a['stage2_val_no_prompt'], test_acc=a['test'],
+                target_latency=pc.target_latency, seed=pc.seed, val_acc=a['stage2_val'], val_acc_no_prompt=a['stage2_val_no_prompt'],
+                test_acc=a['test'],
                 test_acc_no_prompt=a['test_no_prompt'], test_acc_exported=a['test_exported'], macs_kept=s['macs']['kept'],
                 params_kept=s['params']['kept'], channel_sparsity=s['channel_sparsity'],
                 weight_sparsity=s['weight_sparsity'], macs_kind=s['macs']['kind'],
@@ -570,9 +658,11 @@ def _complete_rows(results:Path)->list:
     text = results.read_text()
     lines = text.splitlines(keepends=True)
     whole = [l for l in lines if l.endswith('\n')]
-    rows = list(csv.DictReader(whole))
+    reader = csv.DictReader(whole); rows = list(reader)
+    for r in rows:  # a file written before a column existed: that column empty
+        for k in _ADDED_COLUMNS: r.setdefault(k, '')
     good = [r for r in rows if None not in r and all(r.get(k) is not None for k in RESULT_COLUMNS)]
-    if len(good) != len(rows) or len(whole) != len(lines):
+    if len(good) != len(rows) or len(whole) != len(lines) or (reader.fieldnames or RESULT_COLUMNS) != RESULT_COLUMNS:
         def write(f): w = csv.DictWriter(f, fieldnames=RESULT_COLUMNS); w.writeheader(); w.writerows(good)
         atomic_write(results, write, binary=False)
     return good
@@ -581,8 +671,7 @@ def sweep_run_dir(out:str|Path, # the sweep's `out` folder
                   pc:PruneConfig, # one run of the sweep
                  )->Path:
     "The folder of one run of a sweep: `<out>/runs/<model>/<dataset>/<method>/<budget>/s<seed>`."
-    b = f'sp{pc.sparsity}' if pc.sparsity is not None else f'macs{pc.target_macs}'
-    return Path(out)/'runs'/pc.model.replace('/', '_')/pc.dataset/pc.method/b/f's{pc.seed}'
+    return Path(out)/'runs'/pc.model.replace('/', '_')/pc.dataset/pc.method/_budget_tag(pc)/f's{pc.seed}'
 
 # %% ../nbs/11_experiment.ipynb #13ebc74f
 def check_sweep_inputs(runs:list, # the `PruneConfig`s about to run
@@ -592,12 +681,12 @@ def check_sweep_inputs(runs:list, # the `PruneConfig`s about to run
     for model, weights in dict.fromkeys((pc.model, pc.weights) for pc in runs):
         try: create_model(model, pretrained=pretrained_arg(weights)); loaded.add((model, weights))
         except (FileNotFoundError, ValueError) as e: problems.append(f'model {model!r} with weights={weights!r}: {e}')
-    same_check = lambda pc: (pc.model, pc.weights, pc.size, pc.mask_at, pc.sparsity, pc.target_macs, pc.allocation,
+    same_check = lambda pc: (pc.model, pc.weights, pc.size, pc.mask_at, pc.sparsity, pc.target_macs, pc.target_latency, pc.allocation,
                              pc.min_keep, method_spec(pc.method).weights, method_spec(pc.method).needs_source_run and pc.source_run)
     for pc in {same_check(pc): pc for pc in runs if (pc.model, pc.weights) in loaded}.values():  # one per model, size, budget
         try: preflight(pc)
         except (FileNotFoundError, ValueError) as e: problems.append(f'model {pc.model!r} (weights={pc.weights!r}, '
-                                                                     f'size {pc.size}, ' + (f'sparsity {pc.sparsity}' if pc.sparsity is not None else f'MACs {pc.target_macs}') + f'): {e}')
+                                                                     f'size {pc.size}, {budget_label(pc)}): {e}')
     for name, root, download in dict.fromkeys((pc.dataset, pc.root, pc.download) for pc in runs):
         try: get_dataset(name, root=root, download=download, size=8, max_train=1, max_eval=1)
         except (FileNotFoundError, ValueError) as e: problems.append(f'dataset {name!r} under {str(root)!r}: {e}')
@@ -638,20 +727,22 @@ def run_sweep(config:str|Path|dict, # a sweep config file or dict
 def summarize(results:'pd.DataFrame', # rows of results.csv
              )->'pd.DataFrame':
     "Mean ± std over seeds of test accuracy and MACs kept, per model, dataset, method and budget."
-    keys = ['model', 'dataset', 'method', 'sparsity', 'target_macs']
-    df = results.copy()
-    for k in ('sparsity', 'target_macs'): df[k] = df[k].fillna(-1)
+    keys = ['model', 'dataset', 'method', *_BUDGETS]
+    df = results.assign(**{k: results.get(k, float('nan')) for k in _BUDGETS})  # an older table: no latency column
+    for k in _BUDGETS: df[k] = df[k].fillna(-1)
     g = df.groupby(keys)
     t = g.agg(test_acc=('test_acc', 'mean'), test_acc_std=('test_acc', 'std'), macs_kept=('macs_kept', 'mean'),
               test_acc_no_prompt=('test_acc_no_prompt', 'mean'), seeds=('seed', 'nunique'),
               macs_kind=('macs_kind', 'first')).reset_index()
-    for k in ('sparsity', 'target_macs'): t[k] = t[k].where(t[k] >= 0)
+    for k in _BUDGETS: t[k] = t[k].where(t[k] >= 0)
     t['test_acc_std'] = t['test_acc_std'].fillna(0.)
     return t
 
 def budget_label(r)->str:
-    "'sparsity S' or 'MACs F': how a results row's budget is named in tables and plots."
-    return f'sparsity {r.sparsity}' if r.sparsity == r.sparsity else f'MACs {r.target_macs}'
+    "'sparsity S', 'MACs F' or 'latency F': how a budget (a results row or a `PruneConfig`) is named in tables and plots."
+    given = lambda v: v is not None and v == v  # neither None nor NaN
+    if given(r.sparsity): return f'sparsity {r.sparsity}'
+    return f'MACs {r.target_macs}' if given(r.target_macs) else f'latency {r.target_latency}'
 
 # %% ../nbs/11_experiment.ipynb #b8a90f5d
 def best_per_budget(summary:'pd.DataFrame', # from `summarize` (one model and dataset)
@@ -698,6 +789,8 @@ def read_results(results_csv:Path, # a sweep's results.csv
     try: df = pd.read_csv(io.StringIO(text))
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise ValueError(f'{results_csv} is not a results CSV ({" ".join(str(e).split())}).') from None
+    for c in _ADDED_COLUMNS:  # a results.csv from before the column existed
+        if c not in df.columns: df[c] = float('nan')
     missing = [c for c in RESULT_COLUMNS if c not in df.columns]
     if missing: raise ValueError(f'{results_csv} is not a sweep results.csv: it lacks the columns {missing}.')
     if df.empty: raise ValueError(f'{results_csv} holds no finished run (only its header); run `pass_nb sweep CONFIG` first.')
@@ -726,10 +819,9 @@ def report(results_csv:str|Path, # a sweep's results.csv
         lines += [f'## {m} on {d}', '', f'![accuracy vs MACs]({fn})', '',
                   '| method | budget | MACs kept | test acc | no prompt | seeds |', '|---|---|---|---|---|---|']
         for _, r in t.sort_values(['macs_kept', 'method'], ascending=[False, True]).iterrows():
-            b = f"sparsity {r.sparsity}" if pd.notna(r.sparsity) else f"MACs {r.target_macs}"
             mk = f'{r.macs_kept:.3f}' + (' (theoretical)' if r.macs_kind == 'theoretical' else '')
             accuracy = f'{r.test_acc:.3f} ± {r.test_acc_std:.3f}' if r.seeds > 1 else f'{r.test_acc:.3f}'  # no spread from one seed
-            lines.append(f'| {r.method} | {b} | {mk} | {accuracy} | '
+            lines.append(f'| {r.method} | {budget_label(r)} | {mk} | {accuracy} | '
                          f'{r.test_acc_no_prompt:.3f} | {r.seeds} |')
         best = best_per_budget(t)
         accuracy = lambda r: f'{r.test_acc:.3f}' + (f' ± {r.test_acc_std:.3f}' if r.seeds > 1 else '')
@@ -743,8 +835,8 @@ def report(results_csv:str|Path, # a sweep's results.csv
             for _, r in best.iterrows()) + '.', '']
     for meth, part in df.groupby('method'):  # layer sparsity of each method's first seed at each budget
         here = part[[(Path(d)/'summary.json').exists() for d in part.run_dir]]  # a results.csv may travel without runs/
-        runs = here.drop_duplicates(['model', 'dataset', 'sparsity', 'target_macs'])
-        if len(runs) < len(part.drop_duplicates(['model', 'dataset', 'sparsity', 'target_macs'])):
+        runs = here.drop_duplicates(['model', 'dataset', *_BUDGETS])
+        if len(runs) < len(part.drop_duplicates(['model', 'dataset', *_BUDGETS])):
             gone = next(d for d in part.run_dir if not (Path(d)/'summary.json').exists())
             warnings.warn(f'{meth}: some budgets have no run folder here (e.g. {gone}); their layer sparsity is not drawn.')
         if runs.empty:  # keep a plot drawn earlier from the run folders, and say so

@@ -5,14 +5,14 @@
 # %% ../nbs/06_hypernetwork.ipynb #127d1692
 from __future__ import annotations
 import itertools, math, weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 
-from .masks import ChannelGroups, _expand, straight_through, keep_counts_global, masks_from_counts
+from .masks import ChannelGroups, LatencyTable, _expand, straight_through, keep_counts_global, masks_from_counts
 from .prompts import IMAGENET_MEAN, IMAGENET_STD, NoPrompt
 
 # %% auto #0
@@ -22,28 +22,36 @@ __all__ = ['BODIES', 'INPUTS', 'HEADS_LAYOUT', 'Budget', 'root_weight_stats', 'P
 # %% ../nbs/06_hypernetwork.ipynb #0d513487
 @dataclass
 class Budget:
-    "How many channel units to keep: `sparsity` (fraction of units removed) or `target_macs` (fraction of MACs kept)."
+    "How many channel units to keep: `sparsity` (units removed), `target_macs` (MACs kept) or `target_latency` (latency kept)."
     sparsity: float = None # fraction of units removed, in [0, 1)
     target_macs: float = None # or: fraction of dense MACs kept, in (0, 1]
     allocation: str = 'global' # 'global' or 'uniform'
     min_keep: int = 1 # units each group keeps at least
     round_to: int = None # round each group's kept count up to a multiple of this
-    macs_every: int = 50 # training steps between exact MACs-target searches
+    macs_every: int = 50 # training steps between exact searches of a MACs or latency target
+    target_latency: float = None # or: fraction of the dense latency kept, in (0, 1] (needs `latency_table`)
+    latency_table: LatencyTable = field(default=None, repr=False, compare=False) # measured latencies, set by the caller (not a setting)
 
     def __post_init__(self):
-        if (self.sparsity is None) == (self.target_macs is None):
-            raise ValueError('Give exactly one of sparsity=... (fraction of channels removed) or '
-                             'target_macs=... (fraction of dense MACs kept).')
+        if sum(b is not None for b in (self.sparsity, self.target_macs, self.target_latency)) != 1:
+            raise ValueError('Give exactly one of sparsity=... (fraction of channels removed), target_macs=... (fraction of '
+                             'dense MACs kept) or target_latency=... (fraction of the dense latency kept).')
         self._steps, self._counts = 0, None
+
+    def __repr__(self)->str:  # `target_latency` only when set: checkpoints fingerprinted before it existed still resume
+        fields = ('sparsity', 'target_macs', 'allocation', 'min_keep', 'round_to', 'macs_every')
+        extra = f', target_latency={self.target_latency!r}' if self.target_latency is not None else ''
+        return 'Budget(' + ', '.join(f'{k}={getattr(self, k)!r}' for k in fields) + extra + ')'
 
     def final(self, groups:ChannelGroups, scores:list)->list:
         "Exact hard masks for `scores`."
         return groups.allocate(scores, sparsity=self.sparsity, target_macs=self.target_macs, allocation=self.allocation,
-                               min_keep=self.min_keep, round_to=self.round_to)
+                               min_keep=self.min_keep, round_to=self.round_to, target_latency=self.target_latency,
+                               latency_table=self.latency_table)
 
     def step(self, groups:ChannelGroups, scores:list)->list:
-        "Hard masks for one training step (exact for a sparsity; a MACs target is re-searched every `macs_every` steps)."
-        if self.target_macs is None: return self.final(groups, scores)
+        "Hard masks for one training step (exact for a sparsity; a MACs or latency target is re-searched every `macs_every` steps)."
+        if self.sparsity is not None: return self.final(groups, scores)
         if self._counts is None or self._steps % self.macs_every == 0:
             masks = self.final(groups, scores)
             self._counts = [int(m.sum()) for m in masks]

@@ -4,8 +4,8 @@
 
 # %% ../nbs/05_masks.ipynb #ab45fd90
 from __future__ import annotations
-import copy, functools, math, os, signal, sys, tempfile, threading, time, warnings
-from dataclasses import dataclass, field
+import copy, functools, hashlib, json, math, os, platform, signal, statistics, sys, tempfile, threading, time, warnings
+from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -17,14 +17,16 @@ import torch.nn.functional as F
 import torch_pruning as tp
 from torch_pruning.utils import op_counter
 from fastcore.basics import patch
+from tqdm.auto import tqdm
 
-from .models import count_macs_params, read_torch_file, _param_device
+from .models import count_macs_params, measure_latency, read_torch_file, _param_device
 
 # %% auto #0
 __all__ = ['MASK_AT', 'PRUNED_FORMAT', 'READABLE_FORMATS', 'UnsupportedLayerError', 'Member', 'ChannelGroup',
            'find_attention_heads', 'ChannelGroups', 'norm_fed_members', 'MaskHandle', 'straight_through',
            'keep_counts_global', 'masks_from_counts', 'atomic_write', 'atomic_torch_save', 'save_pruned', 'load_pruned',
-           'sparsity_table', 'plot_sparsity', 'check_export', 'ExportMismatchError', 'export_onnx', 'ConcatResNet']
+           'sparsity_table', 'plot_sparsity', 'check_export', 'ExportMismatchError', 'LatencyTable',
+           'latency_cache_dir', 'measure_latency_table', 'export_onnx', 'ConcatResNet']
 
 # %% ../nbs/05_masks.ipynb #e1a1cbf2
 class UnsupportedLayerError(ValueError):
@@ -652,9 +654,29 @@ def _check_fraction(name, v, lo_open=True):
     ok = (0 <= v < 1) if name == 'sparsity' else (0 < v <= 1)
     if not ok:
         rng = '[0, 1)' if name == 'sparsity' else '(0, 1]'
-        raise ValueError(f'{name} must be in {rng}, got {v}. '
-                         + ('It is the fraction of channels removed, e.g. 0.5.' if name == 'sparsity'
-                            else 'It is the fraction of dense MACs kept, e.g. 0.5 for half the MACs.'))
+        why = {'sparsity': 'It is the fraction of channels removed, e.g. 0.5.',
+               'target_macs': 'It is the fraction of dense MACs kept, e.g. 0.5 for half the MACs.',
+               'target_latency': "It is the fraction of the dense model's latency kept, e.g. 0.5 for twice as fast."}[name]
+        raise ValueError(f'{name} must be in {rng}, got {v}. ' + why)
+
+# %% ../nbs/05_masks.ipynb #638d70cc
+@patch
+def _budget_cost(self:ChannelGroups,
+                 target_macs:float=None, # fraction of dense MACs to keep ...
+                 target_latency:float=None, # ... or fraction of the dense latency to keep
+                 latency_table:LatencyTable=None, # the measured latencies a latency target needs
+                )->tuple:
+    "(name, target, cost of a set of masks, dense cost, what the cost is) of a MACs or a latency target."
+    if target_macs is not None:
+        _check_fraction('target_macs', target_macs)
+        return 'target_macs', target_macs, self.predict_macs, self.dense_macs, 'dense MACs'
+    _check_fraction('target_latency', target_latency)
+    if latency_table is None:
+        raise ValueError('target_latency needs latency_table=...: measure one with `measure_latency_table(groups, input_size, '
+                         'batch_size, device)` on the device the pruned model will run on.')
+    _check_table(self, latency_table)
+    return ('target_latency', target_latency, lambda m: self.predict_latency(m, latency_table), latency_table.dense_ms,
+            'dense latency (predicted by the latency table)')
 
 # %% ../nbs/05_masks.ipynb #39a62e98
 def _allocate(self:ChannelGroups,
@@ -664,11 +686,13 @@ def _allocate(self:ChannelGroups,
               allocation:str='global', # 'global' (one ranking over all groups) or 'uniform' (same fraction per group)
               min_keep:int=1, # units every group keeps at least
               round_to:int=None, # round each group's kept count up to a multiple of this
+              target_latency:float=None, # or: fraction of the dense latency to keep, in (0, 1] (needs `latency_table`)
+              latency_table:LatencyTable=None, # measured latencies (`measure_latency_table`) for a latency target
              )->list:
     "0/1 masks (one float vector per group) that meet the budget exactly, from scores."
-    if (sparsity is None) == (target_macs is None):
-        raise ValueError('Give exactly one budget: sparsity=... (fraction of channels removed) '
-                         'or target_macs=... (fraction of dense MACs kept).')
+    if sum(b is not None for b in (sparsity, target_macs, target_latency)) != 1:
+        raise ValueError('Give exactly one budget: sparsity=... (fraction of channels removed), target_macs=... (fraction of '
+                         'dense MACs kept) or target_latency=... (fraction of the dense latency kept).')
     if allocation not in ('global', 'uniform'):
         raise ValueError(f"allocation must be 'global' or 'uniform', got {allocation!r}.")
     self.check_masks(scores)
@@ -679,8 +703,8 @@ def _allocate(self:ChannelGroups,
         counts = (keep_counts_global(scores, self.total_units - round(sparsity * self.total_units), min_keep)
                   if allocation == 'global' else uniform_counts(sparsity))
         return masks_from_counts(scores, counts, round_to)
-    _check_fraction('target_macs', target_macs)
-    budget = target_macs * self.dense_macs
+    name, target, cost, dense, what = self._budget_cost(target_macs, target_latency, latency_table)
+    budget = target * dense
     if allocation == 'global':
         at = lambda n: masks_from_counts(scores, keep_counts_global(scores, n, min_keep), round_to)
         lo, hi = sum(min(min_keep, n) for n in sizes), self.total_units
@@ -688,13 +712,13 @@ def _allocate(self:ChannelGroups,
         steps = 4096
         at = lambda i: masks_from_counts(scores, uniform_counts(1 - i / steps), round_to)
         lo, hi = 0, steps
-    if self.predict_macs(at(lo)) > budget:
-        raise ValueError(f'target_macs={target_macs} cannot be reached: keeping only min_keep={min_keep} unit(s) per group '
-                         f'still costs {self.predict_macs(at(lo)) / self.dense_macs:.4g} of the dense MACs. Raise target_macs or lower '
+    if cost(at(lo)) > budget:
+        raise ValueError(f'{name}={target} cannot be reached: keeping only min_keep={min_keep} unit(s) per group '
+                         f'still costs {cost(at(lo)) / dense:.4g} of the {what}. Raise {name} or lower '
                          f'min_keep (or, in Python, build ChannelGroups with fewer ignored_layers).')
-    while lo < hi:  # largest x with predict_macs(at(x)) <= budget
+    while lo < hi:  # largest x with cost(at(x)) <= budget: the cost grows with the kept count
         mid = (lo + hi + 1) // 2
-        if self.predict_macs(at(mid)) <= budget: lo = mid
+        if cost(at(mid)) <= budget: lo = mid
         else: hi = mid - 1
     return at(lo)
 
@@ -945,6 +969,125 @@ def _leave_inexact_whole(self:ChannelGroups,
     self._set_groups([grp for i, grp in enumerate(self.groups) if i not in bad])
 
 ChannelGroups._leave_inexact_whole = _leave_inexact_whole
+
+# %% ../nbs/05_masks.ipynb #fc99b08d
+@dataclass
+class LatencyTable:
+    "A model's measured dense latency and the latency each removed unit of a group saves: an additive latency model."
+    dense_ms: float # median forward time of the dense model
+    saving_ms: list # ms saved per removed unit, one value (>= 0) per channel group
+    units: list # the groups' sizes it was measured for
+    device: str # where it was measured, with the device's name
+    batch_size: int # images per timed forward
+    input_size: list # [H, W] of the input
+    torch_version: str # torch.__version__ at the measurement
+    threads: int # torch.get_num_threads() at the measurement
+    arch: str # hash of the model's module types, parameter shapes and channel groups
+    scale: float = 1.0 # calibration: every saving is multiplied by it (1: as measured)
+    spread: float = 0. # timing noise: (max - min) / median of the dense model's timings
+
+    def to_json(self)->str: return json.dumps(asdict(self), indent=1)
+
+# %% ../nbs/05_masks.ipynb #35edf42a
+def _check_table(groups:ChannelGroups, table:LatencyTable):
+    "A clear error when `table` was not measured for these groups."
+    if list(table.units) != list(groups.n_units):
+        raise ValueError(f'The latency table was measured for {len(table.units)} groups of {sum(table.units)} units, not these '
+                         f'{len(groups)} groups of {groups.total_units}: measure one for this model (`measure_latency_table`).')
+
+@patch
+def predict_latency(self:ChannelGroups,
+                    masks:list, # one 0/1 vector per group
+                    table:LatencyTable, # the model's measured latencies
+                   )->float:
+    "Latency in ms of the model pruned by `masks`, by the additive model of `table`."
+    self.check_masks(masks); _check_table(self, table)
+    removed = [n - int((m > 0.5).sum()) for n, m in zip(self.n_units, masks)]
+    return table.dense_ms - table.scale * sum(s * r for s, r in zip(table.saving_ms, removed))
+
+# %% ../nbs/05_masks.ipynb #4ed076b3
+def _arch_key(groups:ChannelGroups)->str:
+    "Hash of what a latency table depends on in the model: module types, parameter shapes and the channel groups."
+    parts = [f'{n}:{type(m).__name__}' for n, m in groups.model.named_modules()]
+    parts += [f'{n}:{tuple(p.shape)}' for n, p in groups.model.named_parameters()]
+    parts += [f'{g.name}:{g.n_units}' for g in groups]
+    return hashlib.sha1('\n'.join(parts).encode()).hexdigest()[:16]
+
+def _device_name(device)->str:
+    "The device type with its model name: the GPU's, or the CPU's from /proc/cpuinfo."
+    device = torch.device(device)
+    if device.type == 'cuda': return f'cuda:{torch.cuda.get_device_name(device)}'
+    try: return 'cpu:' + next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return f'cpu:{platform.processor() or platform.machine()}'
+
+def latency_cache_dir(cache_dir:str|Path=None, # a folder; None: `$PASS_NB_CACHE/latency`, else `~/.cache/pass_nb/latency`
+                     )->Path:
+    "The folder of cached latency tables."
+    if cache_dir is not None: return Path(cache_dir)
+    return Path(os.environ.get('PASS_NB_CACHE') or Path.home()/'.cache'/'pass_nb').expanduser()/'latency'
+
+# %% ../nbs/05_masks.ipynb #db408788
+def _table_meta(groups:ChannelGroups, input_size, batch_size:int, device, timer:Callable)->tuple:
+    "(cache file name, the measurement fields of a `LatencyTable`)."
+    hw = [input_size] * 2 if isinstance(input_size, int) else list(input_size)
+    meta = dict(device=_device_name(device), batch_size=batch_size, input_size=hw, torch_version=torch.__version__,
+                threads=torch.get_num_threads(), arch=_arch_key(groups))
+    key = json.dumps({**meta, 'timer': f'{timer.__module__}.{timer.__qualname__}'}, sort_keys=True)
+    return hashlib.sha1(key.encode()).hexdigest()[:20] + '.json', meta
+
+def _read_table(path:Path, meta:dict, units:list)->LatencyTable|None:
+    "The table cached at `path` if it is whole and was measured for `meta` and `units`; else None."
+    if not path.exists(): return None
+    try:
+        t = LatencyTable(**json.loads(path.read_text()))
+        ok = all(getattr(t, k) == v for k, v in meta.items()) and t.units == list(units) and len(t.saving_ms) == len(units)
+    except (ValueError, TypeError): ok = False  # not JSON, or not a table's fields
+    if not ok: warnings.warn(f'{path} is not a latency table of this model and machine; it is measured again and rewritten.')
+    return t if ok else None
+
+# %% ../nbs/05_masks.ipynb #9bf973ad
+def _paired_ms(time_of:Callable, # model -> ms
+               dense:nn.Module, # the dense model
+               small:nn.Module, # a pruned copy
+               rounds:int, # times each is timed, in turn
+              )->tuple:
+    "(dense times, pruned times), timed in turn."
+    d, s = [], []
+    for _ in range(rounds): d.append(time_of(dense)); s.append(time_of(small))
+    return d, s
+
+# %% ../nbs/05_masks.ipynb #f4a1c2d1
+def measure_latency_table(groups:ChannelGroups, # the model's channel groups
+                          input_size:int|tuple=224, # side or (H, W) of the input
+                          batch_size:int=32, # images per timed forward
+                          device:str|torch.device='cpu', # where the pruned model will run
+                          repeats:int=20, # timed forwards per model (see `measure_latency`)
+                          cache_dir:str|Path=None, # cache folder (see `latency_cache_dir`)
+                          timer:Callable=measure_latency, # `timer(model, batch_size=, input_size=, device=, repeats=)['median_ms']`
+                          progress:bool=True, # tqdm bar over the groups
+                          rounds:int=2, # dense and pruned copy timed in turn this many times (see `_paired_ms`)
+                         )->LatencyTable:
+    "The model's `LatencyTable` on `device`: read from the cache, else measured (each group half pruned against the dense model) and cached."
+    name, meta = _table_meta(groups, input_size, batch_size, device, timer)
+    path = latency_cache_dir(cache_dir)/name
+    if (cached := _read_table(path, meta, groups.n_units)) is not None: return cached
+    time_of = lambda model: timer(model, batch_size=batch_size, input_size=input_size, device=device, repeats=repeats)['median_ms']
+    lowest, every, savings = [], [], []  # dense: the lowest time beside each group's copy, and every time
+    for gi, g in enumerate(tqdm(groups.groups, desc='latency table', disable=not progress)):
+        removed = g.n_units // 2
+        if not removed: savings.append(0.); continue
+        masks = groups.full_masks(); masks[gi][g.n_units - removed:] = 0
+        d, s = _paired_ms(time_of, groups.model, groups.export(masks), rounds)
+        lowest.append(min(d)); every += d; savings.append(max(0., (min(d) - min(s)) / removed))
+    if not lowest: lowest = every = [time_of(groups.model)]
+    table = LatencyTable(statistics.median(lowest), savings, list(groups.n_units), **meta,
+                         spread=(max(every) - min(every)) / statistics.median(every))
+    if (total := sum(s * n for s, n in zip(savings, groups.n_units))) > table.dense_ms:
+        warnings.warn(f"The latency table on {meta['device']} claims that removing every unit saves {total / table.dense_ms:.1f} times "
+                      f"the dense latency (timing spread {table.spread:.0%}): noise dominates its savings. Measure on an idle "
+                      'machine or with more repeats, or use target_macs.')
+    atomic_write(path, lambda f: f.write(table.to_json()), binary=False)
+    return table
 
 # %% ../nbs/05_masks.ipynb #799a5962
 def _onnx_modules():

@@ -83,7 +83,7 @@ def transfer_generator(method:str, # 'transfer_masks' or 'transfer_hypernetwork'
     if source_run is None: raise ValueError(f'{method} needs source_run: the folder of a finished run on the source task.')
     if method == 'transfer_hypernetwork': return source_hypernetwork(source_run, groups, budget, image_size)
     cfg = source_config(source_run)
-    mine = {'sparsity': budget.sparsity, 'target_macs': budget.target_macs}
+    mine = {'sparsity': budget.sparsity, 'target_macs': budget.target_macs, 'target_latency': budget.target_latency}
     theirs = {k: cfg.get(k) for k in mine}
     if mine != theirs:
         raise ValueError(f'The masks of {source_run} were found for the budget {theirs}, not {mine}: give the same '

@@ -1,0 +1,109 @@
+"""A latency budget against a MACs budget: the measured latency fraction and speed-up of exported models.
+
+EfficientNet-Lite0 (ImageNet weights) at 64 px, batch 32 on the CPU (the `latency_batch` default), one-shot scores
+(`random`, `group_l1`, `uniform_l1`, from `pass_nb.baselines.baseline_scores`) allocated three ways at each level:
+- `target_macs`: a fraction of the dense MACs (the budget before the latency one);
+- `target_latency`: a fraction of the dense latency predicted by the measured `LatencyTable` (additive per group);
+- `target_latency_calibrated`: the same with the table calibrated as `prune` does (`calibrate_latency_table`).
+Each exported model is timed against the dense one (`speedup.time_pair`: alternating, lower medians).
+
+    python benchmarks/latency_budget.py                       # CPU, batch 32, 64 px, levels 0.7 and 0.5
+    python benchmarks/latency_budget.py --levels 0.9 0.7 0.5 --repeats 20
+"""
+import argparse, time
+
+import pandas as pd
+import torch
+
+from pass_nb.baselines import baseline_scores
+from pass_nb.experiment import PruneConfig, calibrate_latency_table
+from pass_nb.hypernetwork import Budget
+from pass_nb.masks import ChannelGroups, measure_latency_table
+from pass_nb.models import create_model
+from common import save
+from speedup import time_pair
+
+METHODS = ('random', 'group_l1', 'uniform_l1')
+
+
+def tables(groups, a)->dict:
+    "The latency table as measured (cached) and, per allocation and level, calibrated as `prune` does; with the seconds each took."
+    t0 = time.perf_counter()
+    raw = measure_latency_table(groups, a.size, a.batch, a.device, repeats=a.repeats)
+    out = {'raw': raw, 'seconds_table': time.perf_counter() - t0, 'calibrated': {}}
+    for alloc in ('global', 'uniform'):
+        for level in a.levels:
+            cfg = PruneConfig(model=a.model, size=a.size, target_latency=level, latency_batch=a.batch, allocation=alloc)
+            table, attempts = calibrate_latency_table(cfg, groups, raw)
+            out['calibrated'][alloc, level] = table
+            print(f'calibrated {alloc} {level}: scale {table.scale:.3f}, attempts {attempts}', flush=True)
+    return out
+
+
+def budgets(level:float, alloc:str, t:dict)->dict:
+    "The three budgets compared at one level."
+    return {'target_macs': Budget(target_macs=level, allocation=alloc),
+            'target_latency': Budget(target_latency=level, allocation=alloc, latency_table=t['raw']),
+            'target_latency_calibrated': Budget(target_latency=level, allocation=alloc, latency_table=t['calibrated'][alloc, level])}
+
+
+def rows(groups, t:dict, a)->list:
+    "One row per method, budget kind and level: predicted and measured latency fractions, MACs and latency speed-ups."
+    out, raw = [], t['raw']
+    for method in METHODS:
+        scores, alloc = baseline_scores(method, groups, a.seed), 'uniform' if method == 'uniform_l1' else 'global'
+        for level in a.levels:
+            for kind, budget in budgets(level, alloc, t).items():
+                masks = budget.final(groups, scores)
+                r = time_pair(groups.model, groups.export(masks).eval(), a)
+                out.append(dict(model=a.model, method=method, budget=kind, target=level, **r,
+                                predicted_latency=groups.predict_latency(masks, raw) / raw.dense_ms,
+                                measured_latency=r['pruned_ms'] / r['dense_ms']))
+                print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in out[-1].items()}, flush=True)
+    return out
+
+
+def plot(df, a):
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    marks = dict(zip(METHODS, 'os^'))
+    for (kind, method), d in df.groupby(['budget', 'method'], sort=False):
+        c = {'target_macs': 'tab:grey', 'target_latency': 'tab:blue', 'target_latency_calibrated': 'tab:orange'}[kind]
+        ax1.scatter(d.target, d.measured_latency, marker=marks[method], c=c, label=f'{kind}, {method}')
+        ax2.scatter(d.macs_speedup, d.latency_speedup, marker=marks[method], c=c, label=f'{kind}, {method}')
+    lo = min(a.levels) - 0.1
+    ax1.plot([lo, 1], [lo, 1], c='k', ls=':', lw=1, label='measured = target')
+    ax1.set(xlabel='target (fraction of dense MACs or latency)', ylabel='measured latency fraction',
+            title=f'{a.model}, {a.device}, batch {a.batch}, {a.size} px')
+    top = max(df.macs_speedup.max(), df.latency_speedup.max()) * 1.05
+    ax2.plot([1, top], [1, top], c='k', ls=':', lw=1, label='latency = MACs speed-up')
+    ax2.set(xlabel='MACs speed-up', ylabel='measured latency speed-up', title='realised against MACs speed-up')
+    ax2.legend(fontsize=6, bbox_to_anchor=(1.02, 1), loc='upper left')
+    return fig
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--model', default='efficientnet_lite0')
+    p.add_argument('--levels', nargs='+', type=float, default=[0.7, 0.5])
+    p.add_argument('--size', type=int, default=64); p.add_argument('--batch', type=int, default=32)
+    p.add_argument('--device', default='cpu'); p.add_argument('--repeats', type=int, default=20)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--name', default='latency_budget')
+    a = p.parse_args(argv)
+    a.onnx = False  # `time_pair` option
+    dense = create_model(a.model, pretrained=True).eval()
+    groups = ChannelGroups(dense, torch.rand(1, 3, a.size, a.size))
+    t0 = time.perf_counter()
+    t = tables(groups, a)
+    df = pd.DataFrame(rows(groups, t, a))
+    print(df[['method', 'budget', 'target', 'macs_kept', 'predicted_latency', 'measured_latency', 'macs_speedup',
+              'latency_speedup', 'efficiency']].round(3).to_string(index=False))
+    print(save(a.name, df, plot(df, a), args=vars(a), groups=len(groups), seconds_table=round(t['seconds_table'], 1),
+               seconds=round(time.perf_counter() - t0, 1),
+               scales={f'{k[0]} {k[1]}': v.scale for k, v in t['calibrated'].items()}, table_spread=t['raw'].spread,
+               table_saving_all_units=sum(s * n for s, n in zip(t['raw'].saving_ms, t['raw'].units)) / t['raw'].dense_ms))
+
+
+if __name__ == '__main__':
+    main()

@@ -114,38 +114,37 @@ def train_stage1_distilled(model, *a, **k):
         for h in hooks: h.remove()
 
 
-def rank_normal(v:torch.Tensor)->torch.Tensor:
-    "Normal quantiles of the ranks of `v` (ties broken by position): the same values in every group of the same size."
-    r = torch.empty_like(v); r[v.argsort()] = torch.arange(len(v), dtype=v.dtype)
-    return torch.distributions.Normal(0., 1.).icdf((r + 0.5) / len(v))
-
-
-def with_rank_prior(hnet):
-    "Replace `hnet`'s prior (the z-scored root-layer magnitude) by the rank-normalised group-L1 importance."
-    priors = [rank_normal(s.float()) for s in baseline_scores('group_l1', hnet.groups)]
-    stats = hnet._stats
-    def _stats(i, in_mask, device):
-        x, _ = stats(i, in_mask, device)
-        return x, priors[i].to(device)
-    hnet._stats = _stats
-    return hnet
-
-
 def ranks_of(v:torch.Tensor)->torch.Tensor:
     "Each entry's rank in `v`, 0 for the smallest (ties broken by position)."
     r = torch.empty(len(v), dtype=torch.long); r[v.argsort()] = torch.arange(len(v))
     return r
 
 
-def with_l1_order(hnet):
-    "Keep `hnet`'s prior values (the z-scored root-layer magnitude under the input mask), but hand them out in group-L1 order."
-    ranks = [ranks_of(s.float()) for s in baseline_scores('group_l1', hnet.groups)]
+def rank_normal(v:torch.Tensor)->torch.Tensor:
+    "Normal quantiles of the ranks of `v` (ties broken by position): the same values in every group of the same size."
+    return torch.distributions.Normal(0., 1.).icdf((ranks_of(v).to(v.dtype) + 0.5) / len(v))
+
+
+def with_prior(hnet, new_prior):
+    "Replace `hnet`'s prior of group i by `new_prior(i, prior, device)` (prior: the z-scored root-layer magnitude, or None)."
     stats = hnet._stats
     def _stats(i, in_mask, device):
         x, prior = stats(i, in_mask, device)
-        return x, (None if prior is None else prior.sort().values[ranks[i].to(device)])
+        return x, new_prior(i, prior, device)
     hnet._stats = _stats
     return hnet
+
+
+def with_rank_prior(hnet):
+    "Replace `hnet`'s prior (the z-scored root-layer magnitude) by the rank-normalised group-L1 importance."
+    priors = [rank_normal(s.float()) for s in baseline_scores('group_l1', hnet.groups)]
+    return with_prior(hnet, lambda i, prior, device: priors[i].to(device))
+
+
+def with_l1_order(hnet):
+    "Keep `hnet`'s prior values (the z-scored root-layer magnitude under the input mask), but hand them out in group-L1 order."
+    ranks = [ranks_of(s.float()) for s in baseline_scores('group_l1', hnet.groups)]
+    return with_prior(hnet, lambda i, prior, device: None if prior is None else prior.sort().values[ranks[i].to(device)])
 
 
 def l1_order_scores(groups):

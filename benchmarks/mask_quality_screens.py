@@ -37,22 +37,26 @@ from pass_nb.baselines import baseline_scores
 SPLITS, LEARNED_MASKS = {}, mq.learned_masks
 
 
-def fitted_head(model, loader, num_source, num_target, C=0.5):
-    "A linear map over the source logits that starts as a logistic regression fitted on them (standardised, then folded)."
+def folded_logistic(X, y, C=0.5)->tuple:
+    "A logistic regression on standardised features (as `linear_probe` fits it), folded into (weight, bias) on the raw features."
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
+    X, y = (v.numpy() if torch.is_tensor(v) else v for v in (X, y))
+    sc = StandardScaler().fit(X)
+    clf = LogisticRegression(C=C, max_iter=300, random_state=0).fit(sc.transform(X), y)
+    W = clf.coef_ / sc.scale_
+    return torch.tensor(W, dtype=torch.float32), torch.tensor(clf.intercept_ - W @ sc.mean_, dtype=torch.float32)
+
+
+def fitted_head(model, loader, num_source, num_target, C=0.5):
+    "A linear map over the source logits that starts as a logistic regression fitted on them (standardised, then folded)."
     X, Y = [], []
     model.eval()
     with torch.inference_mode():
         for x, y in loader: X.append(model.source_logits(x)); Y.append(y)
-    X, Y = torch.cat(X).numpy(), torch.cat(Y).numpy()
-    sc = StandardScaler().fit(X)
-    clf = LogisticRegression(C=C, max_iter=300, random_state=0).fit(sc.transform(X), Y)
-    W = clf.coef_ / sc.scale_
     h = LinearHead(num_source, num_target)
-    with torch.no_grad():
-        h.fc.weight.copy_(torch.tensor(W, dtype=torch.float32))
-        h.fc.bias.copy_(torch.tensor(clf.intercept_ - W @ sc.mean_, dtype=torch.float32))
+    W, b = folded_logistic(torch.cat(X), torch.cat(Y), C)
+    with torch.no_grad(): h.fc.weight.copy_(W); h.fc.bias.copy_(b)
     return h
 
 
@@ -245,13 +249,8 @@ class FeatureHead(torch.nn.Module):
 
 def fit_head(head, X, y, C=0.5):
     "Fit a logistic regression on standardised features (as `linear_probe` does) and fold it into `head`."
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-    X, y = X.numpy() if torch.is_tensor(X) else X, y.numpy() if torch.is_tensor(y) else y
-    sc = StandardScaler().fit(X)
-    clf = LogisticRegression(C=C, max_iter=300, random_state=0).fit(sc.transform(X), y)
-    W = clf.coef_ / sc.scale_
-    head.W.copy_(torch.tensor(W, dtype=torch.float32)); head.b.copy_(torch.tensor(clf.intercept_ - W @ sc.mean_, dtype=torch.float32))
+    W, b = folded_logistic(X, y, C)
+    head.W.copy_(W); head.b.copy_(b)
 
 
 class _RecordingF:

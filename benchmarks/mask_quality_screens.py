@@ -19,7 +19,8 @@ worth more than a random one of the same size?). `feature_head`: stage 1's label
 logistic regression on the pooled features (fitted on the start masks' features, refitted at the end of every epoch on
 the features the epoch saw, fixed in between), so stage 1 optimises what the probe measures. `group_normalised`: each
 group's score gradient is divided by a running mean of its size before it reaches the hypernetwork's shared
-parameters, so every group steers them alike (the first groups' gradients are 10-100x larger otherwise). Every other option is mask_quality.py's; its longer stage 1 is its own
+parameters, so every group steers them alike (the first groups' gradients are 10-100x larger otherwise). `annealed`: the
+MACs target starts at 1 (dense) and falls linearly to the run's target over the first half of stage 1. Every other option is mask_quality.py's; its longer stage 1 is its own
 `--epochs`.
 """
 import copy, os, sys
@@ -290,6 +291,21 @@ def train_stage1_feature_head(model, groups, gen, train_dl, val_dl, cfg, run_dir
     finally: T.F = old_F; hook.remove()
 
 
+def train_stage1_annealed(model, groups, gen, train_dl, val_dl, cfg, run_dir, **kw):
+    """Stage 1 with an annealed budget: the MACs target falls linearly from 1 (dense) to the run's target over the first
+    half of stage 1 (re-searched every ANNEAL_EVERY steps), then stays there; works for PASS and structured VPNs."""
+    target, steps = gen.budget.target_macs, max(1, cfg.stage1_epochs * len(train_dl) // 2)
+    every = int(os.environ.get('ANNEAL_EVERY', 4))
+    def anneal(state):
+        t = state.epoch * len(train_dl) + state.step + 1  # the step that comes next
+        if t % every and t < steps: return
+        new = target + (1 - target) * max(0.0, 1 - t / steps)
+        if new != gen.budget.target_macs: gen.budget.target_macs, gen.budget._counts = new, None  # re-search now
+    gen.budget.target_macs, gen.budget._counts = 1.0, None
+    try: return train_stage1(model, groups, gen, train_dl, val_dl, cfg, run_dir, on_step=anneal, **kw)
+    finally: gen.budget.target_macs = target
+
+
 def remember_data(*a, **k):
     SPLITS['data'] = d = get_dataset(*a, **k)
     return d
@@ -320,8 +336,9 @@ if __name__ == '__main__':
             perturbed_start(groups, budget, seed) if method == 'perturbed_start' else one_shot(method, groups, budget, seed))
     elif variant == 'group_normalised': mq.HyperNetwork = GroupNormalisedHyperNetwork
     elif variant == 'feature_head': mq.train_stage1 = train_stage1_feature_head
+    elif variant == 'annealed': mq.train_stage1 = train_stage1_annealed
     elif variant == 'cost_scaled': mq.HyperNetwork = CostScaledHyperNetwork
     elif variant == 'prompted_probe':
         get_dataset, mq.get_dataset, mq.learned_masks = mq.get_dataset, remember_data, learned_masks_prompted
-    else: sys.exit(f'usage: python mask_quality_screens.py {{fitted_head,prompted_probe,distill,rank_prior,l1_order,cost_scaled,perturbed,feature_head,group_normalised}} [mask_quality.py options], got {variant!r}')
+    else: sys.exit(f'usage: python mask_quality_screens.py {{fitted_head,prompted_probe,distill,rank_prior,l1_order,cost_scaled,perturbed,feature_head,group_normalised,annealed}} [mask_quality.py options], got {variant!r}')
     mq.main()

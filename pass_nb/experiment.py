@@ -138,7 +138,7 @@ class PruneConfig:
     generator_lr: float = None # stage-1 mask-generator (or score) learning rate; None: the method's default (may change on --resume)
     backbone_lr: float = None # stage-2 backbone learning rate; None: the method's default (may change on --resume)
     grad_clip: float = None # clip the gradients' global norm to this; None: no clipping (may change on --resume)
-    bn_stage1: str = None # BatchNorm in stage 1: 'batch' (recalibrated under the masks), 'frozen' or 'update'; None: 'batch', 'frozen' for vpns_unstructured and hydra
+    bn_stage1: str = None # BatchNorm in stage 1: 'batch' (recalibrated under the masks), 'frozen' or 'update'; None: the method's recipe ('batch'; 'frozen' for vpns_unstructured, 'update' for hydra)
     mixed_precision: str = 'no' # 'no', 'fp16' or 'bf16' (CUDA only)
     seed: int = 0 # seeds data split, order and initialisation
     root: str = 'data' # dataset folder

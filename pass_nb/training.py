@@ -8,7 +8,7 @@ import csv, contextlib, hashlib, json, math, os, random, time, warnings
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable
+from typing import Callable, ClassVar
 
 import numpy as np
 import torch
@@ -64,6 +64,7 @@ class TrainConfig:
     progress:bool=True # show tqdm progress bars (main process only)
     workers:int=0 # DataLoader workers when `fit` builds loaders (exact resume of augmentations needs 0)
     augment:bool=False # random resized crop + flip when `fit` builds the training loader
+    hashed_when_set: ClassVar[tuple] = () # fields added after checkpoints existed: in `hash` only when not at their default
 
     def __post_init__(self):
         if self.bn_stage1 not in BN_STAGE1:
@@ -79,7 +80,8 @@ class TrainConfig:
 
     def hash(self)->str:
         "Short hash of what a checkpoint must match: every field that changes the result, except the `RESUMABLE` ones."
-        d = {k: v for k, v in asdict(self).items() if k not in ('log_every', 'progress', 'workers', *RESUMABLE)}
+        d = {k: v for k, v in asdict(self).items() if k not in ('log_every', 'progress', 'workers', *RESUMABLE)
+             and not (k in self.hashed_when_set and v == self.__dataclass_fields__[k].default)}
         return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
 # %% ../nbs/07_training.ipynb #4d89d433
@@ -169,7 +171,7 @@ class MethodSpec:
     bn_stage1:str='batch' # stage-1 BatchNorm when `--bn-stage1` is not given (see `TrainConfig`)
     prompt:str|None=None # the prompt the method always uses ('none': it learns none); None: `--prompt` decides
     score_init:str|None=None # `--score-init` when not given; None: the method has no scores to start
-    train_config:type=TrainConfig # the class of its trainer settings (learning rates not given are that class's defaults)
+    train_config:Callable=TrainConfig # builds its trainer settings from keywords: a `TrainConfig` class or a recipe such as `vpns.hydra_config`
     run_tag:str|None=None # its part of a default run-folder name; None: '-<name>'
 
     def __post_init__(self):

@@ -7,14 +7,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, asdict
 from pathlib import Path
-from typing import Callable
+from typing import Callable, ClassVar
 
 import torch
 import torch.nn as nn
 from torch.nn.utils import parametrize
 from fastcore.basics import patch
 
-from .masks import ChannelGroups, straight_through, atomic_torch_save
+from .masks import ChannelGroups, straight_through, atomic_torch_save, _NORMS
 from .hypernetwork import Budget
 from .models import count_macs_params, read_torch_file, _example, _param_device
 from .training import (
@@ -261,6 +261,8 @@ class VPNsConfig(TrainConfig):
     stage2_prompt_lr:float=1e-2 # stage-2 prompt (and label-map) SGD learning rate (momentum `prompt_momentum`)
     score_optimizer:str='adam' # 'adam' (VPNs) or 'sgd' (HYDRA; momentum `backbone_momentum`)
     prompt_optimizer:str='adam' # stage-1 prompt optimiser: 'adam' (VPNs) or 'sgd' (momentum `prompt_momentum`)
+    stage1_norms:bool=False # stage 1 also trains the backbone's norm layers (affine weight and bias) with the scores' optimiser (HYDRA)
+    hashed_when_set: ClassVar[tuple] = ('stage1_norms',)
 
     def __post_init__(self):
         super().__post_init__()
@@ -268,9 +270,10 @@ class VPNsConfig(TrainConfig):
             if getattr(self, f) not in OPTIMIZERS: raise ValueError(f'{f} must be one of {OPTIMIZERS}, got {getattr(self, f)!r}.')
 
 def hydra_config(**kw)->VPNsConfig:
-    "HYDRA's recipe (scores SGD lr 0.1 momentum 0.9 wd 1e-4, 20 epochs; fine-tune SGD 0.01, 20 epochs); `kw` overrides."
-    return VPNsConfig(**{**dict(stage1_epochs=20, stage2_epochs=20, generator_lr=0.1, generator_wd=1e-4,
-                                score_optimizer='sgd', backbone_lr=0.01, backbone_wd=1e-4), **kw})
+    """HYDRA's recipe: scores and the norm layers' affine parameters SGD lr 0.1, momentum 0.9, wd 1e-4, cosine, with
+    BatchNorm in train mode (running statistics updated), 20 epochs; fine-tune SGD 0.01, 20 epochs. `kw` overrides."""
+    return VPNsConfig(**{**dict(stage1_epochs=20, stage2_epochs=20, generator_lr=0.1, generator_wd=1e-4, score_optimizer='sgd',
+                                stage1_norms=True, bn_stage1='update', backbone_lr=0.01, backbone_wd=1e-4), **kw})
 
 # %% ../nbs/09_vpns.ipynb #556a1bcd
 U_CKPT_FORMAT, U_STAGE1_FORMAT, WEIGHT_MASKS_FORMAT = 'pass_nb.vpns_checkpoint/1', 'pass_nb.vpns_stage1/1', 'pass_nb.weight_masks/1'
@@ -314,10 +317,16 @@ def _bake(backbone:nn.Module, names:list, masks:list):
     with torch.no_grad():
         for n, m in zip(names, masks): ps[n].mul_(m.to(ps[n].device, ps[n].dtype))
 
-def _set_trainable(stage:int, model:nn.Module, scores:WeightScores):
-    "Stage 1 trains scores, prompt and head; stage 2 backbone, prompt and head."
+def _norm_parameters(model:nn.Module)->list:
+    "The affine parameters of the backbone's normalisation layers."
+    return [p for m in model.backbone.modules() if isinstance(m, _NORMS) for p in m.parameters(recurse=False)]
+
+def _set_trainable(stage:int, model:nn.Module, scores:WeightScores, norms:bool=False):
+    "Stage 1 trains scores, prompt and head (and with `norms` the norm layers); stage 2 backbone, prompt and head."
     set_trainable(stage, model)
     scores.requires_grad_(stage == 1)
+    if stage == 1 and norms:
+        for p in _norm_parameters(model): p.requires_grad_(True)
 
 def _optimizers(stage:int, model:nn.Module, scores:WeightScores, cfg:VPNsConfig)->dict:
     "The stage's optimisers (see `VPNsConfig`)."
@@ -326,7 +335,8 @@ def _optimizers(stage:int, model:nn.Module, scores:WeightScores, cfg:VPNsConfig)
         if kind == 'adam': return torch.optim.Adam(ps, lr=lr, weight_decay=wd)
         return torch.optim.SGD(ps, lr=lr, momentum=momentum, weight_decay=wd)
     if stage == 1:
-        opts = {'scores': make(cfg.score_optimizer, list(scores.parameters()), cfg.generator_lr, cfg.backbone_momentum, cfg.generator_wd)}
+        ps = list(scores.parameters()) + (_norm_parameters(model) if cfg.stage1_norms else [])
+        opts = {'scores': make(cfg.score_optimizer, ps, cfg.generator_lr, cfg.backbone_momentum, cfg.generator_wd)}
         if head: opts['prompt'] = make(cfg.prompt_optimizer, head, cfg.prompt_lr, cfg.prompt_momentum, cfg.prompt_wd)
     else:
         opts = {'backbone': make('sgd', list(model.backbone.parameters()), cfg.backbone_lr, cfg.backbone_momentum, cfg.backbone_wd)}
@@ -354,13 +364,14 @@ class WeightMasks(MaskBackend):
         if not isinstance(cfg, VPNsConfig):
             raise TypeError(f'cfg must be a VPNsConfig (the unstructured recipe), got {type(cfg).__name__}: '
                             'use VPNsConfig(...) or hydra_config(...).')
+        self.norms = cfg.stage1_norms  # stage 1 also trains the norm layers (HYDRA)
     def check(self, model):
         if getattr(model, 'backbone', None) is not self.scores.backbone:
             raise ValueError('`scores` were built on another network than `model.backbone`: build them on model.backbone '
                              '(the same object, not a copy), e.g. vpns_unstructured_scores(model, density).')
     def fingerprint(self, model, cfg, stage): return unstructured_fingerprint(model, self.scores, cfg)
     def prepare(self, stage, model, accelerator):
-        _set_trainable(stage, model, self.scores)  # before DDP wraps anything: it registers only parameters that train
+        _set_trainable(stage, model, self.scores, self.norms)  # before DDP wraps anything: it registers only parameters that train
         return accelerator.prepare(self.scores) if stage == 1 else self.scores.to(accelerator.device)
     def optimizers(self, stage, model, generator, cfg): return _optimizers(stage, model, generator, cfg)
     def hard_masks(self, generator, model): return generator.hard_masks()
@@ -485,9 +496,10 @@ def _unstructured_learner(scores:Callable)->Callable:
         return s, fit_unstructured(model, s, data, cfg.train_config(), run_dir, resume=resume)
     return learn
 
-_RECIPE = dict(weights=True, bn_stage1='frozen', train_config=VPNsConfig)
-register_method(MethodSpec('vpns_unstructured', learn=_unstructured_learner(vpns_unstructured_scores), **_RECIPE), overwrite=True)
-register_method(MethodSpec('hydra', learn=_unstructured_learner(hydra_scores), prompt='none', **_RECIPE), overwrite=True)
+register_method(MethodSpec('vpns_unstructured', learn=_unstructured_learner(vpns_unstructured_scores), weights=True,
+                           bn_stage1='frozen', train_config=VPNsConfig), overwrite=True)
+register_method(MethodSpec('hydra', learn=_unstructured_learner(hydra_scores), prompt='none', weights=True,
+                           bn_stage1='update', train_config=hydra_config), overwrite=True)
 
 # %% ../nbs/09_vpns.ipynb #9cb4daea
 def vpns_structured(model:nn.Module, # a `PromptedModel`

@@ -37,7 +37,8 @@ def base_model(a, data, seed):
     spec = model_spec(a.model)
     torch.manual_seed(seed)
     bb = create_model(spec.name, pretrained=True).eval()
-    model = PromptedModel(make_prompt('pad', a.size, pad=max(1, a.size // 8)), bb, None, spec.mean, spec.std)
+    kw = {'pad': a.pad if a.pad is not None else max(1, a.size // 8)} if a.prompt == 'pad' else {}
+    model = PromptedModel(make_prompt(a.prompt, a.size, **kw), bb, None, spec.mean, spec.std)
     model.label_map = make_label_map('flm_linear', spec.num_classes, data.num_classes, model=model,
                                      loader=make_loader(data.train, 128), progress=False)
     return model, spec
@@ -70,6 +71,8 @@ def regime_parser(doc:str, out:str)->argparse.ArgumentParser:
     p.add_argument('--max-eval', type=int, default=400); p.add_argument('--epochs', type=int, default=2)
     p.add_argument('--macs', type=float, nargs='+', default=[0.7, 0.5, 0.3])
     p.add_argument('--root', default='data'); p.add_argument('--out', default=out)
+    p.add_argument('--prompt', default='pad', help="the prompt stage 1 learns with the masks ('pad', 'expand', 'none', ...)")
+    p.add_argument('--pad', type=int, default=None, help="the pad prompt's border in pixels (default: size // 8)")
     return p
 
 

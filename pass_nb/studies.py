@@ -112,6 +112,10 @@ SCALES = {  # `run_studies` keyword arguments at each scale (add `root`, `progre
     'gpu': dict(settings=dict(model='efficientnet_lite0', dataset='fashion-mnist', size=224, pad=16, label_map='flm',
                               stage1_epochs=5, stage2_epochs=10, batch_size=128, mixed_precision='bf16', workers=8),
                 values={}, seeds=[0]),
+    'cpu64': dict(settings=dict(model='efficientnet_lite0', dataset='fashion-mnist', size=64, pad=8, label_map='flm_linear',
+                                stage1_epochs=2, stage2_epochs=2, batch_size=64, max_train=2000, max_eval=400),
+                  values={'prompt_size': [0, 4, 8, 16]},  # 16 px of 224 (the PASS paper's best) is about 4-5 px of 64
+                  seeds=[0, 1, 2]),
 }
 VPNS_SCALES = {name: dict(sc, method='vpns_unstructured', budgets=[{'sparsity': 0.9}]) for name, sc in SCALES.items()}
 
@@ -225,6 +229,9 @@ TRANSFER_SCALES = {  # `transfer_study` keyword arguments at each scale (add `ou
     'cpu': dict(source='fashion-mnist', targets=['digits'], sparsities=[0.3, 0.5, 0.7], model='efficientnet_lite0',
                 size=32, pad=4, label_map='flm', stage1_epochs=2, stage2_epochs=5, batch_size=64,
                 max_train=1000, max_eval=400, progress=False),
+    'cpu64': dict(source='fashion-mnist', targets=['digits'], sparsities=[0.5], model='efficientnet_lite0', size=64, pad=8,
+                  label_map='flm_linear', stage1_epochs=2, stage2_epochs=2, batch_size=64, max_train=2000, max_eval=400,
+                  seeds=(0, 1, 2), progress=False),
     'gpu': dict(source='fashion-mnist', targets=['digits'], sparsities=[0.3, 0.5, 0.7], model='efficientnet_lite0',
                 size=224, pad=16, label_map='flm', stage1_epochs=5, stage2_epochs=10, batch_size=128,
                 mixed_precision='bf16', workers=8),

@@ -5,6 +5,7 @@
     python benchmarks/studies.py vpns                   # CPU: the same, VPNs unstructured at 90 % sparsity, 3 x 11 runs
     python benchmarks/studies.py transfer               # CPU: Fashion-MNIST (a part) -> digits at 32 px, 21 runs
     python benchmarks/studies.py vpns --scale cpu64 --studies prompt_kind prompt_size prompt_design  # 64 px Fashion-MNIST
+    python benchmarks/studies.py transfer --scale vpns_cpu64 # VPNs' weight masks, Fashion-MNIST -> digits at 64 px
     python benchmarks/studies.py ablations --scale gpu  # all of Fashion-MNIST at 224 px (needs a GPU)
 
 Runs go to results/<study>_<scale>/ (git-ignored, resumable: a rerun repeats nothing); the table and figure to
@@ -20,11 +21,13 @@ from common import RESULTS, save
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('study', choices=['ablations', 'vpns', 'transfer'])
-    p.add_argument('--scale', choices=list(SCALES), default='cpu')
+    p.add_argument('--scale', default='cpu', help=f'ablations and vpns: {list(SCALES)}; transfer: {list(TRANSFER_SCALES)}')
     p.add_argument('--studies', nargs='+', default=None, help='only these studies of the method (default: all of them)')
     p.add_argument('--note', default='', help='a remark stored with the machine stamp')
     p.add_argument('--root', default='data', help='dataset folder (offline copies: $PASS_NB_DATA)')
     a = p.parse_args()
+    scales = TRANSFER_SCALES if a.study == 'transfer' else SCALES
+    if a.scale not in scales: p.error(f'--scale of the {a.study} study must be one of {list(scales)}, got {a.scale!r}')
     name, t0 = f'{a.study}_{a.scale}', time.time()
     if a.study in ('ablations', 'vpns'):
         scale = (SCALES if a.study == 'ablations' else VPNS_SCALES)[a.scale]

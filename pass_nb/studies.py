@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from .prompts import make_prompt, PromptedModel
 from .transfer import TRANSFER_METHODS
-from .training import method_spec
+from .training import method_spec, method_names
 from .experiment import PruneConfig, run_sweep, sweep_run_dir, budget_label
 
 STUDIES = {  # study: (PruneConfig field, values)
@@ -195,10 +195,14 @@ def prompt_cost(backbone:torch.nn.Module, # the network (its parameters train, a
 # %% ../nbs/12_studies.ipynb #3f8ce916
 def transfer_table(results:'pd.DataFrame', # tidy rows from `transfer_study` (or a sweep's results.csv)
                   )->'pd.DataFrame':
-    "Methods × (target dataset, sparsity): mean test accuracy over seeds, the PASS paper's Table 1 layout."
+    "Methods × (target dataset, sparsity): mean test accuracy over seeds, the PASS paper's Table 1 layout (transfers first)."
     t = results.pivot_table(index='method', columns=['dataset', 'sparsity'], values='test_acc', aggfunc='mean')
-    order = [m for m in (*TRANSFER_METHODS, 'pass') if m in t.index] + sorted(m for m in t.index if m not in (*TRANSFER_METHODS, 'pass'))
-    return t.loc[order]
+    first = [m for m in _transfers() if m in t.index]
+    return t.loc[first + [m for m in t.index if m not in first]]
+
+def _transfers()->list:
+    "The registered methods that start from a source run."
+    return [m for m in method_names() if method_spec(m).needs_source_run]
 
 def transfer_study(source:str, # source dataset (registry name)
                    targets:list, # target datasets
@@ -206,20 +210,22 @@ def transfer_study(source:str, # source dataset (registry name)
                    out:str|Path, # study folder (resumable)
                    baselines:tuple=('group_l1', 'random'), # methods also run directly on each target
                    seeds:tuple=(0,), # seeds of the target runs
+                   source_method:str='pass', # the method run on the source task (and directly on every target)
+                   transfers:tuple=TRANSFER_METHODS, # the transfer methods run on the targets from it
                    **settings, # `PruneConfig` fields shared by every run (model, size, epochs, ...)
                   )->tuple:
-    "(tidy results, Table-1 pivot) of mask and hypernetwork transfer from `source` to every target."
+    "(tidy results, Table-1 pivot) of the `transfers` from `source` to every target, against the methods run on the target."
     import pandas as pd
     out = Path(out)
     src = dict(out=str(out/'source'), models=[settings.get('model', 'efficientnet_lite0')], datasets=[source],
-               methods=['pass'], budgets=[{'sparsity': s} for s in sparsities], seeds=[0],
+               methods=[source_method], budgets=[{'sparsity': s} for s in sparsities], seeds=[0],
                progress=settings.get('progress', True), settings={k: v for k, v in settings.items() if k != 'model'})
     run_sweep(src)
     rows = []
     for s in sparsities:
-        run = sweep_run_dir(src['out'], PruneConfig(**{**settings, 'dataset': source, 'sparsity': s, 'seed': 0}))
+        run = sweep_run_dir(src['out'], PruneConfig(**{**settings, 'dataset': source, 'sparsity': s, 'seed': 0, 'method': source_method}))
         tgt = dict(src, out=str(out/f'targets_sp{s}'), datasets=list(targets), budgets=[{'sparsity': s}], seeds=list(seeds),
-                   methods=[*TRANSFER_METHODS, 'pass', *baselines], settings={**src['settings'], 'source_run': str(run)})
+                   methods=[*transfers, source_method, *baselines], settings={**src['settings'], 'source_run': str(run)})
         rows.append(run_sweep(tgt))
     res = pd.concat(rows, ignore_index=True)
     return res, transfer_table(res)
@@ -232,6 +238,10 @@ TRANSFER_SCALES = {  # `transfer_study` keyword arguments at each scale (add `ou
     'cpu64': dict(source='fashion-mnist', targets=['digits'], sparsities=[0.5], model='efficientnet_lite0', size=64, pad=8,
                   label_map='flm_linear', stage1_epochs=2, stage2_epochs=2, batch_size=64, max_train=2000, max_eval=400,
                   seeds=(0, 1, 2), progress=False),
+    'vpns_cpu64': dict(source='fashion-mnist', targets=['digits'], sparsities=[0.9], model='efficientnet_lite0', size=64, pad=8,
+                       label_map='flm_linear', stage1_epochs=2, stage2_epochs=2, batch_size=64, max_train=2000, max_eval=400,
+                       seeds=(0, 1, 2), progress=False, source_method='vpns_unstructured', transfers=('transfer_weight_masks',),
+                       baselines=('hydra',)),  # VPNs' subnetworks: weight masks at the paper's 90 %
     'gpu': dict(source='fashion-mnist', targets=['digits'], sparsities=[0.3, 0.5, 0.7], model='efficientnet_lite0',
                 size=224, pad=16, label_map='flm', stage1_epochs=5, stage2_epochs=10, batch_size=128,
                 mixed_precision='bf16', workers=8),
@@ -248,8 +258,8 @@ def plot_transfer(results:'pd.DataFrame', # tidy rows from `transfer_study`
         for m in transfer_table(d).index:
             g = d[d.method == m].groupby('sparsity').test_acc.agg(['mean', 'std'])
             ax.errorbar(g.index, g['mean'], yerr=g['std'].fillna(0), marker='o', capsize=3, label=m,
-                        ls='-' if m in TRANSFER_METHODS else '--')
-        ax.set(xlabel='channel sparsity', ylabel='test accuracy', title=f'target: {tgt}')
+                        ls='-' if m in _transfers() else '--')
+        ax.set(xlabel='sparsity', ylabel='test accuracy', title=f'target: {tgt}')
     axes[0, -1].legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc='upper left')
     fig.tight_layout()
     return fig

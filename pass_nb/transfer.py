@@ -4,20 +4,23 @@
 
 # %% ../nbs/10_transfer.ipynb #4e4af214
 from __future__ import annotations
-import json
+import dataclasses, json
 from pathlib import Path
 
+import torch
 import torch.nn as nn
 
 from .masks import ChannelGroups
 from .hypernetwork import HyperNetwork, Budget
 from .models import model_spec
 from .training import load_masks, load_checkpoint, STAGE1_FORMAT, MethodSpec, register_method
+from .vpns import VPNsConfig, WeightScores, WEIGHT_MASKS_FILE, load_weight_masks, fit_unstructured
 
 TRANSFER_METHODS = ('transfer_masks', 'transfer_hypernetwork')
 
 # %% auto #0
-__all__ = ['TRANSFER_METHODS', 'FixedMasks', 'source_config', 'source_masks', 'source_hypernetwork', 'transfer_generator']
+__all__ = ['TRANSFER_METHODS', 'FixedMasks', 'source_config', 'source_masks', 'source_hypernetwork', 'transfer_generator',
+           'source_weight_masks']
 
 # %% ../nbs/10_transfer.ipynb #ee54488d
 class FixedMasks(nn.Module):
@@ -34,15 +37,17 @@ class FixedMasks(nn.Module):
 
 # %% ../nbs/10_transfer.ipynb #226664cf
 def source_config(run:str|Path, # a folder written by `pass_nb prune` on the source task
+                  needs:str='masks.pt', # the file its finished stage 1 left (`vpns.WEIGHT_MASKS_FILE` for weight masks)
                  )->dict:
     "The settings of a finished source run (its `config.json`), after checking that its stage 1 finished."
     run = Path(run)
     if not (run/'config.json').exists():
         raise FileNotFoundError(f'{run} is not a pass_nb run folder (no config.json): give the folder that '
                                 f'`pass_nb prune` wrote on the source task.')
-    if not (run/'masks.pt').exists():
-        raise FileNotFoundError(f'{run} has no masks.pt: its stage 1 has not finished. Resume it first '
-                                f'(`pass_nb prune ... --out {run} --resume`).')
+    if not (run/needs).exists():
+        raise FileNotFoundError(f'{run} has no {needs}: its stage 1 has not finished, or it was pruned with another kind '
+                                f'of mask. Resume it first (`pass_nb prune ... --out {run} --resume`), or transfer with '
+                                f'the method that fits its masks (channel masks: transfer_masks; weight masks: transfer_weight_masks).')
     return json.loads((run/'config.json').read_text())
 
 def source_masks(run:str|Path, # source run folder
@@ -99,3 +104,26 @@ def _transfer_generator(method:str):
 
 for _m in TRANSFER_METHODS:
     register_method(MethodSpec(_m, generator=_transfer_generator(_m), needs_source_run=True), overwrite=True)
+
+# %% ../nbs/10_transfer.ipynb #c9313fd7
+def source_weight_masks(run:str|Path, # source run folder (method 'vpns_unstructured' or 'hydra')
+                        scores:WeightScores, # the target's weight scores (same architecture, density and scope)
+                       )->list:
+    "The source run's weight masks (`weight_masks.pt`), checked against `scores`."
+    source_config(run, needs=WEIGHT_MASKS_FILE)
+    return load_weight_masks(Path(run)/WEIGHT_MASKS_FILE, scores)
+
+def _weight_transfer_learn(cfg, model, groups, data, run_dir, resume=False):
+    "The `learn` of `transfer_weight_masks` (`MethodSpec`): both stages of `fit_unstructured` under the source's fixed weight masks."
+    src = source_config(cfg.source_run, needs=WEIGHT_MASKS_FILE)
+    if src.get('sparsity') != cfg.sparsity:
+        raise ValueError(f"The weight masks of {cfg.source_run} were found at --sparsity {src.get('sparsity')}, not "
+                         f"{cfg.sparsity}: give --sparsity {src.get('sparsity')}.")
+    scores = WeightScores(model.backbone, 1 - cfg.sparsity, 'layer' if src.get('method') == 'hydra' else 'global')
+    with torch.no_grad():
+        for s, m in zip(scores.scores, source_weight_masks(cfg.source_run, scores)): s.copy_(m.float())
+    fixed = dataclasses.replace(cfg.train_config(), generator_lr=0.0, generator_wd=0.0)  # the masks never move
+    return scores, fit_unstructured(model, scores, data, fixed, run_dir, resume=resume)
+
+register_method(MethodSpec('transfer_weight_masks', learn=_weight_transfer_learn, weights=True, needs_source_run=True,
+                           bn_stage1='frozen', train_config=VPNsConfig), overwrite=True)

@@ -195,10 +195,10 @@ def prompt_cost(backbone:torch.nn.Module, # the network (its parameters train, a
 # %% ../nbs/12_studies.ipynb #3f8ce916
 def transfer_table(results:'pd.DataFrame', # tidy rows from `transfer_study` (or a sweep's results.csv)
                   )->'pd.DataFrame':
-    "Methods × (target dataset, sparsity): mean test accuracy over seeds, the PASS paper's Table 1 layout (transfers first)."
+    "Methods × (target dataset, sparsity): mean test accuracy over seeds, the PASS paper's Table 1 layout (transfers, then their source methods)."
     t = results.pivot_table(index='method', columns=['dataset', 'sparsity'], values='test_acc', aggfunc='mean')
-    first = [m for m in _transfers() if m in t.index]
-    return t.loc[first + [m for m in t.index if m not in first]]
+    first = [m for m in (*_transfers(), 'pass', 'vpns_unstructured') if m in t.index]  # then the methods they transfer
+    return t.loc[first + sorted(m for m in t.index if m not in first)]
 
 def _transfers()->list:
     "The registered methods that start from a source run."

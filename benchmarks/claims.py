@@ -12,7 +12,7 @@ seed on the same code. The other claims are read from the benchmarks that measur
 Verdicts from the paired differences d (the claimed better setting minus each other one, over seeds, at each level):
 "does not hold" where some mean(d) < -std(d), "holds" where mean(d) > std(d) for every other setting at every level,
 otherwise "cannot separate at this scale"; a claim that something "matters little" holds where no setting is
-separated from the default either way. Three seeds at least, or "not measured".
+separated from the default either way, and one that a setting "reaches" another where it is not below it in the mean. Three seeds at least, or "not measured".
 """
 import subprocess, sys
 
@@ -72,12 +72,17 @@ def separated(d, sign=1)->pd.Series:
     return (sign * d['mean'] > d['std']) & (d['count'] >= 3)
 
 
-def verdict(diffs:list)->str:
-    """From the paired differences of the better setting against each other one: does not hold where one is separated
-    below zero, holds where all are separated above zero at every level, otherwise cannot separate."""
+def verdict(diffs:list, claim:str='beats')->str:
+    """The verdict from the paired differences of the claimed setting against each other one. 'beats': does not hold
+    where one is separated below zero, holds where all are separated above zero at every level. 'reaches': does not
+    hold where one is separated below zero, holds where none is below zero in the mean. 'matters little': does not hold
+    where any is separated from zero either way, holds otherwise. Anything else cannot be separated at this scale."""
     if not diffs or any(len(d) == 0 for d in diffs): return 'not measured'
+    if claim == 'matters little':
+        return 'does not hold' if any((separated(d) | separated(d, -1)).any() for d in diffs) else 'holds'
     if any(separated(d, -1).any() for d in diffs): return 'does not hold'
-    if all(separated(d).all() for d in diffs): return 'holds'
+    if claim == 'beats' and all(separated(d).all() for d in diffs): return 'holds'
+    if claim == 'reaches' and all((d['mean'] >= 0).all() for d in diffs): return 'holds'
     return 'cannot separate at this scale'
 
 
@@ -96,23 +101,26 @@ def fmt_means(df, col, settings, level='target_macs', value='probe_acc')->str:
     return '; '.join(out)
 
 
+def unmeasured(row:dict)->dict:
+    "A claim's row whose benchmark has not run."
+    return dict(row, ours='not measured', paired_difference='', verdict='not measured')
+
+
 def read(path, **kw):
     "A results CSV, or None when that study has not run."
     f = RESULTS/path
     return pd.read_csv(f, **kw) if f.exists() else None
 
 
-def ablation_rows()->list:
-    "Claims 1-6 from the runs of `run()`."
+def ablation_rows()->tuple:
+    "(claims 1-6 from the runs of `run()`, those runs' rows)."
     frames = [pd.read_csv(f).assign(variant=name) for name in VARIANTS if (f := RESULTS/FOLDER/f'{name}.csv').exists()]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=['variant', 'target_macs', 'seed', 'probe_acc'])
     out = []
     for n, (claim, paper, better, others) in ABLATIONS.items():
         if better is None:  # "matters little": nothing separated from the default, in either direction
             diffs = [paired(df, 'variant', o, DEFAULT) for o in others]
-            v = verdict(diffs)
-            if v != 'not measured':
-                v = 'does not hold' if any((separated(d) | separated(d, -1)).any() for d in diffs) else 'holds'
+            v = verdict(diffs, 'matters little')
             shown, settings = [f'{o} − default: {fmt_diff(d)}' for o, d in zip(others, diffs)], [DEFAULT, *others]
         else:
             diffs = [paired(df, 'variant', better, o) for o in others]
@@ -161,7 +169,7 @@ def transfer_rows()->list:
         row = dict(claim=n, statement=f'{what} transfer beats the baselines run directly on the target (PASS, Table 1)', paper=paper,
                    measure='Fashion-MNIST → digits, 50 % channel sparsity, test accuracy after 2 + 2 epochs',
                    command='python benchmarks/studies.py transfer --scale cpu64 --root ../data')
-        if t is None: out.append(dict(row, ours='not measured', paired_difference='', verdict='not measured')); continue
+        if t is None: out.append(unmeasured(row)); continue
         base = t[t.method.isin([method, 'group_l1', 'random'])]
         d, best = against_best(base, method, level='sparsity', value='test_acc')
         out.append(dict(row, ours=fmt_means(t, 'method', [method, 'pass', 'group_l1', 'random'], 'sparsity', 'test_acc'),
@@ -194,7 +202,7 @@ def cost_rows()->list:
                paper='A100: +3.1 % (ResNet-18), +4.1 % (34), +16.7 % (50)',
                measure='CPU, 224 px, batch 16, paired steps against fixed masks (README §2)',
                command='python benchmarks/overhead.py --size 224 --batch 16 --dataset fashion-mnist --name overhead_cpu_224 --steps 12')
-    if o is None: return [size_row, dict(row, ours='not measured', paired_difference='', verdict='not measured')]
+    if o is None: return [size_row, unmeasured(row)]
     o = o[o.model.isin(list(paper))]
     ours = '; '.join(f'{r.model}: {r.overhead_pct:+.1f} % (quartiles {100 * (r.ratio_q25 - 1):+.1f} … {100 * (r.ratio_q75 - 1):+.1f})'
                      for r in o.itertuples())
@@ -211,21 +219,19 @@ def vpns_rows()->list:
     out = []
     row = dict(claim=12, statement='VPNs beats HYDRA at 90 % weight sparsity (VPNs)', paper='up to +3.41 % over the best baseline at 90 %',
                measure='test accuracy after 2 + 2 epochs, each method with its own recipe', command=cmd)
-    if hv is None: out.append(dict(row, ours='not measured', paired_difference='', verdict='not measured'))
+    if hv is None: out.append(unmeasured(row))
     else:
         d = paired(hv, 'method', 'vpns_unstructured', 'hydra', 'sparsity', 'test_acc')
         out.append(dict(row, ours=fmt_means(hv, 'method', ['vpns_unstructured', 'hydra'], 'sparsity', 'test_acc'),
                         paired_difference=f'VPNs − HYDRA: {fmt_diff(d, "sparsity")}', verdict=verdict([d])))
     row = dict(claim=13, statement="VPNs reaches HYDRA's accuracy in half its epochs (VPNs)", paper='better than HYDRA with half the epochs',
                measure='test accuracy: VPNs 1 + 1 epochs against HYDRA 2 + 2', command=cmd + ' && pass_nb sweep benchmarks/vpns_half_cpu_fmnist64.yaml')
-    if hv is None or half is None: out.append(dict(row, ours='not measured', paired_difference='', verdict='not measured'))
+    if hv is None or half is None: out.append(unmeasured(row))
     else:
         both = pd.concat([half.assign(method='vpns_half'), hv[hv.method == 'hydra']])
         d = paired(both, 'method', 'vpns_half', 'hydra', 'sparsity', 'test_acc')
-        v = ('not measured' if len(d) == 0 else 'does not hold' if separated(d, -1).any() else
-             'holds' if (d['mean'] >= 0).all() else 'cannot separate at this scale')  # "reaches": not below
         out.append(dict(row, ours=fmt_means(both, 'method', ['vpns_half', 'hydra'], 'sparsity', 'test_acc'),
-                        paired_difference=f'VPNs (half) − HYDRA: {fmt_diff(d, "sparsity")}', verdict=v))
+                        paired_difference=f'VPNs (half) − HYDRA: {fmt_diff(d, "sparsity")}', verdict=verdict([d], 'reaches')))
     scmd = 'python benchmarks/studies.py vpns --scale cpu64 --studies prompt_kind prompt_size prompt_design --root ../data'
     for n, statement, paper, study, better, others in (
             (14, 'the pad prompt beats the other designs (VPNs)', 'pad above fixed and random patches and the expansive prompt',
@@ -233,7 +239,7 @@ def vpns_rows()->list:
             (15, "pad size: the paper's 16 px border of 224 is enough, wider ones do not help (VPNs)",
              'Tiny-ImageNet: pad sizes 16 → 64 px of 224; 16 is its default', ('prompt_size',), '4', ['8', '16'])):
         row = dict(claim=n, statement=statement, paper=paper, measure='test accuracy after 2 + 2 epochs, 90 % of the weights removed', command=scmd)
-        if st is None: out.append(dict(row, ours='not measured', paired_difference='', verdict='not measured')); continue
+        if st is None: out.append(unmeasured(row)); continue
         s = st[st.study.isin(study)].assign(setting=lambda x: x.value)
         if study == ('prompt_size',):  # the default border (8 px at 64) is the default run of every study
             s = pd.concat([s, st[(st.study == 'prompt_kind') & (st.value == 'pad')].assign(setting='8')])
@@ -247,13 +253,12 @@ def vpns_rows()->list:
                        'against VPNs and HYDRA run on the target (2 + 2 epochs)',
                command='python benchmarks/studies.py transfer --scale vpns_cpu64 --root ../data')
     t = read('transfer_vpns_cpu64.csv')
-    if t is None: out.append(dict(row, ours='not measured', paired_difference='', verdict='not measured'))
+    if t is None: out.append(unmeasured(row))
     else:
         d, best = against_best(t, 'transfer_weight_masks', level='sparsity', value='test_acc')
-        v = ('not measured' if len(d) == 0 else 'does not hold' if separated(d, -1).any() else
-             'holds' if (d['mean'] >= 0).all() else 'cannot separate at this scale')  # "keep their advantage": not below
         out.append(dict(row, ours=fmt_means(t, 'method', ['transfer_weight_masks', 'vpns_unstructured', 'hydra'], 'sparsity', 'test_acc'),
-                        paired_difference=f'transferred − best run on the target ({best}): {fmt_diff(d, "sparsity")}', verdict=v))
+                        paired_difference=f'transferred − best run on the target ({best}): {fmt_diff(d, "sparsity")}',
+                        verdict=verdict([d], 'reaches')))
     return out
 
 

@@ -58,9 +58,9 @@ def learned_masks(method, base, spec, budget, size, train_dl, val_dl, cfg, run_d
     gen = (HyperNetwork(groups, budget, size, mean=spec.mean, std=spec.std, **(hnet_kw or {})) if method == 'pass'
            else ChannelScores(groups, budget, init='relative'))
     r = train_stage1(model, groups, gen, train_dl, val_dl, cfg, run_dir)
-    extra = {'stage1_val_acc': r['val_acc']}
+    extra = {'stage1_val_acc': r.validation.val_acc}
     if method == 'pass': extra['prompt_units_flipped'] = prompt_sensitivity(gen, model.prompt)['units_flipped']
-    return [m.cpu() for m in r['masks']], extra
+    return [m.cpu() for m in r.masks], extra
 
 
 def regime_parser(doc:str, out:str)->argparse.ArgumentParser:

@@ -77,9 +77,9 @@ def learned_masks_prompted(method, base, spec, budget, size, train_dl, val_dl, c
     groups = ChannelGroups(model.backbone, torch.rand(1, 3, size, size), mask_at=mask_at)
     gen = HyperNetwork(groups, budget, size, mean=spec.mean, std=spec.std, **(hnet_kw or {}))
     r = train_stage1(model, groups, gen, train_dl, val_dl, cfg, run_dir)
-    masks = [m.cpu() for m in r['masks']]
+    masks = [m.cpu() for m in r.masks]
     pt, vd = make_loader(SPLITS['data'].train, 128), make_loader(SPLITS['data'].val, 128)
-    return masks, {'stage1_val_acc': r['val_acc'],
+    return masks, {'stage1_val_acc': r.validation.val_acc,
                    'probe_with_prompt': linear_probe(model, groups, masks, pt, vd, use_prompt=True, seed=cfg.seed),
                    'prompt_units_flipped': prompt_sensitivity(gen, model.prompt)['units_flipped']}
 

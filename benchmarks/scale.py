@@ -37,8 +37,8 @@ def run(out:Path, epochs:int):
     val = make_loader(data.val, batch_size=per_process)
     r = train_stage1(model, groups, hnet, train, val, cfg, out, accelerator=accelerator)
     if accelerator.is_main_process:
-        (out/'result.json').write_text(json.dumps(dict(processes=accelerator.num_processes, masks=[m.tolist() for m in r['masks']],
-                                                       val_acc=r['val_acc'], val_loss=r['val_loss'])))
+        (out/'result.json').write_text(json.dumps(dict(processes=accelerator.num_processes, masks=[m.tolist() for m in r.masks],
+                                                       val_acc=r.validation.val_acc, val_loss=r.validation.val_loss)))
 
 
 def compare(one:Path, many:Path):

@@ -39,11 +39,11 @@ def main():
         cfg = TrainConfig(stage1_epochs=a.epochs, batch_size=64, seed=a.seed, progress=False)
         r = train_stage1(model, groups, gen, make_loader(data.train, 64, train=True, seed=a.seed), vl, cfg,
                          f'runs/stage1_effect/{a.dataset}-{t}-s{a.seed}')
-        end = [m.cpu() for m in r['masks']]
+        end = [m.cpu() for m in r.masks]
         bb = create_model(spec.name, pretrained=True).eval()
         fresh = PromptedModel(copy.deepcopy(model.prompt), bb, None, spec.mean, spec.std)
         fg = ChannelGroups(bb, torch.rand(1, 3, a.size, a.size))
-        row = dict(dataset=a.dataset, size=a.size, seed=a.seed, target_macs=t, epochs=a.epochs, stage1_val_acc=r['val_acc'],
+        row = dict(dataset=a.dataset, size=a.size, seed=a.seed, target_macs=t, epochs=a.epochs, stage1_val_acc=r.validation.val_acc,
                    units=groups.total_units, units_changed=sum(int((x != y).sum()) for x, y in zip(start, end)))
         for when, masks in (('start', start), ('end', end)):
             row[f'probe_{when}'] = linear_probe(fresh, fg, masks, tl, vl, seed=a.seed)

@@ -39,7 +39,7 @@ def main():
         r = train_stage1(model, groups, hnet, make_loader(data.train, a.batch_size, train=True, seed=a.seed),
                          None, cfg, mq.RESULTS/a.out/f'pass-macs{macs}-s{a.seed}', on_step=record)
         S, M = torch.stack(signs).mean(0).abs(), torch.stack(mags).mean(0)
-        for i, (g, s0, s1) in enumerate(zip(groups, start, r['masks'])):
+        for i, (g, s0, s1) in enumerate(zip(groups, start, r.masks)):
             lo, hi = hnet.heads.offsets[i], hnet.heads.offsets[i + 1]
             rows.append(dict(target_macs=macs, group=i, name=g.name, units=g.n_units, macs_per_unit=groups.unit_costs()[i],
                              sign_consistency=float(S[lo:hi].mean()), mean_abs_grad=float(M[lo:hi].mean()),

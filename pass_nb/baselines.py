@@ -25,12 +25,12 @@ from .label_mapping import ILM
 from .training import (TrainConfig, set_seed, make_accelerator, evaluate, reseed_loader, train_stage2,
                               save_masks, MetricsLog, CheckpointError, CheckpointMismatchError, NonFiniteLossError,
                               CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW, _update_ilm, train_val_loaders, MethodSpec,
-                              register_method)
+                              register_method, FitResult, Validation, MaskBudget)
 
 # %% auto #0
 __all__ = ['SPARSE_METHODS', 'BASELINES', 'BASELINE_FORMAT', 'tp_group', 'tp_unit_scores', 'GrowingRegPrunerFixed',
            'make_regularizer', 'sparse_train', 'ABCConfig', 'ratio_scores', 'abc_search', 'baseline_scores',
-           'baseline_masks', 'run_baseline']
+           'baseline_masks', 'BaselineResult', 'run_baseline']
 
 # %% ../nbs/08_baselines.ipynb #6693d2d4
 def tp_group(groups:ChannelGroups, # our channel groups
@@ -474,6 +474,13 @@ def _search_masks(method, model, groups, budget, train_loader, val_loader, cfg, 
     accelerator.wait_for_everyone()
     return masks, before, secs
 
+# %% ../nbs/08_baselines.ipynb #9d21c122
+@dataclass
+class BaselineResult(FitResult):
+    "`run_baseline`'s result: a `pass_nb.training.FitResult` (stage 1 = the searched masks before fine-tuning), and the search."
+    use_prompt:bool=True # False: the prompt was replaced by `NoPrompt()` for the whole run
+    search_seconds:float|None=None # time the mask search took (sparse training, or ABC's search)
+
 # %% ../nbs/08_baselines.ipynb #9660de7a
 def run_baseline(method:str, # one of `BASELINES`
                  model:nn.Module, # a `PromptedModel` whose backbone `groups` were built on (trained in place)
@@ -491,8 +498,8 @@ def run_baseline(method:str, # one of `BASELINES`
                  seed:int|None=None, # seed of 'random' and ABC; None: `cfg.seed`
                  abc:ABCConfig|None=None, # ABC search settings
                  max_epochs_this_call:int|None=None, # stop stage 2 after this many epochs (simulates an interruption)
-                )->dict:
-    "Masks from a baseline, then PASS's stage 2; a summary with the same keys as `pass_nb.training.fit`."
+                )->BaselineResult:
+    "Masks from a baseline, then PASS's stage 2; the same result as `pass_nb.training.fit`, with the search's details."
     if method not in BASELINES: raise ValueError(f'unknown baseline {method!r}; choose one of {list(BASELINES)}.')
     if not hasattr(model, 'prompt'): raise TypeError('run_baseline needs a PromptedModel (prompt, backbone, label map).')
     if accelerator is None: accelerator = make_accelerator(cfg)
@@ -512,14 +519,10 @@ def run_baseline(method:str, # one of `BASELINES`
                                             sparse_epochs, reg, seed, abc, accelerator, info)
     r2 = train_stage2(model, groups, masks, train_loader, val_loader, cfg, run_dir, resume=done is not None,
                       accelerator=accelerator, max_epochs_this_call=max_epochs_this_call)
-    keys = ('val_acc', 'val_acc_no_prompt', 'val_loss')
     masks = [m.cpu() for m in masks]
-    macs = groups.predict_macs(masks)
-    return dict(finished=r2['finished'], run_dir=str(run_dir), method=method, use_prompt=use_prompt,
-                stage1=before, stage2={k: r2.get(k) for k in keys}, masks=masks,
-                kept_units=sum(int(m.sum()) for m in masks), total_units=groups.total_units,
-                sparsity=groups.sparsity_of(masks), macs=int(macs), dense_macs=int(groups.dense_macs),
-                macs_kept=macs / groups.dense_macs, search_seconds=secs)
+    return BaselineResult(r2.finished, str(run_dir), Validation.of(before), r2.validation, masks, r2.budget,
+                          int(groups.predict_macs(masks)), int(groups.dense_macs), method, use_prompt=use_prompt,
+                          search_seconds=secs)
 
 # %% ../nbs/08_baselines.ipynb #1eea9519
 def _baseline_learner(method:str)->Callable:

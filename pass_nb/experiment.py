@@ -19,9 +19,10 @@ from .masks import ChannelGroups, check_export, ExportMismatchError
 # %% auto #0
 __all__ = ['UNSTRUCTURED', 'METHODS', 'LATENCY_TOLERANCE', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy',
            'run_check', 'PruneConfig', 'pretrained_arg', 'build_prompted_model', 'learn_masks', 'preflight',
-           'mask_quality', 'run_latency_table', 'calibrate_latency_table', 'prune', 'load_run', 'export_run',
-           'format_summary', 'load_sweep_config', 'sweep_runs', 'sweep_run_dir', 'check_sweep_inputs', 'run_sweep',
-           'summarize', 'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs', 'read_results', 'report']
+           'mask_quality', 'run_latency_table', 'calibrate_latency_table', 'RunAccuracy', 'RunSummary', 'prune',
+           'load_run', 'export_run', 'format_summary', 'load_sweep_config', 'sweep_runs', 'sweep_run_dir',
+           'check_sweep_inputs', 'run_sweep', 'summarize', 'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs',
+           'read_results', 'report']
 
 # %% ../nbs/11_experiment.ipynb #0abd54ae
 def sample_image_predictions(model:torch.nn.Module, # an ImageNet classifier
@@ -78,7 +79,7 @@ def run_check(model:str='efficientnet_lite0', # registry name of an ImageNet bac
 
 # %% ../nbs/11_experiment.ipynb #27875778
 import dataclasses, math, os, tempfile
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict, field, fields
 from fastcore.basics import patch
 from pathlib import Path
 from typing import Callable
@@ -93,7 +94,7 @@ from .prompts import PROMPT_KINDS
 from .label_mapping import LABEL_MAP_KINDS
 from .training import CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW, find_checkpoint
 from .training import TrainConfig, SCORE_INITS, BN_STAGE1, MIXED_PRECISION, fit, evaluate, linear_probe, plot_metrics, set_seed, CheckpointError, NonFiniteLossError
-from .training import method_spec, method_names
+from .training import method_spec, method_names, FitResult, Validation
 
 from .baselines import baseline_scores
 from .vpns import theoretical_macs, plot_layer_density
@@ -258,7 +259,7 @@ def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
                 run_dir:Path, # run folder
                 resume:bool=False, # continue from run_dir's checkpoint
                )->tuple:
-    "(mask generator or None, summary with `masks`, `stage1`, `stage2`) after both stages of `cfg.method` (its `MethodSpec`)."
+    "(mask generator or None, `FitResult`) after both stages of `cfg.method` (its `MethodSpec`)."
     spec = method_spec(cfg.method)
     if spec.learn is not None: return spec.learn(cfg, model, groups, data, run_dir, resume)
     gen = _generator(cfg, groups)
@@ -465,14 +466,72 @@ def _latency_report(cfg:PruneConfig, groups:ChannelGroups, masks:list, table:Lat
                       f"{device} (predicted {out['predicted']:.3f}), more than 5 % off; see summary.json latency_budget.")
     return out
 
+# %% ../nbs/11_experiment.ipynb #ad4f5a09
+@dataclass
+class RunAccuracy:
+    "A run's accuracies: the dense start, validation after each stage, and test of the masked and of the exported model."
+    dense_val:float # the frozen backbone through its label mapping, the prompt at its initialisation (no training)
+    dense_test:float # the same on the test split
+    stage1_val:float # after stage 1: the masks on the frozen backbone
+    stage1_val_no_prompt:float # the same with the prompt taken off
+    stage2_val:float # after stage 2 (fine-tuned)
+    stage2_val_no_prompt:float # the same with the prompt taken off
+    test:float # the masked model on the test split
+    test_no_prompt:float # the same with the prompt taken off
+    test_exported:float # the exported, physically smaller model on the test split (equal to `test`)
+    dense_note:str='frozen backbone, label mapping and the prompt at its initialisation (no training)' # for readers of the JSON
+
+# %% ../nbs/11_experiment.ipynb #4c28c80e
+_OPTIONAL = ('latency_cpu_ms', 'latency_cuda_ms', 'setting_changes', 'prompt_sensitivity', 'mask_quality', 'latency_budget')
+
+@dataclass
+class RunSummary:
+    "What `prune` returns and `summary.json` holds."
+    model:str # the backbone's registry name
+    dataset:str # the dataset's name
+    method:str # the pruning method
+    budget:dict # `sparsity`, `target_macs`, `target_latency` (the ones not given are None)
+    accuracy:RunAccuracy # the run's accuracies
+    macs:dict # `dense`, `pruned`, `kept`, `predicted`, `kind` ('measured' on the export, or 'theoretical' for weight masks)
+    params:dict # `dense`, `pruned`, `kept`, and the mask generator's `mask_generator`
+    channel_sparsity:float # fraction of channel units removed
+    weight_sparsity:float|None # fraction of the masked weights removed (weight masks only)
+    groups:list # one row per channel group (or masked weight): units, kept, sparsity
+    groups_left_whole:list # `layer` and `reason` of each group that cannot be pruned exactly
+    seconds:float # wall time of the run
+    latency_cpu_ms:dict|None=None # `batch`, `dense`, `pruned` median ms and `speedup` on the CPU
+    latency_cuda_ms:dict|None=None # the same on CUDA, where there is one
+    setting_changes:list|None=None # settings changed on resume (`setting_changes.jsonl`)
+    prompt_sensitivity:dict|None=None # a hypernetwork's: units whose mask flips without the prompt
+    mask_quality:dict|None=None # `--probe`: linear probe of these masks, of random masks at the same MACs, and dense
+    latency_budget:dict|None=None # `--target-latency`: target, predicted and measured fractions of the dense latency
+    files:dict|None=None # what the run folder keeps after it finished
+    run_dir:str|None=None # the run folder (not stored in it)
+
+    def to_dict(self)->dict:
+        "The summary as `summary.json` holds it: JSON-safe (NaN as null), without `run_dir` and unset optional entries."
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != 'run_dir'}
+        d['accuracy'] = asdict(self.accuracy)
+        return _json_safe({k: v for k, v in d.items() if not (k in _OPTIONAL and v is None)})
+    def write(self, run_dir:Path):
+        "Write `run_dir/summary.json` atomically."
+        _atomic_write_text(Path(run_dir)/'summary.json', json.dumps(self.to_dict(), indent=1, allow_nan=False))
+    @classmethod
+    def read(cls, run_dir:str|Path)->RunSummary:
+        "The summary of the finished run in `run_dir`."
+        d = json.loads((Path(run_dir)/'summary.json').read_text())
+        known = {f.name for f in fields(cls)}
+        acc = RunAccuracy(**{k: float('nan') if v is None else v for k, v in d['accuracy'].items()})  # no validation: NaN
+        return cls(**{**{k: v for k, v in d.items() if k in known}, 'accuracy': acc, 'run_dir': str(run_dir)})
+
 # %% ../nbs/11_experiment.ipynb #f9fcfc5c
-def _finish_run(cfg:PruneConfig, run_dir:Path, summary:dict, groups, masks, layers):
+def _finish_run(cfg:PruneConfig, run_dir:Path, summary:RunSummary, groups, masks, layers):
     "Write summary.json, then remove the checkpoints (unless kept) and draw the run's curves and sparsity figures."
     drop = [] if cfg.keep_checkpoints else [run_dir/n for n in (CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW) if (run_dir/n).exists()]
-    summary['files'] = {'checkpoints': 'kept' if cfg.keep_checkpoints else 'removed (nothing is left to resume)',
-                        'mb_kept': round(sum(p.stat().st_size for p in run_dir.iterdir() if p.is_file() and p not in drop) / 2**20, 1),
-                        'mb_removed': round(sum(p.stat().st_size for p in drop) / 2**20, 1)}
-    _atomic_write_text(run_dir/'summary.json', json.dumps(_json_safe(summary), indent=1, allow_nan=False))
+    summary.files = {'checkpoints': 'kept' if cfg.keep_checkpoints else 'removed (nothing is left to resume)',
+                     'mb_kept': round(sum(p.stat().st_size for p in run_dir.iterdir() if p.is_file() and p not in drop) / 2**20, 1),
+                     'mb_removed': round(sum(p.stat().st_size for p in drop) / 2**20, 1)}
+    summary.write(run_dir)
     for p in drop: p.unlink()  # after the summary: a kill before this leaves a finished run that can still resume
     if (run_dir/'metrics.csv').exists(): plot_metrics(run_dir).savefig(run_dir/'curves.png', dpi=120)  # no epochs, no curves
     import matplotlib.pyplot as plt
@@ -482,19 +541,16 @@ def _finish_run(cfg:PruneConfig, run_dir:Path, summary:dict, groups, masks, laye
     plt.close(ax.figure)
 
 # %% ../nbs/11_experiment.ipynb #a3fa107c
-def _accuracies(dense_val:dict, dense_test:dict, r:dict, test_masked:dict, test_exported:dict)->dict:
+def _accuracies(dense_val:dict, dense_test:dict, r:FitResult, test_masked:dict, test_exported:dict)->RunAccuracy:
     "The summary's `accuracy`: dense, after each stage (validation), and test of the masked and the exported model."
-    return {'dense_val': dense_val['acc'], 'dense_test': dense_test['acc'],
-            'dense_note': 'frozen backbone, label mapping and the prompt at its initialisation (no training)',
-            'stage1_val': r['stage1']['val_acc'], 'stage1_val_no_prompt': r['stage1']['val_acc_no_prompt'],
-            'stage2_val': r['stage2']['val_acc'], 'stage2_val_no_prompt': r['stage2']['val_acc_no_prompt'],
-            'test': test_masked['acc'], 'test_no_prompt': test_masked['acc_no_prompt'], 'test_exported': test_exported['acc']}
+    return RunAccuracy(dense_val['acc'], dense_test['acc'], r.stage1.val_acc, r.stage1.val_acc_no_prompt, r.stage2.val_acc,
+                       r.stage2.val_acc_no_prompt, test_masked['acc'], test_masked['acc_no_prompt'], test_exported['acc'])
 
 # %% ../nbs/11_experiment.ipynb #daba11c7
 def prune(cfg:PruneConfig, # the run's settings
           run_dir:str|Path=None, # output folder (default: runs/<model>-<dataset>-<budget>-s<seed>)
           resume:bool=False, # continue an interrupted run in `run_dir`
-         )->dict:
+         )->RunSummary:
     "One method end to end (PASS by default): label mapping, stage 1 (masks), stage 2 (fine-tune), export, report."
     t0 = time.time()
     run_dir = Path(run_dir) if run_dir is not None else cfg.default_run_dir()
@@ -502,7 +558,7 @@ def prune(cfg:PruneConfig, # the run's settings
     if resume and (run_dir/'summary.json').exists() and find_checkpoint(run_dir) is None:  # finished, checkpoints removed
         if changes: raise ValueError(f'{run_dir} holds a finished run whose checkpoints were removed, so {sorted(changes)} cannot '
                                      'change any more: start a new run (another --out; --keep-checkpoints keeps them).')
-        return {**json.loads((run_dir/'summary.json').read_text()), 'run_dir': str(run_dir)}
+        return RunSummary.read(run_dir)
     set_seed(cfg.seed)  # a randomly initialised backbone is built in `preflight`: seeded
     pre = preflight(cfg); groups = pre['groups']  # everything that could fail later, before the first file
     set_seed(cfg.seed)
@@ -520,35 +576,29 @@ def prune(cfg:PruneConfig, # the run's settings
     dense_val, dense_test = evaluate(model, val_loader), evaluate(model, test_loader)
     generator, r = learn_masks(cfg, model, groups, data, run_dir, resume)
     unstructured = method_spec(cfg.method).weights  # zeros inside the weights: every channel stays
-    masks = [torch.ones(n) for n in groups.n_units] if unstructured else r['masks']
+    masks = [torch.ones(n) for n in groups.n_units] if unstructured else r.masks
     dev = next(groups.model.parameters()).device
     test_masked = evaluate(model, test_loader, groups=groups, masks=[m.to(dev) for m in masks])
     pruned = _write_model(cfg, spec, model, groups, masks, run_dir, unstructured)
     test_exported = evaluate(PromptedModel(model.prompt, pruned.to(dev), model.label_map, spec.mean, spec.std), test_loader)
     size, layers = _size_and_speed(cfg, groups, masks, pruned, unstructured)
-    summary = {
-        'model': spec.name, 'dataset': cfg.dataset,
-        'budget': {'sparsity': cfg.sparsity, 'target_macs': cfg.target_macs, 'target_latency': cfg.target_latency},
-        'accuracy': _accuracies(dense_val, dense_test, r, test_masked, test_exported),
-        'method': cfg.method, 'macs': size['macs'],
-        'params': {**size['params'], 'mask_generator': count_parameters(generator) if generator is not None else 0},
-        **{k: size[k] for k in ('latency_cpu_ms', 'latency_cuda_ms') if k in size},
-        'channel_sparsity': groups.sparsity_of(masks),
-        'groups_left_whole': [{'layer': n, 'reason': why} for n, why in groups.excluded],
-        'weight_sparsity': 1 - r['density'] if unstructured else None,
-        'groups': size['groups'],
-        'seconds': round(time.time() - t0, 1),
-    }
+    summary = RunSummary(
+        spec.name, cfg.dataset, cfg.method,
+        {'sparsity': cfg.sparsity, 'target_macs': cfg.target_macs, 'target_latency': cfg.target_latency},
+        _accuracies(dense_val, dense_test, r, test_masked, test_exported), size['macs'],
+        {**size['params'], 'mask_generator': count_parameters(generator) if generator is not None else 0},
+        groups.sparsity_of(masks), r.budget.sparsity if unstructured else None, size['groups'],
+        [{'layer': n, 'reason': why} for n, why in groups.excluded], round(time.time() - t0, 1),
+        size.get('latency_cpu_ms'), size.get('latency_cuda_ms'), run_dir=str(run_dir))
     if (run_dir/'setting_changes.jsonl').exists():
-        summary['setting_changes'] = [json.loads(l) for l in (run_dir/'setting_changes.jsonl').read_text().splitlines() if l]
+        summary.setting_changes = [json.loads(l) for l in (run_dir/'setting_changes.jsonl').read_text().splitlines() if l]
     if generator is not None and hasattr(generator, 'embed_prompt'):  # a hypernetwork: how much its prompt moves the masks
-        summary['prompt_sensitivity'] = prompt_sensitivity(generator, model.prompt)
-    if cfg.probe and not unstructured: summary['mask_quality'] = mask_quality(cfg, data, masks)
+        summary.prompt_sensitivity = prompt_sensitivity(generator, model.prompt)
+    if cfg.probe and not unstructured: summary.mask_quality = mask_quality(cfg, data, masks)
     if cfg.target_latency is not None:
-        summary['latency_budget'] = _latency_report(cfg, groups, masks, cfg.latency_table, calibration, size)
+        summary.latency_budget = _latency_report(cfg, groups, masks, cfg.latency_table, calibration, size)
     _finish_run(cfg, run_dir, summary, groups, masks, layers)
-    summary['run_dir'] = str(run_dir)
-    return summary
+    return RunSummary.read(run_dir)  # as the folder holds it (JSON: NaN read back as None, except in `accuracy`)
 
 # %% ../nbs/11_experiment.ipynb #3a53039c
 def load_run(run_dir:str|Path, # a folder written by `prune`
@@ -579,26 +629,26 @@ def export_run(run_dir:str|Path, # a folder written by `prune`
 DEMO = dict(model='efficientnet_lite0', dataset='digits', target_macs=0.7, size=32, pad=4, label_map='flm_linear',
             stage1_epochs=3, stage2_epochs=4, batch_size=64, probe=True)
 
-def format_summary(s:dict)->str:
+def format_summary(s:RunSummary)->str:
     "The lines `pass_nb prune` and `pass_nb demo` print for a finished run's summary (from `prune`)."
-    a, m, p, l = s['accuracy'], s['macs'], s['params'], s['latency_cpu_ms']
+    a, m, p, l = s.accuracy, s.macs, s.params, s.latency_cpu_ms
     return '\n'.join([
-        f"pass_nb: {s['model']} on {s['dataset']} -> {s['run_dir']} ({s['seconds']} s)",
-        f"  accuracy (val)  dense+label map {a['dense_val']:.3f} | after stage 1 {a['stage1_val']:.3f} | "
-        f"after stage 2 {a['stage2_val']:.3f} (no prompt {a['stage2_val_no_prompt']:.3f})",
-        f"  accuracy (test) pruned {a['test']:.3f} (no prompt {a['test_no_prompt']:.3f}); exported model {a['test_exported']:.3f}",
+        f"pass_nb: {s.model} on {s.dataset} -> {s.run_dir} ({s.seconds} s)",
+        f"  accuracy (val)  dense+label map {a.dense_val:.3f} | after stage 1 {a.stage1_val:.3f} | "
+        f"after stage 2 {a.stage2_val:.3f} (no prompt {a.stage2_val_no_prompt:.3f})",
+        f"  accuracy (test) pruned {a.test:.3f} (no prompt {a.test_no_prompt:.3f}); exported model {a.test_exported:.3f}",
         f"  MACs {m['pruned']/1e6:.2f}M of {m['dense']/1e6:.2f}M ({m['kept']:.1%} kept); params {p['pruned']/1e6:.2f}M of "
-        f"{p['dense']/1e6:.2f}M; channel sparsity {s['channel_sparsity']:.1%}",
+        f"{p['dense']/1e6:.2f}M; channel sparsity {s.channel_sparsity:.1%}",
         f"  CPU latency, batch {l['batch']}: {l['dense']:.1f} ms dense -> {l['pruned']:.1f} ms pruned ({l['speedup']:.2f}x)"]
         + ([f"  latency target {b['target']} ({b['device']}, batch {b['batch']}): predicted {b['predicted']:.3f}, measured "
             f"{b['measured']:.3f} of dense" + ('' if b['met'] else ' -- MISSED by more than 5 %') + f" ({len(b['calibration'])} "
-            f"calibration attempt(s), scale {b['scale']:.2f})"] if (b := s.get('latency_budget')) else [])
+            f"calibration attempt(s), scale {b['scale']:.2f})"] if (b := s.latency_budget) else [])
         + ([f"  prompt: without it {ps['units_flipped']} of {ps['units']} units get another mask ({ps['groups_changed']} groups)"]
-           if (ps := s.get('prompt_sensitivity')) else [])
+           if (ps := s.prompt_sensitivity) else [])
         + ([f"  {len(lw)} channel group(s) left whole (cannot be pruned exactly): " + ', '.join(g['layer'] for g in lw[:4])
-            + (' ...' if len(lw) > 4 else '') + ' (summary.json: groups_left_whole)'] if (lw := s.get('groups_left_whole')) else [])
+            + (' ...' if len(lw) > 4 else '') + ' (summary.json: groups_left_whole)'] if (lw := s.groups_left_whole) else [])
         + ([f"  masks before fine-tuning (linear probe, val): these {q['masks']:.3f} | random at the same MACs "
-            f"{q['random_same_macs']:.3f} | dense {q['dense']:.3f}"] if (q := s.get('mask_quality')) else []))
+            f"{q['random_same_macs']:.3f} | dense {q['dense']:.3f}"] if (q := s.mask_quality) else []))
 
 # %% ../nbs/11_experiment.ipynb #ecc2d541
 RESULT_COLUMNS = ['model', 'dataset', 'method', 'sparsity', 'target_macs', 'target_latency', 'seed', 'val_acc', 'val_acc_no_prompt',
@@ -637,15 +687,13 @@ def sweep_runs(cfg:dict)->list:
     return [PruneConfig(model=m, dataset=d, method=meth, seed=s, **b, **cfg.get('settings', {}))
             for m, d, b, s, meth in combos if (m, d, b, s, meth) not in skip]
 
-def _row(pc:PruneConfig, s:dict)->dict:
-    a = s['accuracy']
+def _row(pc:PruneConfig, s:RunSummary)->dict:
+    a = s.accuracy
     return dict(model=pc.model, dataset=pc.dataset, method=pc.method, sparsity=pc.sparsity, target_macs=pc.target_macs,
-                target_latency=pc.target_latency, seed=pc.seed, val_acc=a['stage2_val'], val_acc_no_prompt=a['stage2_val_no_prompt'],
-                test_acc=a['test'],
-                test_acc_no_prompt=a['test_no_prompt'], test_acc_exported=a['test_exported'], macs_kept=s['macs']['kept'],
-                params_kept=s['params']['kept'], channel_sparsity=s['channel_sparsity'],
-                weight_sparsity=s['weight_sparsity'], macs_kind=s['macs']['kind'],
-                cpu_speedup=s['latency_cpu_ms']['speedup'], seconds=s['seconds'], run_dir=s['run_dir'])
+                target_latency=pc.target_latency, seed=pc.seed, val_acc=a.stage2_val, val_acc_no_prompt=a.stage2_val_no_prompt,
+                test_acc=a.test, test_acc_no_prompt=a.test_no_prompt, test_acc_exported=a.test_exported, macs_kept=s.macs['kept'],
+                params_kept=s.params['kept'], channel_sparsity=s.channel_sparsity, weight_sparsity=s.weight_sparsity,
+                macs_kind=s.macs['kind'], cpu_speedup=s.latency_cpu_ms['speedup'], seconds=s.seconds, run_dir=s.run_dir)
 
 def _key(d:dict)->tuple:
     return tuple('' if d[k] is None or (isinstance(d[k], float) and d[k] != d[k]) else str(d[k]) for k in _KEY)

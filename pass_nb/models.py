@@ -252,8 +252,12 @@ def lite_weights_file(spec:ModelSpec|str, # an EfficientNet-Lite spec or name
 
 # %% ../nbs/02_models.ipynb #d80ddc6b
 def _build(spec:ModelSpec)->nn.Module:
-    if spec.source == 'torchvision': return torchvision.models.get_model(spec.arch, weights=None, num_classes=spec.num_classes)
-    return timm.create_model(spec.arch, pretrained=False, num_classes=spec.num_classes)
+    "`spec`'s network at random initialisation, built for the input size of its weights."
+    if spec.source != 'torchvision': return timm.create_model(spec.arch, pretrained=False, num_classes=spec.num_classes)
+    model = torchvision.models.get_model(spec.arch, weights=None, num_classes=spec.num_classes)
+    if getattr(model, 'image_size', spec.input_size) != spec.input_size:  # a ViT whose weights are for another size (vit_h_14: 518)
+        model = torchvision.models.get_model(spec.arch, weights=None, num_classes=spec.num_classes, image_size=spec.input_size)
+    return model
 
 def replace_head(model:nn.Module, # a classifier
                  num_classes:int, # outputs of the new head

@@ -31,8 +31,8 @@ __all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'RESUMABLE', 'SCORE_INITS', 'METHOD_R
            'CheckpointMismatchError', 'NonFiniteLossError', 'fingerprint', 'save_checkpoint', 'find_checkpoint',
            'load_checkpoint', 'save_masks', 'load_masks', 'MetricsLog', 'reseed_loader', 'restore_optimizers',
            'set_trainable', 'recalibrate_bn', 'pooled_features', 'linear_probe', 'collapse_warning', 'validate_epoch',
-           'train_epoch', 'MaskBackend', 'ChannelMasks', 'run_stage', 'train_stage1', 'train_stage2',
-           'train_val_loaders', 'fit', 'plot_metrics']
+           'train_epoch', 'Validation', 'MaskBudget', 'StageResult', 'FitResult', 'MaskBackend', 'ChannelMasks',
+           'run_stage', 'train_stage1', 'train_stage2', 'train_val_loaders', 'fit', 'plot_metrics']
 
 # %% ../nbs/07_training.ipynb #56db725f
 MIXED_PRECISION = ('no', 'fp16', 'bf16')
@@ -733,6 +733,62 @@ def train_epoch(model:nn.Module, # the (possibly accelerate-prepared) `PromptedM
         tot = accelerator.reduce(torch.tensor(tot, dtype=torch.float64, device=accelerator.device), 'sum').tolist()
     return tot
 
+# %% ../nbs/07_training.ipynb #a6967fee
+@dataclass
+class Validation:
+    "Validation metrics of the model at the end of a stage (NaN where there is no validation split)."
+    val_acc:float=float('nan') # accuracy with the prompt
+    val_acc_no_prompt:float=float('nan') # accuracy with the prompt taken off (NaN for a model without one)
+    val_loss:float=float('nan') # cross-entropy with the prompt
+
+    @classmethod
+    def of(cls, row:dict|None)->Validation|None:
+        "The validation entries of a metrics row or a stored result (None stays None)."
+        return None if row is None else cls(*(row.get(f.name, float('nan')) for f in fields(cls)))
+
+@dataclass
+class MaskBudget:
+    "What a set of masks keeps: channel units (`ChannelMasks`) or weights (`vpns.WeightMasks`), and the MACs that leaves."
+    kept:int # units (or weights) kept
+    total:int # units (or weights) in all
+    macs_kept:float # fraction of the dense MACs kept: exact after export (channels), or if zero weights were skipped (weights)
+    @property
+    def sparsity(self)->float: return 1 - self.kept / self.total
+    @property
+    def density(self)->float: return self.kept / self.total
+
+# %% ../nbs/07_training.ipynb #1943ca3d
+@dataclass
+class StageResult:
+    "What `run_stage` returns for one stage."
+    stage:int # 1 or 2
+    finished:bool # False when `max_epochs_this_call` stopped it first
+    epochs_done:int # the stage's epochs done in the run folder, this call's included
+    epochs_this_call:int # the epochs this call trained (0 for a finished stage 1 restored from `stage1.pt`)
+    masks:list # the final 0/1 masks, on the training device
+    budget:MaskBudget # what they keep
+    validation:Validation # the last epoch's validation metrics
+    def record(self)->dict:
+        "The result as `stage1.pt` stores it: plain numbers, no masks."
+        return {'stage': self.stage, 'finished': self.finished, 'epochs_done': self.epochs_done,
+                **asdict(self.budget), **asdict(self.validation)}
+
+@dataclass
+class FitResult:
+    "What a method's two stages return (`fit`, `vpns.fit_unstructured`, `baselines.run_baseline`); `experiment.prune` reads it."
+    finished:bool # both stages ran to their last epoch
+    run_dir:str # the run folder
+    stage1:Validation # validation after stage 1: the masked network, backbone frozen
+    stage2:Validation|None=None # after stage 2 (None until stage 1 has finished)
+    masks:list|None=None # the final 0/1 masks on the CPU: one per channel group, or one per masked weight
+    budget:MaskBudget|None=None # what they keep
+    macs:int|None=None # MACs of the masked backbone: predicted and exact after export (channels), theoretical (weights)
+    dense_macs:int|None=None # MACs of the dense backbone
+    method:str|None=None # the method, where the runner names it
+    layers:list|None=None # weight masks: one row per masked weight (`vpns.theoretical_macs`)
+    @property
+    def macs_kept(self)->float|None: return None if self.macs is None else self.macs / self.dense_macs
+
 # %% ../nbs/07_training.ipynb #636c5459
 class MaskBackend:
     "What one kind of mask supplies to `run_stage`: `ChannelMasks` here, `vpns.WeightMasks` for weight masks."
@@ -786,11 +842,11 @@ def columns(self:MaskBackend, masks:list)->dict:
     "The budget columns of a metrics row."
     raise NotImplementedError
 @patch
-def summary(self:MaskBackend, masks:list)->dict:
-    "The budget entries of the stage's result."
+def summary(self:MaskBackend, masks:list)->MaskBudget:
+    "What `masks` keep, for the stage's result."
     raise NotImplementedError
 @patch
-def write_masks(self:MaskBackend, masks:list, res:dict, path:Path):
+def write_masks(self:MaskBackend, masks:list, res:StageResult, path:Path):
     "Save stage 1's final masks (with what the result `res` says of them) to `path`."
     raise NotImplementedError
 
@@ -818,17 +874,19 @@ class ChannelMasks(MaskBackend):
     def install(self, masks): return self.groups.apply_masks(masks)
     def summary(self, masks):
         groups = self.groups
-        return dict(sparsity=groups.sparsity_of(masks), macs_kept=groups.predict_macs(masks) / groups.dense_macs)
-    def columns(self, masks): return {**self.summary(masks), 'kept_units': ';'.join(str(int(m.sum())) for m in masks)}
+        return MaskBudget(sum(int((m > 0.5).sum()) for m in masks), groups.total_units, groups.predict_macs(masks) / groups.dense_macs)
+    def columns(self, masks):
+        b = self.summary(masks)
+        return {'sparsity': b.sparsity, 'macs_kept': b.macs_kept, 'kept_units': ';'.join(str(int(m.sum())) for m in masks)}
     def write_masks(self, masks, res, path):
-        save_masks(self.groups, masks, path, sparsity=res['sparsity'], macs_kept=res['macs_kept'])
+        save_masks(self.groups, masks, path, sparsity=res.budget.sparsity, macs_kept=res.budget.macs_kept)
 
 # %% ../nbs/07_training.ipynb #47c8c74c
 def _resume_or_start(run:SimpleNamespace, # the stage's run (see `run_stage`)
                      model:nn.Module, # the unwrapped model
                      resume:bool, # go on from the run folder
                     )->tuple:
-    "`(checkpoint to go on from or None, None)`, or `(None, result)` of a stage 1 that finished earlier (restored)."
+    "`(checkpoint to go on from or None, None)`, or `(None, (masks, stored result))` of a stage 1 that finished earlier."
     backend, stage, run_dir, accelerator, ckpt = run.backend, run.stage, run.run_dir, run.accelerator, None
     if resume:
         if stage == 1 and (run_dir/'stage1.pt').exists():  # stage 1 finished earlier: restore its end state
@@ -837,7 +895,7 @@ def _resume_or_start(run:SimpleNamespace, # the stage's run (see `run_stage`)
             if backend.generator is not None and done[backend.gen_key] is not None:
                 accelerator.unwrap_model(backend.generator).load_state_dict(done[backend.gen_key])
             masks = [m.float().to(_model_device(model)) for m in done['masks']]
-            return None, {**done['result'], 'masks': masks, 'epochs_this_call': 0}
+            return None, (masks, done['result'])
         found = find_checkpoint(run_dir)
         if found is not None: ckpt = load_checkpoint(found, run.fp, run.cfgd, fmt=backend.ckpt_format)
         if ckpt is not None and ckpt['stage'] != stage:
@@ -946,14 +1004,13 @@ def _checkpoint(run:SimpleNamespace, epoch:int, cur:list, last:dict)->dict:
             'schedulers': {k: s.state_dict() for k, s in run.scheds.items()},
             'scaler': run.scaler.state_dict(), 'rng': get_rng_state(), 'masks': backend.stored(cur), 'last': last}
 
-def _save_stage1(run:SimpleNamespace, cur:list, res:dict):
+def _save_stage1(run:SimpleNamespace, cur:list, res:StageResult):
     "Stage 1's end files: the backend's masks file and stage1.pt (model, generator, masks and result)."
     backend, generator = run.backend, run.unwrapped_generator
-    plain = {k: v for k, v in res.items() if k not in ('masks', 'epochs_this_call')}
     backend.write_masks(cur, res, run.run_dir/backend.masks_file)
     atomic_torch_save({'format': backend.stage1_format, 'fingerprint': run.fp, 'config': run.cfgd,
                        'model': run.unwrapped.state_dict(),
-                       backend.gen_key: generator.state_dict() if generator is not None else None, 'masks': backend.stored(cur), 'result': plain}, run.run_dir/'stage1.pt')
+                       backend.gen_key: generator.state_dict() if generator is not None else None, 'masks': backend.stored(cur), 'result': res.record()}, run.run_dir/'stage1.pt')
 
 # %% ../nbs/07_training.ipynb #d854bbac
 def _train_epochs(run:SimpleNamespace, # the stage's run, prepared
@@ -997,7 +1054,7 @@ def run_stage(backend:MaskBackend, # what the masks are: `ChannelMasks`, or `vpn
               accelerator=None, # an `Accelerator`; None: `make_accelerator(cfg)`
               max_epochs_this_call:int|None=None, # stop after this many epochs (simulates an interruption)
               on_step:Callable|None=None, # called after every backward pass with the step's state
-             )->dict:
+             )->StageResult:
     "One stage for any kind of mask: resume or start `run_dir`, train epoch by epoch with a checkpoint after each; its result."
     backend.check_config(cfg)
     if accelerator is None: accelerator = make_accelerator(cfg)
@@ -1007,14 +1064,15 @@ def run_stage(backend:MaskBackend, # what the masks are: `ChannelMasks`, or `vpn
     run.fp, run.cfgd = backend.fingerprint(unwrapped, cfg, stage), asdict(cfg)
     run.log = MetricsLog(run.run_dir, enabled=accelerator.is_main_process)
     ckpt, done = _resume_or_start(run, unwrapped, resume)
-    if done is not None: run.log.close(); return done
     backend.start(unwrapped, train_loader)
+    if done is not None:  # stage 1 finished earlier: its masks and metrics as stored
+        (masks, stored), _ = done, run.log.close()
+        return StageResult(1, True, stored['epochs_done'], 0, masks, backend.summary(masks), Validation.of(stored))
     _prepare_stage(run, model, train_loader, val_loader)
     cur, start, last = _start_masks(run, masks, ckpt)
     cur, last, done_now, finished = _train_epochs(run, cur, start, last, max_epochs_this_call, on_step)
     if stage == 2: backend.bake(run.unwrapped, cur)  # idempotent: what the masks removed is already zero
-    res = {'stage': stage, 'finished': finished, 'epochs_done': start + done_now, 'epochs_this_call': done_now,
-           'masks': cur, **backend.summary(cur), **(last or {})}
+    res = StageResult(stage, finished, start + done_now, done_now, cur, backend.summary(cur), Validation.of(last or {}))
     if finished and stage == 1 and accelerator.is_main_process: _save_stage1(run, cur, res)
     accelerator.wait_for_everyone()
     return res
@@ -1031,7 +1089,7 @@ def train_stage1(model:nn.Module, # a `PromptedModel` whose backbone the groups 
                  accelerator=None, # an `Accelerator`; None: `make_accelerator(cfg)`
                  max_epochs_this_call:int|None=None, # stop after this many epochs (simulates an interruption)
                  on_step:Callable|None=None, # called after every backward pass with the step's state
-                )->dict:
+                )->StageResult:
     "Stage 1: learn prompt (+ label map) and mask generator on the frozen backbone; returns the final masks and metrics."
     return run_stage(ChannelMasks(groups, generator), 1, model, None, train_loader, val_loader, cfg, run_dir, resume,
                      accelerator, max_epochs_this_call, on_step)
@@ -1047,7 +1105,7 @@ def train_stage2(model:nn.Module, # the `PromptedModel` after stage 1
                  accelerator=None, # an `Accelerator`; None: `make_accelerator(cfg)`
                  max_epochs_this_call:int|None=None, # stop after this many epochs (simulates an interruption)
                  on_step:Callable|None=None, # called after every backward pass with the step's state
-                )->dict:
+                )->StageResult:
     "Stage 2: fine-tune backbone, prompt (+ label map) with the masks fixed; returns the metrics."
     return run_stage(ChannelMasks(groups), 2, model, masks, train_loader, val_loader, cfg, run_dir, resume,
                      accelerator, max_epochs_this_call, on_step)
@@ -1077,24 +1135,18 @@ def fit(model:nn.Module, # a `PromptedModel`
         accelerator=None, # an `Accelerator`; None: `make_accelerator(cfg)`
         max_epochs_this_call:int|None=None, # stop after this many epochs over both stages (simulates an interruption)
         on_step:Callable|None=None, # called after every backward pass
-       )->dict:
-    "Stage 1 then stage 2; a summary: validation accuracy after each stage (with/without prompt), masks, MACs kept."
+       )->FitResult:
+    "Stage 1 then stage 2: validation after each stage (with/without prompt), the masks, what they keep, their MACs."
     train_loader, val_loader = train_val_loaders(data, cfg)
     if accelerator is None: accelerator = make_accelerator(cfg)
     r1 = train_stage1(model, groups, generator, train_loader, val_loader, cfg, run_dir, resume, accelerator,
                       max_epochs_this_call, on_step)
-    keys = ('val_acc', 'val_acc_no_prompt', 'val_loss')
-    out = {'finished': False, 'run_dir': str(run_dir), 'stage1': {k: r1.get(k) for k in keys}, 'stage2': None}
-    if not r1['finished']: return out
-    left = None if max_epochs_this_call is None else max_epochs_this_call - r1['epochs_this_call']
-    r2 = train_stage2(model, groups, r1['masks'], train_loader, val_loader, cfg, run_dir, resume, accelerator, left, on_step)
-    masks = [m.cpu() for m in r1['masks']]
-    kept = sum(int(m.sum()) for m in masks)
-    out.update(finished=r2['finished'], stage2={k: r2.get(k) for k in keys}, masks=masks,
-               kept_units=kept, total_units=groups.total_units, sparsity=groups.sparsity_of(masks),
-               macs=int(groups.predict_macs(masks)), dense_macs=int(groups.dense_macs),
-               macs_kept=groups.predict_macs(masks) / groups.dense_macs)
-    return out
+    if not r1.finished: return FitResult(False, str(run_dir), r1.validation)
+    left = None if max_epochs_this_call is None else max_epochs_this_call - r1.epochs_this_call
+    r2 = train_stage2(model, groups, r1.masks, train_loader, val_loader, cfg, run_dir, resume, accelerator, left, on_step)
+    masks = [m.cpu() for m in r1.masks]
+    return FitResult(r2.finished, str(run_dir), r1.validation, r2.validation, masks, r1.budget,
+                     int(groups.predict_macs(masks)), int(groups.dense_macs))
 
 # %% ../nbs/07_training.ipynb #ab8dc441
 def plot_metrics(run:str|Path, # a run folder, or its metrics.csv

@@ -19,7 +19,7 @@ from .hypernetwork import Budget
 from .models import count_macs_params, read_torch_file, _example, _param_device
 from .training import (
     TrainConfig, ChannelScores, MaskBackend, run_stage, make_accelerator, evaluate, load_checkpoint, MetricsLog,
-    CHECKPOINT, train_val_loaders, set_trainable, _shape_hash, MethodSpec, register_method)
+    CHECKPOINT, train_val_loaders, set_trainable, _shape_hash, MethodSpec, register_method, MaskBudget, StageResult, FitResult)
 
 # %% auto #0
 __all__ = ['WEIGHT_LAYERS', 'SCOPES', 'WEIGHT_INITS', 'OPTIMIZERS', 'U_CKPT_FORMAT', 'U_STAGE1_FORMAT', 'WEIGHT_MASKS_FORMAT',
@@ -402,12 +402,11 @@ def columns(self:WeightMasks, masks):
 
 @patch
 def summary(self:WeightMasks, masks):
-    kept, total = sum(int(m.sum()) for m in masks), self.scores.total
-    return {'kept_weights': kept, 'total_weights': total, 'density': kept / total, 'macs_kept_theoretical': self._budget(masks)[1]}
+    return MaskBudget(sum(int(m.sum()) for m in masks), self.scores.total, self._budget(masks)[1])
 
 @patch
 def write_masks(self:WeightMasks, masks, res, path):
-    save_weight_masks(self.scores.names, masks, path, density=res['density'], scope=self.scores.scope)
+    save_weight_masks(self.scores.names, masks, path, density=res.budget.density, scope=self.scores.scope)
 
 # %% ../nbs/09_vpns.ipynb #427c5ca4
 def unstructured_stage1(model:nn.Module, # a `PromptedModel`
@@ -420,7 +419,7 @@ def unstructured_stage1(model:nn.Module, # a `PromptedModel`
                         accelerator=None, # an `Accelerator`; None: `make_accelerator(cfg)`
                         max_epochs_this_call:int|None=None, # stop after this many epochs (simulates an interruption)
                         on_step:Callable|None=None, # called after every backward pass with the step's state
-                       )->dict:
+                       )->StageResult:
     "Stage 1: learn the scores (exact top-k masks) and the prompt (+ label map) with the weights frozen."
     return run_stage(WeightMasks(scores), 1, model, None, train_loader, val_loader, cfg, run_dir, resume, accelerator,
                      max_epochs_this_call, on_step)
@@ -436,7 +435,7 @@ def unstructured_stage2(model:nn.Module, # the `PromptedModel` after stage 1
                         accelerator=None, # an `Accelerator`; None: `make_accelerator(cfg)`
                         max_epochs_this_call:int|None=None, # stop after this many epochs (simulates an interruption)
                         on_step:Callable|None=None, # called after every backward pass with the step's state
-                       )->dict:
+                       )->StageResult:
     "Stage 2: fine-tune weights, biases, norms and prompt (+ label map) with the masks fixed; pruned weights stay 0."
     return run_stage(WeightMasks(scores), 2, model, masks, train_loader, val_loader, cfg, run_dir, resume, accelerator,
                      max_epochs_this_call, on_step)
@@ -451,21 +450,18 @@ def fit_unstructured(model:nn.Module, # a `PromptedModel` (no prompt for HYDRA)
                      accelerator=None, # an `Accelerator`; None: `make_accelerator(cfg)`
                      max_epochs_this_call:int|None=None, # stop after this many epochs over both stages
                      on_step:Callable|None=None, # called after every backward pass
-                    )->dict:
-    "Stage 1 then stage 2; a summary: validation accuracy per stage (with/without prompt), density, theoretical MACs."
+                    )->FitResult:
+    "Stage 1 then stage 2: validation per stage (with/without prompt), the weight masks, what they keep, theoretical MACs."
     train_loader, val_loader = train_val_loaders(data, cfg)
     if accelerator is None: accelerator = make_accelerator(cfg)
     r1 = unstructured_stage1(model, scores, train_loader, val_loader, cfg, run_dir, resume, accelerator, max_epochs_this_call, on_step)
-    keys = ('val_acc', 'val_acc_no_prompt', 'val_loss')
-    out = {'finished': False, 'run_dir': str(run_dir), 'method': 'hydra' if scores.scope == 'layer' else 'vpns',
-           'stage1': {k: r1.get(k) for k in keys}, 'stage2': None}
-    if not r1['finished']: return out
-    left = None if max_epochs_this_call is None else max_epochs_this_call - r1['epochs_this_call']
-    r2 = unstructured_stage2(model, scores, r1['masks'], train_loader, val_loader, cfg, run_dir, resume, accelerator, left, on_step)
+    method = 'hydra' if scores.scope == 'layer' else 'vpns'
+    if not r1.finished: return FitResult(False, str(run_dir), r1.validation, method=method)
+    left = None if max_epochs_this_call is None else max_epochs_this_call - r1.epochs_this_call
+    r2 = unstructured_stage2(model, scores, r1.masks, train_loader, val_loader, cfg, run_dir, resume, accelerator, left, on_step)
     macs = theoretical_macs(model.backbone, _example_input(train_loader), scores.names)
-    out.update(finished=r2['finished'], stage2={k: r2.get(k) for k in keys}, masks=[m.cpu() > 0.5 for m in r1['masks']],
-               kept_weights=r1['kept_weights'], total_weights=r1['total_weights'], density=r1['density'], **macs)
-    return out
+    return FitResult(r2.finished, str(run_dir), r1.validation, r2.validation, [m.cpu() > 0.5 for m in r1.masks], r1.budget,
+                     macs['macs_theoretical'], macs['dense_macs'], method, macs['layers'])
 
 # %% ../nbs/09_vpns.ipynb #b783d274
 def vpns_unstructured_scores(model:nn.Module, # a `PromptedModel` whose prompt is learned jointly
@@ -524,7 +520,7 @@ def vpns_structured_config(**kw)->TrainConfig:
     return TrainConfig(**{**dict(stage1_epochs=30, stage2_epochs=30, generator_lr=1e-4, generator_wd=1e-4, backbone_wd=1e-4), **kw})
 
 # %% ../nbs/09_vpns.ipynb #041863cd
-def plot_layer_density(layers:list, # `fit_unstructured(...)['layers']` or `theoretical_macs(...)['layers']`
+def plot_layer_density(layers:list, # `fit_unstructured(...).layers` or `theoretical_macs(...)['layers']`
                        ax=None, # matplotlib axes to draw on
                        title:str|None=None, # plot title
                       ):

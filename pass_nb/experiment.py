@@ -521,8 +521,8 @@ class RunSummary:
         "The summary of the finished run in `run_dir`."
         d = json.loads((Path(run_dir)/'summary.json').read_text())
         known = {f.name for f in fields(cls)}
-        acc = RunAccuracy(**{k: float('nan') if v is None else v for k, v in d['accuracy'].items()})  # no validation: NaN
-        return cls(**{**{k: v for k, v in d.items() if k in known}, 'accuracy': acc, 'run_dir': str(run_dir)})
+        accuracy = RunAccuracy(**{k: float('nan') if v is None else v for k, v in d['accuracy'].items()})  # no validation: NaN
+        return cls(**{**{k: v for k, v in d.items() if k in known}, 'accuracy': accuracy, 'run_dir': str(run_dir)})
 
 # %% ../nbs/11_experiment.ipynb #f9fcfc5c
 def _finish_run(cfg:PruneConfig, run_dir:Path, summary:RunSummary, groups, masks, layers):

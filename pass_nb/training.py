@@ -29,10 +29,11 @@ __all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'RESUMABLE', 'SCORE_INITS', 'METHOD_R
            'set_seed', 'get_rng_state', 'set_rng_state', 'unit_magnitudes', 'ChannelScores', 'MethodSpec',
            'register_method', 'method_names', 'method_spec', 'make_accelerator', 'evaluate', 'CheckpointError',
            'CheckpointMismatchError', 'NonFiniteLossError', 'fingerprint', 'save_checkpoint', 'find_checkpoint',
-           'load_checkpoint', 'save_masks', 'load_masks', 'MetricsLog', 'reseed_loader', 'restore_optimizers',
-           'set_trainable', 'recalibrate_bn', 'pooled_features', 'linear_probe', 'collapse_warning', 'validate_epoch',
-           'train_epoch', 'Validation', 'MaskBudget', 'StageResult', 'FitResult', 'MaskBackend', 'ChannelMasks',
-           'run_stage', 'train_stage1', 'train_stage2', 'train_val_loaders', 'fit', 'plot_metrics']
+           'load_checkpoint', 'save_masks', 'read_tagged_file', 'load_masks', 'MetricsLog', 'reseed_loader',
+           'restore_optimizers', 'set_trainable', 'recalibrate_bn', 'pooled_features', 'linear_probe',
+           'collapse_warning', 'validate_epoch', 'train_epoch', 'Validation', 'MaskBudget', 'StageResult', 'FitResult',
+           'MaskBackend', 'ChannelMasks', 'run_stage', 'train_stage1', 'train_stage2', 'train_val_loaders', 'fit',
+           'plot_metrics']
 
 # %% ../nbs/07_training.ipynb #56db725f
 MIXED_PRECISION = ('no', 'fp16', 'bf16')
@@ -381,13 +382,21 @@ def save_masks(groups:ChannelGroups, # the channel groups
     atomic_torch_save({'format': MASKS_FORMAT, 'masks': [m.detach().float().cpu() for m in masks],
                        'groups': [g.name for g in groups], 'n_units': list(groups.n_units), 'meta': meta}, path)
 
+def read_tagged_file(path:str|Path, # a file pass_nb wrote with a format tag
+                     fmt:str, # the tag it must carry
+                     what:str, # what the file is, for the error message
+                    )->dict:
+    "The dict stored in `path`, after checking its format tag."
+    d = read_torch_file(path, what)
+    if not isinstance(d, dict) or d.get('format') != fmt:
+        raise ValueError(f'{path} is not a pass_nb {what} (expected format {fmt!r}).')
+    return d
+
 def load_masks(path:str|Path, # a file written by `save_masks`
                groups:ChannelGroups|None=None, # if given, the masks must fit these groups
               )->list:
     "Masks saved by `save_masks`."
-    d = read_torch_file(path, 'masks file')
-    if not isinstance(d, dict) or d.get('format') != MASKS_FORMAT:
-        raise ValueError(f'{path} is not a pass_nb masks file (expected format {MASKS_FORMAT!r}).')
+    d = read_tagged_file(path, MASKS_FORMAT, 'masks file')
     if groups is not None and d['n_units'] != list(groups.n_units):
         raise ValueError(f'{path} holds masks for groups of sizes {d["n_units"]}, but this model has {groups.n_units}: '
                          'load them with the model they were learned on.')

@@ -16,10 +16,10 @@ from fastcore.basics import patch
 
 from .masks import ChannelGroups, straight_through, atomic_torch_save, _NORMS
 from .hypernetwork import Budget
-from .models import count_macs_params, read_torch_file, _example, _param_device
+from .models import count_macs_params, _example, _param_device
 from .training import (
     TrainConfig, ChannelScores, MaskBackend, run_stage, make_accelerator, evaluate, load_checkpoint, MetricsLog,
-    CHECKPOINT, train_val_loaders, set_trainable, _shape_hash, MethodSpec, register_method, MaskBudget, StageResult, FitResult)
+    CHECKPOINT, train_val_loaders, set_trainable, _shape_hash, MethodSpec, register_method, MaskBudget, StageResult, FitResult, read_tagged_file)
 
 # %% auto #0
 __all__ = ['WEIGHT_LAYERS', 'SCOPES', 'WEIGHT_INITS', 'OPTIMIZERS', 'U_CKPT_FORMAT', 'U_STAGE1_FORMAT', 'WEIGHT_MASKS_FORMAT',
@@ -292,9 +292,7 @@ def load_weight_masks(path:str|Path, # a file written by `save_weight_masks`
                       scores:WeightScores|None=None, # if given, the masks must fit its weights
                      )->list:
     "Bool masks saved by `save_weight_masks`."
-    d = read_torch_file(path, 'weight-masks file')
-    if not isinstance(d, dict) or d.get('format') != WEIGHT_MASKS_FORMAT:
-        raise ValueError(f'{path} is not a pass_nb weight-masks file (expected format {WEIGHT_MASKS_FORMAT!r}).')
+    d = read_tagged_file(path, WEIGHT_MASKS_FORMAT, 'weight-masks file')
     if scores is not None:
         if d['names'] != scores.names: raise ValueError(f'{path} masks the weights {d["names"][:3]}..., this model {scores.names[:3]}...: '
                                                        'load them with the model (and include_classifier) they were learned with.')

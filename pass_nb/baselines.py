@@ -25,7 +25,7 @@ from .label_mapping import ILM
 from .training import (TrainConfig, set_seed, make_accelerator, evaluate, reseed_loader, train_stage2,
                               save_masks, MetricsLog, CheckpointError, CheckpointMismatchError, NonFiniteLossError,
                               CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW, _update_ilm, train_val_loaders, MethodSpec,
-                              register_method, FitResult, Validation, MaskBudget)
+                              register_method, FitResult, Validation)
 
 # %% auto #0
 __all__ = ['SPARSE_METHODS', 'BASELINES', 'BASELINE_FORMAT', 'tp_group', 'tp_unit_scores', 'GrowingRegPrunerFixed',

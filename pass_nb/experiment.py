@@ -79,7 +79,7 @@ def run_check(model:str='efficientnet_lite0', # registry name of an ImageNet bac
 
 # %% ../nbs/11_experiment.ipynb #27875778
 import dataclasses, math, os, tempfile
-from dataclasses import dataclass, asdict, field, fields
+from dataclasses import dataclass, asdict, field, fields, MISSING
 from fastcore.basics import patch
 from pathlib import Path
 from typing import Callable
@@ -94,7 +94,7 @@ from .prompts import PROMPT_KINDS
 from .label_mapping import LABEL_MAP_KINDS
 from .training import CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW, find_checkpoint
 from .training import TrainConfig, SCORE_INITS, BN_STAGE1, MIXED_PRECISION, fit, evaluate, linear_probe, plot_metrics, set_seed, CheckpointError, NonFiniteLossError
-from .training import method_spec, method_names, FitResult, Validation
+from .training import method_spec, method_names, FitResult
 
 from .baselines import baseline_scores
 from .vpns import theoretical_macs, plot_layer_density
@@ -261,7 +261,12 @@ def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
                )->tuple:
     "(mask generator or None, `FitResult`) after both stages of `cfg.method` (its `MethodSpec`)."
     spec = method_spec(cfg.method)
-    if spec.learn is not None: return spec.learn(cfg, model, groups, data, run_dir, resume)
+    if spec.learn is not None:
+        gen, r = spec.learn(cfg, model, groups, data, run_dir, resume)
+        if not isinstance(r, FitResult):
+            raise TypeError(f'Method {cfg.method!r}: its learn(...) returned a {type(r).__name__}; it must return '
+                            '(generator or None, pass_nb.training.FitResult).')
+        return gen, r
     gen = _generator(cfg, groups)
     return gen, fit(model, groups, gen, data, cfg.train_config(), run_dir, resume=resume)
 
@@ -519,8 +524,13 @@ class RunSummary:
     @classmethod
     def read(cls, run_dir:str|Path)->RunSummary:
         "The summary of the finished run in `run_dir`."
-        d = json.loads((Path(run_dir)/'summary.json').read_text())
-        known = {f.name for f in fields(cls)}
+        path = Path(run_dir)/'summary.json'
+        d = json.loads(path.read_text())
+        known, need = {f.name for f in fields(cls)}, {f.name for f in fields(cls) if f.default is MISSING and f.name != 'run_dir'}
+        acc_need = {f.name for f in fields(RunAccuracy) if f.default is MISSING}
+        missing = sorted(need - set(d)) + sorted(f'accuracy.{k}' for k in acc_need - set(d.get('accuracy') or {}))
+        if missing: raise ValueError(f'{path} is not a finished pass_nb run summary: it lacks {missing}.')
+        d['accuracy'] = {k: v for k, v in d['accuracy'].items() if k in {f.name for f in fields(RunAccuracy)}}
         accuracy = RunAccuracy(**{k: float('nan') if v is None else v for k, v in d['accuracy'].items()})  # no validation: NaN
         return cls(**{**{k: v for k, v in d.items() if k in known}, 'accuracy': accuracy, 'run_dir': str(run_dir)})
 
@@ -894,7 +904,7 @@ def report(results_csv:str|Path, # a sweep's results.csv
             continue
         fig, axes = plt.subplots(len(runs), 1, figsize=(8, 2.6 * len(runs)), squeeze=False)
         for ax, (_, r) in zip(axes[:, 0], runs.iterrows()):
-            g = pd.DataFrame(json.loads((Path(r.run_dir)/'summary.json').read_text())['groups'])
+            g = pd.DataFrame(RunSummary.read(r.run_dir).groups)
             ax.bar(range(len(g)), 1 - g.sparsity, color='tab:blue'); ax.set(ylim=(0, 1), ylabel='fraction kept')
             ax.set_title(f'{meth}: {r.model} on {r.dataset}, MACs kept {r.macs_kept:.2f}', fontsize=9)
             ax.set_xticks(range(len(g)), g.layer, rotation=90, fontsize=6)

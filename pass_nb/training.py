@@ -166,7 +166,7 @@ class MethodSpec:
     "One pruning method: how it finds its masks and the defaults of its recipe (`cfg` below: a run's `PruneConfig`)."
     name:str # the `--method` name
     generator:Callable|None=None # `generator(cfg, groups)`: the stage-1 mask generator that `fit` trains ...
-    learn:Callable|None=None # ... or `learn(cfg, model, groups, data, run_dir, resume)` -> (generator or None, summary): its own loop
+    learn:Callable|None=None # ... or `learn(cfg, model, groups, data, run_dir, resume)` -> (generator or None, `FitResult`): its own loop
     weights:bool=False # masks single weights (zeros in a dense-shaped model, theoretical MACs) instead of channel units
     needs_source_run:bool=False # starts from a finished run on another task (`--source-run`)
     bn_stage1:str='batch' # stage-1 BatchNorm when `--bn-stage1` is not given (see `TrainConfig`)
@@ -796,7 +796,7 @@ class FitResult:
     method:str|None=None # the method, where the runner names it
     layers:list|None=None # weight masks: one row per masked weight (`vpns.theoretical_macs`)
     @property
-    def macs_kept(self)->float|None: return None if self.macs is None else self.macs / self.dense_macs
+    def macs_kept(self)->float|None: return self.macs / self.dense_macs if self.macs is not None and self.dense_macs else None
 
 # %% ../nbs/07_training.ipynb #636c5459
 class MaskBackend:

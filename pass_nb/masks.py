@@ -187,9 +187,10 @@ def _build(self:ChannelGroups, model, example_inputs, ignored_layers, num_heads,
     self.num_heads = find_attention_heads(model) if num_heads is None else dict(num_heads)
     self.customized_pruners = customized_pruners
     self.DG = self._build_graph(model, example_inputs)
-    self.ignored += [m for m in _output_layers(self.DG) if m not in self.ignored]  # a conv classifier too
+    shuffled = [m for m in self.DG.shuffled if m not in self.ignored]
+    self.ignored += shuffled + [m for m in _output_layers(self.DG) if m not in self.ignored + shuffled]  # a conv classifier too
     self._check_unwrapped()
-    self.excluded = []  # (layer, reason) of every group left whole
+    self.excluded = [(self._names[m], 'its channels go through a channel shuffle, which cannot be pruned exactly') for m in shuffled]
     groups = []
     for grp in self.DG.get_all_groups(ignored_layers=self.ignored, root_module_types=(nn.modules.conv._ConvNd, nn.Linear)):
         try: g = self._make_group(grp, order)
@@ -215,10 +216,53 @@ def _set_groups(self:ChannelGroups, groups:list):
     self._link_inputs()
     for k in ('_norm_fed', '_kernel_sums'): self.__dict__.pop(k, None)
 
+# %% ../nbs/05_masks.ipynb #e29f4616
+from torch.overrides import TorchFunctionMode
+
+class _ReshapeShapes(TorchFunctionMode):
+    "Records (input shape, output shape) of every `view`/`reshape` by the `grad_fn` of its output."
+    def __init__(self): super().__init__(); self.shapes = {}
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if getattr(func, '__name__', '') in ('view', 'reshape') and isinstance(out, torch.Tensor) and out.grad_fn is not None:
+            self.shapes[out.grad_fn] = (tuple(args[0].shape), tuple(out.shape))
+        return out
+
+def _interleaves(shapes:tuple)->bool:
+    "A reshape that splits (or merges) dimension 1 of a channel-first tensor and keeps the spatial dimensions after it."
+    i, o = shapes
+    if len(o) == len(i) + 1: return len(i) >= 3 and o[1] * o[2] == i[1] and o[3:] == i[2:]
+    if len(i) == len(o) + 1: return len(o) >= 3 and i[1] * i[2] == o[1] and i[3:] == o[2:]
+    return False
+
+def _writers(nodes:list)->list:
+    "The convs and linears whose outputs reach `nodes` through no other conv or linear."
+    todo, found, seen = list(nodes), [], set()
+    while todo:
+        n = todo.pop()
+        if id(n) in seen: continue
+        seen.add(id(n))
+        if isinstance(n.module, _CONVS + (nn.Linear,)): found.append(n.module)
+        else: todo.extend(n.inputs)
+    return found
+
+class _CutGraph(tp.DependencyGraph):
+    "torch-pruning's dependency graph with channel-interleaving reshapes cut out; `shuffled`: the layers that write into them."
+    def _trace(self, model, example_inputs, forward_fn, output_transform):
+        rec = _ReshapeShapes()
+        with rec: module2node = super()._trace(model, example_inputs, forward_fn, output_transform)
+        cut = [n for n in module2node.values() if n.type == tp.ops.OPTYPE.RESHAPE and _interleaves(rec.shapes.get(n.grad_fn, ((), ())))]
+        self.shuffled = list(dict.fromkeys(_writers(cut)))  # before cutting: a shuffle's input may come through an earlier one
+        for n in cut:
+            for a in n.inputs: a.outputs = [x for x in a.outputs if x is not n]
+            for b in n.outputs: b.inputs = [x for x in b.inputs if x is not n]
+            n.inputs, n.outputs = [], []
+        return module2node
+
 # %% ../nbs/05_masks.ipynb #be29a46b
 @patch
 def _build_graph(self:ChannelGroups, model, example_inputs):
-    DG = tp.DependencyGraph()
+    DG = _CutGraph()
     frozen = [p for p in model.parameters() if not p.requires_grad]
     with warnings.catch_warnings(), torch.enable_grad():  # torch-pruning traces through autograd: a frozen model, or one
         warnings.simplefilter('ignore')                     # traced under no_grad, would show no layer at all
@@ -228,7 +272,7 @@ def _build_graph(self:ChannelGroups, model, example_inputs):
         except (ZeroDivisionError, IndexError, KeyError) as e:  # torch-pruning could not map the channels through an op
             raise UnsupportedLayerError(
                 f'torch-pruning cannot follow the channels of {type(model).__name__} ({type(e).__name__}: {e}); a reshape '
-                'that interleaves channels (a channel shuffle) is the usual cause. Nothing of it can be pruned exactly.') from None
+                'that mixes channels in a way it cannot map is the usual cause. Nothing of it can be pruned exactly.') from None
         finally:
             for p in frozen: p.requires_grad_(False)
 

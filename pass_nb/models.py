@@ -274,6 +274,7 @@ def replace_head(model:nn.Module, # a classifier
     if hasattr(model, 'num_classes'): model.num_classes = num_classes  # e.g. torchvision ViT
     return model
 
+# %% ../nbs/02_models.ipynb #aa490efd
 def _load_file_into(model:nn.Module, spec:ModelSpec, path)->nn.Module:
     sd = load_state_dict_file(path)
     if spec.source == 'efficientnet-lite' and set(sd) != set(model.state_dict()):

@@ -527,11 +527,10 @@ class RunSummary:
         path = Path(run_dir)/'summary.json'
         d = json.loads(path.read_text())
         known, need = {f.name for f in fields(cls)}, {f.name for f in fields(cls) if f.default is MISSING and f.name != 'run_dir'}
-        acc_need = {f.name for f in fields(RunAccuracy) if f.default is MISSING}
+        acc_known, acc_need = {f.name for f in fields(RunAccuracy)}, {f.name for f in fields(RunAccuracy) if f.default is MISSING}
         missing = sorted(need - set(d)) + sorted(f'accuracy.{k}' for k in acc_need - set(d.get('accuracy') or {}))
         if missing: raise ValueError(f'{path} is not a finished pass_nb run summary: it lacks {missing}.')
-        d['accuracy'] = {k: v for k, v in d['accuracy'].items() if k in {f.name for f in fields(RunAccuracy)}}
-        accuracy = RunAccuracy(**{k: float('nan') if v is None else v for k, v in d['accuracy'].items()})  # no validation: NaN
+        accuracy = RunAccuracy(**{k: float('nan') if v is None else v for k, v in d['accuracy'].items() if k in acc_known})  # None: NaN
         return cls(**{**{k: v for k, v in d.items() if k in known}, 'accuracy': accuracy, 'run_dir': str(run_dir)})
 
 # %% ../nbs/11_experiment.ipynb #f9fcfc5c

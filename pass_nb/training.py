@@ -1075,8 +1075,8 @@ def run_stage(backend:MaskBackend, # what the masks are: `ChannelMasks`, or `vpn
     ckpt, done = _resume_or_start(run, unwrapped, resume)
     backend.start(unwrapped, train_loader)
     if done is not None:  # stage 1 finished earlier: its masks and metrics as stored
-        (masks, stored), _ = done, run.log.close()
-        return StageResult(1, True, stored['epochs_done'], 0, masks, backend.summary(masks), Validation.of(stored))
+        run.log.close(); restored, stored = done
+        return StageResult(1, True, stored['epochs_done'], 0, restored, backend.summary(restored), Validation.of(stored))
     _prepare_stage(run, model, train_loader, val_loader)
     cur, start, last = _start_masks(run, masks, ckpt)
     cur, last, done_now, finished = _train_epochs(run, cur, start, last, max_epochs_this_call, on_step)

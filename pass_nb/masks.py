@@ -88,10 +88,9 @@ def _execution_order(model, example_inputs):
     heads = [m for m, o in outputs.items() if final is not None and o.data_ptr() == final.data_ptr() and o.numel() == final.numel()]
     return order, heads
 
-def _output_layers(DG)->list:
-    "The convs and linears whose output reaches the model's output through no other conv or linear: its classifier."
-    todo = [n for n in DG.module2node.values() if not n.outputs]
-    found, seen = [], set()
+def _writers(nodes:list)->list:
+    "The convs and linears whose outputs reach `nodes` (torch-pruning graph nodes) through no other conv or linear."
+    todo, found, seen = list(nodes), [], set()
     while todo:
         n = todo.pop()
         if id(n) in seen: continue
@@ -99,6 +98,10 @@ def _output_layers(DG)->list:
         if isinstance(n.module, _CONVS + (nn.Linear,)): found.append(n.module)
         else: todo.extend(n.inputs)
     return found
+
+def _output_layers(DG)->list:
+    "The convs and linears whose output reaches the model's output through no other conv or linear: its classifier."
+    return _writers([n for n in DG.module2node.values() if not n.outputs])
 
 # %% ../nbs/05_masks.ipynb #3471e41b
 @contextmanager
@@ -234,17 +237,6 @@ def _interleaves(shapes:tuple)->bool:
     if len(o) == len(i) + 1: return len(i) >= 3 and o[1] * o[2] == i[1] and o[3:] == i[2:]
     if len(i) == len(o) + 1: return len(o) >= 3 and i[1] * i[2] == o[1] and i[3:] == o[2:]
     return False
-
-def _writers(nodes:list)->list:
-    "The convs and linears whose outputs reach `nodes` through no other conv or linear."
-    todo, found, seen = list(nodes), [], set()
-    while todo:
-        n = todo.pop()
-        if id(n) in seen: continue
-        seen.add(id(n))
-        if isinstance(n.module, _CONVS + (nn.Linear,)): found.append(n.module)
-        else: todo.extend(n.inputs)
-    return found
 
 class _CutGraph(tp.DependencyGraph):
     "torch-pruning's dependency graph with channel-interleaving reshapes cut out; `shuffled`: the layers that write into them."

@@ -515,8 +515,7 @@ class RunSummary:
 
     def to_dict(self)->dict:
         "The summary as `summary.json` holds it: JSON-safe (NaN as null), without `run_dir` and unset optional entries."
-        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != 'run_dir'}
-        d['accuracy'] = asdict(self.accuracy)
+        d = asdict(self); del d['run_dir']
         return _json_safe({k: v for k, v in d.items() if not (k in _OPTIONAL and v is None)})
     def write(self, run_dir:Path):
         "Write `run_dir/summary.json` atomically."
@@ -525,11 +524,14 @@ class RunSummary:
     def read(cls, run_dir:str|Path)->RunSummary:
         "The summary of the finished run in `run_dir`."
         path = Path(run_dir)/'summary.json'
-        d = json.loads(path.read_text())
+        return cls.from_dict(json.loads(path.read_text()), run_dir, str(path))
+    @classmethod
+    def from_dict(cls, d:dict, run_dir:str|Path, source:str='the summary')->RunSummary:
+        "A summary from the dict `to_dict` gives (JSON's null as NaN in `accuracy`); an error naming `source` if it lacks fields."
         known, need = {f.name for f in fields(cls)}, {f.name for f in fields(cls) if f.default is MISSING and f.name != 'run_dir'}
         acc_known, acc_need = {f.name for f in fields(RunAccuracy)}, {f.name for f in fields(RunAccuracy) if f.default is MISSING}
         missing = sorted(need - set(d)) + sorted(f'accuracy.{k}' for k in acc_need - set(d.get('accuracy') or {}))
-        if missing: raise ValueError(f'{path} is not a finished pass_nb run summary: it lacks {missing}.')
+        if missing: raise ValueError(f'{source} is not a finished pass_nb run summary: it lacks {missing}.')
         accuracy = RunAccuracy(**{k: float('nan') if v is None else v for k, v in d['accuracy'].items() if k in acc_known})  # None: NaN
         return cls(**{**{k: v for k, v in d.items() if k in known}, 'accuracy': accuracy, 'run_dir': str(run_dir)})
 
@@ -607,7 +609,7 @@ def prune(cfg:PruneConfig, # the run's settings
     if cfg.target_latency is not None:
         summary.latency_budget = _latency_report(cfg, groups, masks, cfg.latency_table, calibration, size)
     _finish_run(cfg, run_dir, summary, groups, masks, layers)
-    return RunSummary.read(run_dir)  # as the folder holds it (JSON: NaN read back as None, except in `accuracy`)
+    return RunSummary.from_dict(summary.to_dict(), run_dir)  # as summary.json holds it (NaN as None outside `accuracy`)
 
 # %% ../nbs/11_experiment.ipynb #3a53039c
 def load_run(run_dir:str|Path, # a folder written by `prune`

@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 
-from .masks import ChannelGroups, LatencyTable, _expand, straight_through, keep_counts_global, masks_from_counts
+from .masks import ChannelGroups, LatencyTable, UnitRanking, _expand, straight_through, keep_counts_global, masks_from_counts
 from .prompts import IMAGENET_MEAN, IMAGENET_STD, NoPrompt
 
 # %% auto #0
@@ -56,9 +56,10 @@ class Budget:
             masks = self.final(groups, scores)
             self._counts = [int(m.sum()) for m in masks]
         else:
-            counts = (keep_counts_global(scores, sum(self._counts), self.min_keep) if self.allocation == 'global'
+            r = UnitRanking(scores)
+            counts = (keep_counts_global(scores, sum(self._counts), self.min_keep, r) if self.allocation == 'global'
                       else self._counts)
-            masks = masks_from_counts(scores, counts, self.round_to)
+            masks = masks_from_counts(scores, counts, self.round_to, r)
         self._steps += 1
         return masks
 
@@ -77,13 +78,11 @@ def root_weight_stats(groups:ChannelGroups, # channel groups of the backbone
                      )->torch.Tensor:
     "Per-unit statistic of group `i`'s root weights with the input group's mask applied (length `n_units`; no gradient)."
     g = groups[i]
-    root = groups.model.get_submodule(g.name)
-    A, count = _kernel_sums(groups, i, root, signed)                     # (out, in/groups), elements per out-channel
+    A, count, gr = _kernel_sums(groups, i, signed)                       # (out, in/groups), elements per out-channel, conv groups
     mb = _input_member(groups, g)
     if in_mask is None or mb is None: stat = A.sum(1)
     else:
         full = _expand(mb, in_mask.to(A.device, A.dtype))                 # one value per input channel of the root
-        gr = getattr(root, 'groups', 1)
         stat = A @ full if gr == 1 else (A * full.view(gr, -1).repeat_interleave(A.shape[0] // gr, 0)).sum(1)
     stat = stat / count                                                     # mean over (masked) in-channels and kernel
     if _one_to_one(g): return stat
@@ -98,16 +97,18 @@ def _one_to_one(g)->bool:
         g._one_to_one = n == g.n_units and bool((g._root_channels.cpu() == torch.arange(n)).all() and (g.root_units.cpu() == torch.arange(n)).all())
     return g._one_to_one
 
-def _kernel_sums(groups, i, root, signed):
-    "Root weights summed over the kernel (|W| or W) per (out, in/groups), cached until the weights change."
-    W = root.weight
+def _kernel_sums(groups, i, signed):
+    "Group `i`'s root weights summed over the kernel (|W| or W) per (out, in/groups), the elements each sum covers, and the root's conv groups; cached until the weights change."
     cache = groups.__dict__.setdefault('_kernel_sums', {})
     hit = cache.get((i, signed))
-    if hit is None or hit[0]() is not W or hit[1] != W._version:  # another tensor, or changed in place (`_version`)
+    root = hit[0] if hit is not None else groups.model.get_submodule(groups[i].name)
+    W = root.weight
+    if hit is None or hit[1]() is not W or hit[2] != W._version:  # another tensor, or changed in place (`_version`)
         with torch.no_grad():
             Wk = W.detach()[:, :, None] if isinstance(root, nn.Linear) else W.detach().flatten(2)  # (out, in/groups, K*K)
-            hit = cache[(i, signed)] = (weakref.ref(W), W._version, (Wk if signed else Wk.abs()).sum(2), Wk.shape[1] * Wk.shape[2])
-    return hit[2], hit[3]
+            hit = cache[(i, signed)] = (root, weakref.ref(W), W._version, (Wk if signed else Wk.abs()).sum(2),
+                                        Wk.shape[1] * Wk.shape[2], getattr(root, 'groups', 1))
+    return hit[3:]
 
 # %% ../nbs/06_hypernetwork.ipynb #e2b81323
 class PromptEncoder(nn.Module):
@@ -198,7 +199,7 @@ class HyperNetwork(nn.Module):
         self.hidden, self.body, self.inputs, self.signed = hidden, body, inputs, signed
         self.prior = prior and inputs != 'prompt'  # the prompt-only ablation never sees the weights
         self.mean, self.std = tuple(float(v) for v in mean), tuple(float(v) for v in std)
-        self.stat_width, self._static = stat_width, {}
+        self.stat_width, self._static, self._memo = stat_width, {}, {}
         self.encoder = PromptEncoder(hidden) if inputs != 'weights' else None
         self.init_state = nn.Parameter(torch.randn(2, hidden) * 0.02)  # learnable (h0, c0)
         step_in = stat_width + 2 + hidden  # the statistic's quantiles, the group's size and input density, the prompt
@@ -215,15 +216,25 @@ class HyperNetwork(nn.Module):
 @patch
 def _stats(self:HyperNetwork, i, in_mask, device):
     "Group `i`'s weight statistic under `in_mask`: the step's input (1, stat_width + 2) and the prior (z-scored per unit)."
-    g = self.groups[i]
     if self.inputs == 'prompt': return torch.zeros(1, self.stat_width + 2, device=device), None
+    A = _kernel_sums(self.groups, i, self.signed)[0]  # a new tensor whenever the weights change
+    memo = self._memo.get(i)  # the last result: reused while the weights and the input mask are the same
+    if memo is not None and memo[0] is A and memo[1] == str(device) and _same_mask(memo[2], in_mask): return memo[3]
     s = root_weight_stats(self.groups, i, in_mask, self.signed).to(device, torch.float32)
     std, mean = torch.std_mean(s) if len(s) > 1 else (s.new_ones(()), s.mean())
     prior = (s - mean) / std.clamp_min(1e-6)  # every group's units compete on the same scale
     at, size = self._quantile_at(i, device)
-    quantiles = s.sort().values[at] / s.abs().mean().clamp_min(1e-12)  # scale-free: layers differ by orders of magnitude
+    scale = s.abs().mean() if self.signed else mean  # mean |W̃| is never negative: its mean is its mean size
+    quantiles = s.sort().values[at] / scale.clamp_min(1e-12)  # scale-free: layers differ by orders of magnitude
     density = in_mask.to(device, torch.float32).mean() if in_mask is not None else s.new_ones(())
-    return torch.cat([quantiles, size, density.view(1)])[None], prior
+    out = torch.cat([quantiles, size, density.view(1)])[None], prior
+    self._memo[i] = (A, str(device), None if in_mask is None else in_mask.clone(), out)
+    return out
+
+def _same_mask(a, b)->bool:
+    "Are two input masks (or two Nones) equal?"
+    if a is None or b is None: return a is b
+    return a.shape == b.shape and a.device == b.device and torch.equal(a, b)
 
 @patch
 def _quantile_at(self:HyperNetwork, i, device):
@@ -244,24 +255,47 @@ def embed_prompt(self:HyperNetwork, prompt:nn.Module)->torch.Tensor:
 
 # %% ../nbs/06_hypernetwork.ipynb #d834b0ba
 @patch
+def _body_pass(self:HyperNetwork,
+               x:torch.Tensor, # the steps' inputs, (steps, stat_width + 2)
+               ctx:torch.Tensor, # g_ω(V), (1, hidden): every step reads it
+               state:tuple|None=None, # the LSTM's (h, c) before the first of these steps; None: the learned initial state
+              )->tuple:
+    "The body over consecutive steps: their states (steps, hidden) and the LSTM's (h, c) after the last one (None for the other bodies)."
+    ctx = ctx.expand(len(x), -1)
+    if self.body == 'mlp': return self.mlp(torch.cat([x, ctx], 1)), None
+    if self.body == 'cnn': return self.mix(torch.cat([self.conv(x[:, None, :self.stat_width]), x[:, self.stat_width:], ctx], 1)), None
+    if state is None: state = tuple(s.view(1, 1, -1) for s in self.init_state)
+    c = self.cell  # one fused call over all the steps, with the cell's own parameters
+    z, h, cc = torch.lstm(torch.cat([x, ctx], 1)[:, None], state, [c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh],
+                          True, 1, 0., False, False, False)  # biases, layers, dropout, train, bidirectional, batch_first
+    return z[:, 0], (h, cc)
+
+@patch
+@torch.no_grad()
+def _recurrence(self:HyperNetwork, ctx:torch.Tensor)->tuple:
+    "Every step's input (groups, stat_width + 2) and prior, each group's statistic under the provisional mask of its input group."
+    if '_read' not in self.__dict__: self._read = {g.input_group for g in self.groups}  # groups whose mask a later step reads
+    provisional, rows, priors, state = {}, [], [], tuple(s[None] for s in self.init_state)
+    for i, g in enumerate(self.groups):
+        x, prior = self._stats(i, provisional.get(g.input_group), ctx.device)
+        rows.append(x); priors.append(prior)
+        if self.body == 'lstm': z, _ = state = self.cell(torch.cat([x, ctx], 1), state)  # a cell: cheaper than a fused call per step
+        else: z, _ = self._body_pass(x, ctx)
+        if i in self._read:
+            s = self.heads.group_scores(i, z, prior if self.prior else None)
+            m = (s > self.threshold).float()
+            m[s.argmax()] = 1.  # never empty (a no-op whenever some unit passes: the best one does)
+            provisional[i] = m
+    return torch.cat(rows), priors
+
+@patch
 def scores(self:HyperNetwork, prompt:nn.Module)->list:
     "Raw channel scores, one vector per group, in forward order."
     ctx = self.embed_prompt(prompt)
-    h, c = self.init_state[0][None], self.init_state[1][None]
-    read = {g.input_group for g in self.groups}  # groups whose mask a later step reads
-    provisional, states, priors = {}, [], []
-    for i, g in enumerate(self.groups):
-        x, prior = self._stats(i, provisional.get(g.input_group), ctx.device)
-        if self.body == 'lstm': h, c = self.cell(torch.cat([x, ctx], 1), (h, c)); z = h
-        elif self.body == 'mlp': z = self.mlp(torch.cat([x, ctx], 1))
-        else: z = self.mix(torch.cat([self.conv(x[:, None, :self.stat_width]), x[:, self.stat_width:], ctx], 1))
-        states.append(z); priors.append(prior)
-        if i in read:
-            with torch.no_grad(): s = self.heads.group_scores(i, z, prior if self.prior else None)
-            m = (s > self.threshold).float()
-            if m.sum() == 0: m[s.argmax()] = 1.
-            provisional[i] = m
-    return self.heads(torch.cat(states), priors if self.prior else None)
+    x, priors = self._recurrence(ctx.detach())
+    z, _ = self._body_pass(x, ctx)
+    return self.heads(z, priors if self.prior else None)
+
 
 # %% ../nbs/06_hypernetwork.ipynb #5691cb7b
 HEADS_LAYOUT = 'unit_heads/1'  # saved with the state: a hypernetwork of another layout is refused clearly

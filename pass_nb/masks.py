@@ -23,7 +23,7 @@ from .models import count_macs_params, measure_latency, read_torch_file, _param_
 
 # %% auto #0
 __all__ = ['MASK_AT', 'PRUNED_FORMAT', 'READABLE_FORMATS', 'UnsupportedLayerError', 'Member', 'ChannelGroup',
-           'find_attention_heads', 'ChannelGroups', 'norm_fed_members', 'MaskHandle', 'straight_through',
+           'find_attention_heads', 'ChannelGroups', 'norm_fed_members', 'MaskHandle', 'straight_through', 'UnitRanking',
            'keep_counts_global', 'masks_from_counts', 'atomic_write', 'atomic_torch_save', 'save_pruned', 'load_pruned',
            'sparsity_table', 'plot_sparsity', 'check_export', 'ExportMismatchError', 'LatencyTable',
            'latency_cache_dir', 'measure_latency_table', 'export_onnx', 'ConcatResNet']
@@ -438,17 +438,23 @@ def _masked_layer_norm(ln:nn.LayerNorm, x:torch.Tensor, m:torch.Tensor)->torch.T
     return y * m
 
 # %% ../nbs/05_masks.ipynb #fd34bdc0
-def _only_feeds(node, targets:set, depth:int=0)->bool:
-    "Does everything that reads `node`'s output lead, through one-input element-wise ops only, to modules in `targets`?"
-    if not node.outputs or depth > 4: return False
-    return all(o.module in targets or (type(o.module).__name__ == '_ElementWiseOp' and len(o.inputs) == 1
-                                       and _only_feeds(o, targets, depth + 1)) for o in node.outputs)
+def _only_feeds(node, targets:set, depth:int=0)->set|None:
+    "The modules of `targets` that `node`'s output reaches, if everything that reads it leads to them through one-input element-wise ops only (else None)."
+    if not node.outputs or depth > 4: return None
+    reached = set()
+    for o in node.outputs:
+        if o.module in targets: reached.add(o.module); continue
+        further = (_only_feeds(o, targets, depth + 1) if type(o.module).__name__ == '_ElementWiseOp' and len(o.inputs) == 1
+                   else None)
+        if further is None: return None
+        reached |= further
+    return reached
 
-def norm_fed_members(groups:ChannelGroups)->set:
-    "(group, member name) of the convs/linears whose output only a norm layer of the same group and channels reads."
+def norm_fed_members(groups:ChannelGroups)->dict:
+    "`{(group, member name): norms}` of the convs/linears whose output only norm layers of the same group and channels read."
     hit = groups.__dict__.get('_norm_fed')
     if hit is not None: return hit
-    mods, out = dict(groups.model.named_modules()), set()
+    mods, out = dict(groups.model.named_modules()), {}
     for gi, g in enumerate(groups):
         outs = {mb.name: mb for mb in g.members if mb.kind == 'output'}
         for mb in outs.values():
@@ -456,7 +462,8 @@ def norm_fed_members(groups:ChannelGroups)->set:
             if not isinstance(m, _CONVS + (nn.Linear,)) or m not in groups.DG.module2node: continue
             norms = {mods[n] for n, o in outs.items() if isinstance(mods[n], nn.modules.batchnorm._BatchNorm)
                      and torch.equal(o.channels, mb.channels) and torch.equal(o.units, mb.units)}
-            if norms and _only_feeds(groups.DG.module2node[m], norms): out.add((gi, mb.name))
+            reached = _only_feeds(groups.DG.module2node[m], norms) if norms else None
+            if reached: out[(gi, mb.name)] = tuple(reached)
     groups._norm_fed = out
     return out
 
@@ -465,46 +472,89 @@ def _foldable(m:nn.Module)->bool:
     bn = nn.modules.batchnorm
     return isinstance(m, bn._BatchNorm) and m.affine and type(m).forward in (bn._BatchNorm.forward, bn.SyncBatchNorm.forward)
 
+def _absorbs(bn:nn.Module)->bool:
+    "Can this norm take over the mask of the conv before it (a plain BatchNorm: one process's batch statistics, see `_AbsorbedFactor`)?"
+    return _foldable(bn) and type(bn).forward is nn.modules.batchnorm._BatchNorm.forward
+
+def _batch_stats(bn:nn.Module)->bool:
+    "Does this BatchNorm normalise with the batch's own statistics in its next call (as `F.batch_norm` decides)?"
+    return bn.training or (bn.running_mean is None and bn.running_var is None)
+
+class _AbsorbedFactor(torch.autograd.Function):
+    """The factor of a batch-statistics norm's weight that stands in for masking the norm's input too: value m,
+    derivative 1 + ε/(σ²+ε) on a kept channel and 0 on a removed one. Masking the input first would leave the outputs
+    as they are (x̂ of a kept channel is unchanged, of a removed one 0) and give the mask the gradient ε/(σ²+ε)·γ·Σ g·x̂
+    through the normalisation, σ² the channel's batch variance. The norm's forward hook supplies the slope from the
+    statistics the norm computed itself (`_batch_invstd`), so no pass over the activations is added."""
+    @staticmethod
+    def forward(ctx, m, slope:list): ctx.slope = slope; return m.detach().clone()
+    @staticmethod
+    def backward(ctx, g):
+        if not ctx.slope: raise RuntimeError('a folded BatchNorm mask lost its slope: the norm did not finish its forward pass')
+        return g * ctx.slope[0], None
+
+def _batch_invstd(out:torch.Tensor, x:torch.Tensor, eps:float)->torch.Tensor:
+    "1/√(σ²+ε) per channel of the batch `x` that produced the norm output `out`: as the norm saved it, else computed."
+    node = out.grad_fn
+    if type(node).__name__ in ('NativeBatchNormBackward0', 'CudnnBatchNormBackward0', 'MiopenBatchNormBackward0'):
+        invstd = getattr(node, '_saved_result2', None)
+        if isinstance(invstd, torch.Tensor) and invstd.shape == (x.shape[1],): return invstd.detach()
+    var = x.detach().transpose(0, 1).reshape(x.shape[1], -1).double().var(1, unbiased=False)  # slower, the same numbers
+    return (var + eps).rsqrt().to(x.device)
+
 # %% ../nbs/05_masks.ipynb #c15e5902
 class MaskHandle:
     "Hooks that apply masks to a model; a context manager; `remove()` detaches them."
     def __init__(self, groups:ChannelGroups, model:nn.Module, masks:list, probe:bool=False, fold:bool=True):
         self.masks, self.hooks, self.groups, self.probe = list(masks), [], groups, probe
-        self.multiplied, self.folded = [], []  # names of the members masked each way
+        self.multiplied, self.folded, self.absorbed = [], [], []  # names of the members masked each way
         if probe: groups._probing = self
         mods = dict(model.named_modules())
-        # the norm layer's output is masked anyway: masking the conv before it changes no output, only costs time
-        skip = norm_fed_members(groups) if groups.mask_at == 'after_norm' and not probe else set()
+        fed = norm_fed_members(groups) if not probe else {}  # convs only a norm of the same channels reads
+        # 'after_norm': the norm's output is masked anyway, so the conv's mask changes no output, only costs time.
+        # 'all' with folded BatchNorms: the conv's mask goes into the norm too (see `_fold`), while the norm uses batch statistics
+        absorbed = {k: v for k, v in fed.items() if fold and groups.mask_at == 'all' and len(v) == 1 and _absorbs(v[0])}
+        absorbing = {n for v in absorbed.values() for n in v}
         for gi, g in enumerate(groups):
             for mb in g.members:
-                if mb.kind != 'output' or (gi, mb.name) in skip: continue
+                if mb.kind != 'output' or ((gi, mb.name) in fed and groups.mask_at == 'after_norm'): continue
                 if fold and not probe and _foldable(mods[mb.name]):
-                    self.hooks += self._fold(gi, mb, mods[mb.name]); self.folded.append(mb.name); continue
-                self.hooks.append(mods[mb.name].register_forward_hook(self._hook(gi, mb))); self.multiplied.append(mb.name)
+                    self.hooks += self._fold(gi, mb, mods[mb.name], mods[mb.name] in absorbing); self.folded.append(mb.name); continue
+                self.hooks.append(mods[mb.name].register_forward_hook(self._hook(gi, mb, absorbed.get((gi, mb.name), ()))))
+                (self.absorbed if (gi, mb.name) in absorbed else self.multiplied).append(mb.name)
                 if probe:  # layers inside a member (timm's BatchNormAct2d runs its activation inside) must see the mask too
                     for sub in list(mods[mb.name].modules())[1:]:
                         self.hooks.append(sub.register_forward_hook(self._hook(gi, mb)))
 
     def _silenced(self)->bool: return self.groups._probing is not None and self.groups._probing is not self  # a MACs probe runs
 
-    def _fold(self, gi, mb, bn):
-        "Hooks that run `bn` with weight·m and bias·m: BN(x)·m without touching the activations."
+    def _fold(self, gi, mb, bn, absorbs:bool=False):
+        """Hooks that run `bn` with weight·m and bias·m: BN(x)·m without touching the activations. When `absorbs` (the
+        conv before it skipped its mask, see `_hook`) and the norm uses batch statistics, the gradient that mask would
+        have had is added here: see `_absorbed_factor`."""
         saved = []
         def fold(module, inputs):
             if self._silenced(): saved.append(None); return
             m = _expand(mb, self.masks[gi]).to(module.weight.dtype)
             p = module._parameters
-            saved.append((p['weight'], p['bias']))
-            p['weight'], p['bias'] = p['weight'] * m, p['bias'] * m
+            slope = [] if absorbs and m.requires_grad and _batch_stats(module) else None
+            w = m if slope is None else _AbsorbedFactor.apply(m, slope)
+            saved.append((p['weight'], p['bias'], m, slope))
+            p['weight'], p['bias'] = p['weight'] * w, p['bias'] * m
         def restore(module, inputs, out):
-            if saved and saved[-1] is not None: module._parameters['weight'], module._parameters['bias'] = saved[-1]
+            if saved and saved[-1] is not None:
+                module._parameters['weight'], module._parameters['bias'], m, slope = saved[-1]
+                if slope is not None:  # the derivative the conv's skipped mask would have added (see `_AbsorbedFactor`)
+                    invstd = _batch_invstd(out, inputs[0], module.eps).to(m.dtype)
+                    slope.append((m.detach() != 0).to(m.dtype) * (1 + module.eps * invstd ** 2))
             if saved: saved.pop()
         # restore runs first among the forward hooks and even when forward raises: nested handles unwind in order
         return [bn.register_forward_pre_hook(fold), bn.register_forward_hook(restore, prepend=True, always_call=True)]
 
-    def _hook(self, gi, mb):
+    def _hook(self, gi, mb, absorbed:tuple=()):
+        "A forward hook that multiplies the member's output by its mask (skipped while the norms in `absorbed` take it over)."
         def hook(module, inputs, out):
-            if self._silenced(): return None
+            if self._silenced() or (absorbed and all(map(_batch_stats, absorbed))): return None
             m = _expand(mb, self.masks[gi]).to(out.dtype)
             if isinstance(module, nn.LayerNorm): return _masked_layer_norm(module, inputs[0], m)
             shape = [1] * out.ndim; shape[_channel_dim(module)] = -1
@@ -654,9 +704,23 @@ def _order_desc(x:torch.Tensor)->torch.Tensor:
     "Indices of `x` from largest to smallest; equal values keep their position order (deterministic)."
     return torch.sort(x, descending=True, stable=True).indices
 
+class UnitRanking:
+    "Every group's units from best to worst, all groups in one flat order (group by group), sorted once for any number of budgets."
+    def __init__(self, scores:list, # one 1-D score tensor per group (higher = keep)
+                ):
+        self.sizes, self.devices = [len(s) for s in scores], [s.device for s in scores]
+        flat = torch.cat([s.detach().float().cpu() for s in scores]) if scores else torch.zeros(0)
+        group = torch.repeat_interleave(torch.arange(len(scores)), torch.tensor(self.sizes, dtype=torch.long))
+        order = _order_desc(flat)
+        order = order[torch.sort(group[order], stable=True).indices]  # group by group, best first (equal: earlier unit)
+        starts = torch.tensor([0] + self.sizes[:-1]).cumsum(0)
+        self.order, self.values, self.group = order, flat[order], group[order]
+        self.rank = torch.arange(len(order)) - starts[self.group]  # each unit's place in its group
+
 def keep_counts_global(scores:list, # one 1-D score tensor per group (higher = keep)
                        n_keep:int, # total number of units to keep
                        min_keep:int=1, # units every group keeps at least
+                       ranking:UnitRanking=None, # `UnitRanking(scores)`, when the caller already has it
                       )->list:
     "Per-group kept counts of an exact global top-`n_keep` that reserves each group's best `min_keep` units first."
     sizes = [len(s) for s in scores]
@@ -665,26 +729,24 @@ def keep_counts_global(scores:list, # one 1-D score tensor per group (higher = k
         raise ValueError(f'Cannot keep {n_keep} units: with min_keep={min_keep} the range is '
                          f'{sum(reserve)}..{sum(sizes)}. Lower the sparsity or min_keep.')
     if not scores: return []
-    rest, owner = [], []  # every unit past its group's reserve, in group order, best first; and its group
-    for gi, s in enumerate(scores):
-        s = s.detach().float().cpu()
-        rest.append(s[_order_desc(s)[reserve[gi]:]]); owner.append(torch.full((sizes[gi] - reserve[gi],), gi))
-    take = _order_desc(torch.cat(rest))[: n_keep - sum(reserve)]  # equal scores: earlier group, then earlier unit
-    return (torch.tensor(reserve) + torch.bincount(torch.cat(owner)[take], minlength=len(scores))).tolist()
+    r = ranking or UnitRanking(scores)
+    rest = r.rank >= torch.tensor(reserve)[r.group]  # every unit past its group's reserve, group by group, best first
+    take = _order_desc(r.values[rest])[: n_keep - sum(reserve)]  # equal scores: earlier group, then earlier unit
+    return (torch.tensor(reserve) + torch.bincount(r.group[rest][take], minlength=len(scores))).tolist()
 
 # %% ../nbs/05_masks.ipynb #3e9a2263
 def masks_from_counts(scores:list, # one 1-D score tensor per group
                       counts:list, # units to keep in each group
                       round_to:int=None, # round each count up to a multiple of this (capped at the group size)
+                      ranking:UnitRanking=None, # `UnitRanking(scores)`, when the caller already has it
                      )->list:
     "0/1 float masks keeping the `counts[g]` best-scored units of each group."
-    masks = []
-    for s, k in zip(scores, counts):
-        if round_to: k = min(len(s), int(math.ceil(k / round_to) * round_to))
-        m = torch.zeros(len(s), device=s.device)
-        m[_order_desc(s.detach().float())[:k].to(s.device)] = 1.
-        masks.append(m)
-    return masks
+    if not scores: return []
+    r = ranking or UnitRanking(scores)
+    k = torch.as_tensor(counts, dtype=torch.long)
+    if round_to: k = torch.minimum(torch.tensor(r.sizes), (k + round_to - 1) // round_to * round_to)
+    flat = torch.zeros(len(r.order)).index_fill_(0, r.order[r.rank < k[r.group]], 1.)
+    return [m.to(d, copy=True) for m, d in zip(flat.split(r.sizes), r.devices)]  # each its own tensor
 
 def _check_fraction(name, v, lo_open=True):
     ok = (0 <= v < 1) if name == 'sparsity' else (0 < v <= 1)
@@ -732,21 +794,21 @@ def _allocate(self:ChannelGroups,
     if allocation not in ('global', 'uniform'):
         raise ValueError(f"allocation must be 'global' or 'uniform', got {allocation!r}.")
     self.check_masks(scores)
-    sizes = self.n_units
+    sizes, r = self.n_units, UnitRanking(scores)  # sorted once, for every budget the search tries
     def uniform_counts(s): return [max(min(min_keep, n), n - round(s * n)) for n in sizes]
     if sparsity is not None:
         _check_fraction('sparsity', sparsity)
-        counts = (keep_counts_global(scores, self.total_units - round(sparsity * self.total_units), min_keep)
+        counts = (keep_counts_global(scores, self.total_units - round(sparsity * self.total_units), min_keep, r)
                   if allocation == 'global' else uniform_counts(sparsity))
-        return masks_from_counts(scores, counts, round_to)
+        return masks_from_counts(scores, counts, round_to, r)
     name, target, cost, dense, what = self._budget_cost(target_macs, target_latency, latency_table)
     budget = target * dense
     if allocation == 'global':
-        at = lambda n: masks_from_counts(scores, keep_counts_global(scores, n, min_keep), round_to)
+        at = lambda n: masks_from_counts(scores, keep_counts_global(scores, n, min_keep, r), round_to, r)
         lo, hi = sum(min(min_keep, n) for n in sizes), self.total_units
     else:
         steps = 4096
-        at = lambda i: masks_from_counts(scores, uniform_counts(1 - i / steps), round_to)
+        at = lambda i: masks_from_counts(scores, uniform_counts(1 - i / steps), round_to, r)
         lo, hi = 0, steps
     if cost(at(lo)) > budget:
         raise ValueError(f'{name}={target} cannot be reached: keeping only min_keep={min_keep} unit(s) per group '

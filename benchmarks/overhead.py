@@ -83,12 +83,13 @@ def interleaved_steps(arch:str, train, size:int, batch:int, accelerator, mask_at
 def part_times(arch:str, size:int, batch:int, accelerator, reps:int=5)->dict:
     """Median time (ms) of the pieces of a stage-1 step, on frozen backbone weights with a prompt-like input gradient:
     the backbone without masks, with fixed mask hooks, with masks that carry straight-through gradients (each with
-    `mask_at='all'` and `'after_norm'`, and the latter also with every mask multiplied, none folded into a BatchNorm),
-    and the hypernetwork's own forward + backward (LSTM, heads, top-k) alone."""
+    `mask_at='all'` and `'after_norm'`, and each also with every mask multiplied, none folded into a BatchNorm or
+    absorbed), and the hypernetwork's own forward + backward (LSTM, heads, top-k) alone. The backbone is in training
+    mode: its BatchNorms use batch statistics, as in stage 1 by default."""
     torch.manual_seed(0)
     bb = getattr(torchvision.models, arch)()
     groups = ChannelGroups(bb, torch.rand(1, 3, size, size))
-    bb = bb.to(accelerator.device).eval().requires_grad_(False)
+    bb = bb.to(accelerator.device).train().requires_grad_(False)  # BatchNorm on batch statistics, as stage 1 runs by default
     hnet = HyperNetwork(groups, Budget(sparsity=0.5), size).to(accelerator.device)
     prompt = PadPrompt(size, pad=max(1, size // 14)).to(accelerator.device)
     x = torch.rand(batch, 3, size, size, device=accelerator.device, requires_grad=True)  # stands in for the prompted images
@@ -100,7 +101,8 @@ def part_times(arch:str, size:int, batch:int, accelerator, reps:int=5)->dict:
         with groups.apply_masks([m.clone().requires_grad_(with_grad) for m in masks], fold=fold): bb(x).sum().backward()
     def hypernetwork(): sum(m.sum() for m in hnet(prompt)).backward()
     parts = {'no_masks': lambda: backbone(None), 'fixed_masks': lambda: backbone(False),
-             'masks_with_grad': lambda: backbone(True), 'hypernetwork_alone': hypernetwork,
+             'masks_with_grad': lambda: backbone(True), 'masks_with_grad_unfolded': lambda: backbone(True, fold=False),
+             'hypernetwork_alone': hypernetwork,
              'fixed_masks_after_norm': lambda: backbone(False, 'after_norm'),
              'masks_with_grad_after_norm': lambda: backbone(True, 'after_norm'),
              'masks_with_grad_after_norm_unfolded': lambda: backbone(True, 'after_norm', fold=False)}
@@ -111,7 +113,7 @@ def part_times(arch:str, size:int, batch:int, accelerator, reps:int=5)->dict:
     out = {name + '_ms': sorted(v)[reps // 2] for name, v in ts.items()}
     for mask_at in ('all', 'after_norm'):
         groups.mask_at = mask_at
-        with groups.apply_masks(masks) as h: out[f'multiplied_{mask_at}'], out[f'folded_{mask_at}'] = len(h.multiplied), len(h.folded)
+        with groups.apply_masks(masks) as h: out.update({f'{way}_{mask_at}': len(getattr(h, way)) for way in ('multiplied', 'folded', 'absorbed')})
     return dict(groups=len(groups.n_units), **out)
 
 
@@ -120,20 +122,22 @@ def parts_main(a, accelerator):
     rows = [dict(model=arch, repeat=r, device=accelerator.device.type, dataset='random', size=a.size, batch=a.batch,
                  **part_times(arch, a.size, a.batch, accelerator)) for arch in a.models for r in range(2)]
     for r in rows: print(r, flush=True)
-    t = pd.DataFrame(rows).drop(columns='repeat').groupby(['model', 'device', 'dataset', 'size', 'batch', 'groups', 'multiplied_all', 'folded_all', 'multiplied_after_norm', 'folded_after_norm'],
+    t = pd.DataFrame(rows).drop(columns='repeat').groupby(['model', 'device', 'dataset', 'size', 'batch', 'groups', 'multiplied_all', 'folded_all', 'absorbed_all', 'multiplied_after_norm', 'folded_after_norm', 'absorbed_after_norm'],
                                                           sort=False).min().reset_index()
     t['mask_cost_pct'] = 100 * (t.fixed_masks_ms / t.no_masks_ms - 1)
     t['mask_grad_cost_pct'] = 100 * (t.masks_with_grad_ms / t.fixed_masks_ms - 1)
+    t['mask_grad_cost_unfolded_pct'] = 100 * (t.masks_with_grad_unfolded_ms / t.fixed_masks_ms - 1)
     t['hypernetwork_pct'] = 100 * t.hypernetwork_alone_ms / t.fixed_masks_ms
     t['mask_grad_cost_after_norm_pct'] = 100 * (t.masks_with_grad_after_norm_ms / t.fixed_masks_ms - 1)
     t['after_norm_vs_none_pct'] = 100 * (t.masks_with_grad_after_norm_ms / t.no_masks_ms - 1)
     t['after_norm_unfolded_vs_none_pct'] = 100 * (t.masks_with_grad_after_norm_unfolded_ms / t.no_masks_ms - 1)
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    t.set_index('model')[['mask_cost_pct', 'mask_grad_cost_pct', 'mask_grad_cost_after_norm_pct', 'after_norm_unfolded_vs_none_pct',
-                          'after_norm_vs_none_pct', 'hypernetwork_pct']].plot.bar(ax=ax, rot=0)
+    t.set_index('model')[['mask_cost_pct', 'mask_grad_cost_unfolded_pct', 'mask_grad_cost_pct', 'mask_grad_cost_after_norm_pct',
+                          'after_norm_unfolded_vs_none_pct', 'after_norm_vs_none_pct', 'hypernetwork_pct']].plot.bar(ax=ax, rot=0)
     ax.set(ylabel='% of the step', title=f'pieces of a stage-1 step, {accelerator.device.type}, {a.size} px, batch {a.batch}')
-    ax.legend(['mask hooks (vs none)', 'their gradients (vs fixed)', "the same, mask_at='after_norm' (vs fixed, 'all')",
+    ax.legend(['mask hooks (vs none)', 'their gradients, every mask multiplied (vs fixed)',
+               'their gradients, BN masks folded, conv masks absorbed (vs fixed)', "the same, mask_at='after_norm' (vs fixed, 'all')",
                "learned masks, 'after_norm', all multiplied (vs none)", "learned masks, 'after_norm', BN masks folded (vs none)",
                'hypernetwork fwd+bwd (vs fixed)'], fontsize=7)
     print(t.to_string(index=False))

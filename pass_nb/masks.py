@@ -495,8 +495,8 @@ class _AbsorbedFactor(torch.autograd.Function):
 
 def _batch_invstd(out:torch.Tensor, x:torch.Tensor, eps:float)->torch.Tensor:
     "1/√(σ²+ε) per channel of the batch `x` that produced the norm output `out`: as the norm saved it, else computed."
-    node = out.grad_fn
-    if type(node).__name__ in ('NativeBatchNormBackward0', 'CudnnBatchNormBackward0', 'MiopenBatchNormBackward0'):
+    node = out.grad_fn  # PyTorch's own kernel saves (mean, 1/√(σ²+ε)); other kernels are not relied on
+    if type(node).__name__ == 'NativeBatchNormBackward0':
         invstd = getattr(node, '_saved_result2', None)
         if isinstance(invstd, torch.Tensor) and invstd.shape == (x.shape[1],): return invstd.detach()
     var = x.detach().transpose(0, 1).reshape(x.shape[1], -1).double().var(1, unbiased=False)  # slower, the same numbers

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_hypernetwork.ipynb #127d1692
 from __future__ import annotations
-import itertools, math, weakref
+import itertools, math, warnings, weakref
 from dataclasses import dataclass, field
 
 import torch
@@ -266,22 +266,24 @@ def _body_pass(self:HyperNetwork,
     if self.body == 'cnn': return self.mix(torch.cat([self.conv(x[:, None, :self.stat_width]), x[:, self.stat_width:], ctx], 1)), None
     if state is None: state = tuple(s.view(1, 1, -1) for s in self.init_state)
     c = self.cell  # one fused call over all the steps, with the cell's own parameters
-    z, h, cc = torch.lstm(torch.cat([x, ctx], 1)[:, None], state, [c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh],
-                          True, 1, 0., False, False, False)  # biases, layers, dropout, train, bidirectional, batch_first
+    with warnings.catch_warnings():  # cuDNN would like the four tensors in one block of memory; they are the cell's
+        warnings.filterwarnings('ignore', message='RNN module weights are not part of single contiguous chunk')
+        z, h, cc = torch.lstm(torch.cat([x, ctx], 1)[:, None], state, [c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh],
+                              True, 1, 0., True, False, False)  # biases, layers, dropout, train (cuDNN's backward needs it), bidirectional, batch_first
     return z[:, 0], (h, cc)
 
 @patch
 @torch.no_grad()
 def _recurrence(self:HyperNetwork, ctx:torch.Tensor)->tuple:
     "Every step's input (groups, stat_width + 2) and prior, each group's statistic under the provisional mask of its input group."
-    if '_read' not in self.__dict__: self._read = {g.input_group for g in self.groups}  # groups whose mask a later step reads
+    read = {g.input_group for g in self.groups}  # groups whose mask a later step reads
     provisional, rows, priors, state = {}, [], [], tuple(s[None] for s in self.init_state)
     for i, g in enumerate(self.groups):
         x, prior = self._stats(i, provisional.get(g.input_group), ctx.device)
         rows.append(x); priors.append(prior)
         if self.body == 'lstm': z, _ = state = self.cell(torch.cat([x, ctx], 1), state)  # a cell: cheaper than a fused call per step
         else: z, _ = self._body_pass(x, ctx)
-        if i in self._read:
+        if i in read:
             s = self.heads.group_scores(i, z, prior if self.prior else None)
             m = (s > self.threshold).float()
             m[s.argmax()] = 1.  # never empty (a no-op whenever some unit passes: the best one does)

@@ -451,10 +451,12 @@ def _only_feeds(node, targets:set, depth:int=0)->set|None:
     return reached
 
 def norm_fed_members(groups:ChannelGroups)->dict:
-    "`{(group, member name): norms}` of the convs/linears whose output only norm layers of the same group and channels read."
+    """`{(group, member name): (norm names, direct)}` of the convs/linears whose output only BatchNorms of the same group
+    and channels read; `direct`: they read it as it is, with no element-wise op in between."""
     hit = groups.__dict__.get('_norm_fed')
     if hit is not None: return hit
     mods, out = dict(groups.model.named_modules()), {}
+    names = {m: n for n, m in mods.items()}
     for gi, g in enumerate(groups):
         outs = {mb.name: mb for mb in g.members if mb.kind == 'output'}
         for mb in outs.values():
@@ -462,8 +464,9 @@ def norm_fed_members(groups:ChannelGroups)->dict:
             if not isinstance(m, _CONVS + (nn.Linear,)) or m not in groups.DG.module2node: continue
             norms = {mods[n] for n, o in outs.items() if isinstance(mods[n], nn.modules.batchnorm._BatchNorm)
                      and torch.equal(o.channels, mb.channels) and torch.equal(o.units, mb.units)}
-            reached = _only_feeds(groups.DG.module2node[m], norms) if norms else None
-            if reached: out[(gi, mb.name)] = tuple(reached)
+            node = groups.DG.module2node[m]
+            reached = _only_feeds(node, norms) if norms else None
+            if reached: out[(gi, mb.name)] = (tuple(sorted(names[n] for n in reached)), all(o.module in norms for o in node.outputs))
     groups._norm_fed = out
     return out
 
@@ -493,14 +496,19 @@ class _AbsorbedFactor(torch.autograd.Function):
         if not ctx.slope: raise RuntimeError('a folded BatchNorm mask lost its slope: the norm did not finish its forward pass')
         return g * ctx.slope[0], None
 
+_SAVES_INVSTD = {'NativeBatchNormBackward0': True}  # BatchNorm kernels whose backward keeps 1/√(σ²+ε) as `_saved_result2`
+
 def _batch_invstd(out:torch.Tensor, x:torch.Tensor, eps:float)->torch.Tensor:
-    "1/√(σ²+ε) per channel of the batch `x` that produced the norm output `out`: as the norm saved it, else computed."
-    node = out.grad_fn  # PyTorch's own kernel saves (mean, 1/√(σ²+ε)); other kernels are not relied on
-    if type(node).__name__ == 'NativeBatchNormBackward0':
-        invstd = getattr(node, '_saved_result2', None)
-        if isinstance(invstd, torch.Tensor) and invstd.shape == (x.shape[1],): return invstd.detach()
-    var = x.detach().transpose(0, 1).reshape(x.shape[1], -1).double().var(1, unbiased=False)  # slower, the same numbers
-    return (var + eps).rsqrt().to(x.device)
+    """1/√(σ²+ε) per channel of the batch `x` that produced the norm output `out`: as the norm's kernel saved it, else
+    computed (a pass over `x` in float64). Another kernel's saved statistic (cuDNN's, on a GPU) is compared with the
+    computed one on its first use in a process and read from then on only if it agrees."""
+    node, c = out.grad_fn, x.shape[1]
+    kind, saved = type(node).__name__, getattr(out.grad_fn, '_saved_result2', None)
+    usable = isinstance(saved, torch.Tensor) and saved.shape == (c,)
+    if usable and _SAVES_INVSTD.get(kind): return saved.detach().float()
+    invstd = (x.detach().transpose(0, 1).reshape(c, -1).double().var(1, unbiased=False) + eps).rsqrt()
+    if usable and kind not in _SAVES_INVSTD: _SAVES_INVSTD[kind] = torch.allclose(saved.detach().double(), invstd, rtol=1e-4)
+    return invstd.float()
 
 # %% ../nbs/05_masks.ipynb #c15e5902
 class MaskHandle:
@@ -512,8 +520,10 @@ class MaskHandle:
         mods = dict(model.named_modules())
         fed = norm_fed_members(groups) if not probe else {}  # convs only a norm of the same channels reads
         # 'after_norm': the norm's output is masked anyway, so the conv's mask changes no output, only costs time.
-        # 'all' with folded BatchNorms: the conv's mask goes into the norm too (see `_fold`), while the norm uses batch statistics
-        absorbed = {k: v for k, v in fed.items() if fold and groups.mask_at == 'all' and len(v) == 1 and _absorbs(v[0])}
+        # 'all' with folded BatchNorms: the conv's mask goes into the norm it feeds directly (see `_fold`), while the
+        # norm uses batch statistics; the norms are looked up by name in the model the masks go on
+        absorbed = {k: (mods[norms[0]],) for k, (norms, direct) in fed.items()
+                    if fold and groups.mask_at == 'all' and direct and len(norms) == 1 and _absorbs(mods[norms[0]])}
         absorbing = {n for v in absorbed.values() for n in v}
         for gi, g in enumerate(groups):
             for mb in g.members:
@@ -544,7 +554,7 @@ class MaskHandle:
         def restore(module, inputs, out):
             if saved and saved[-1] is not None:
                 module._parameters['weight'], module._parameters['bias'], m, slope = saved[-1]
-                if slope is not None:  # the derivative the conv's skipped mask would have added (see `_AbsorbedFactor`)
+                if slope is not None and out is not None:  # the derivative the conv's skipped mask would have added (see `_AbsorbedFactor`)
                     invstd = _batch_invstd(out, inputs[0], module.eps).to(m.dtype)
                     slope.append((m.detach() != 0).to(m.dtype) * (1 + module.eps * invstd ** 2))
             if saved: saved.pop()

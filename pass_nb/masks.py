@@ -541,7 +541,7 @@ class MaskHandle:
     def _fold(self, gi, mb, bn, absorbs:bool=False):
         """Hooks that run `bn` with weight·m and bias·m: BN(x)·m without touching the activations. When `absorbs` (the
         conv before it skipped its mask, see `_hook`) and the norm uses batch statistics, the gradient that mask would
-        have had is added here: see `_absorbed_factor`."""
+        have had is added here: see `_AbsorbedFactor`."""
         saved = []
         def fold(module, inputs):
             if self._silenced(): saved.append(None); return

@@ -522,15 +522,15 @@ class MaskHandle:
         # 'after_norm': the norm's output is masked anyway, so the conv's mask changes no output, only costs time.
         # 'all' with folded BatchNorms: the conv's mask goes into the norm it feeds directly (see `_fold`), while the
         # norm uses batch statistics; the norms are looked up by name in the model the masks go on
-        absorbed = {k: (mods[norms[0]],) for k, (norms, direct) in fed.items()
+        absorbed = {k: mods[norms[0]] for k, (norms, direct) in fed.items()
                     if fold and groups.mask_at == 'all' and direct and len(norms) == 1 and _absorbs(mods[norms[0]])}
-        absorbing = {n for v in absorbed.values() for n in v}
+        absorbing = set(absorbed.values())
         for gi, g in enumerate(groups):
             for mb in g.members:
                 if mb.kind != 'output' or ((gi, mb.name) in fed and groups.mask_at == 'after_norm'): continue
                 if fold and not probe and _foldable(mods[mb.name]):
                     self.hooks += self._fold(gi, mb, mods[mb.name], mods[mb.name] in absorbing); self.folded.append(mb.name); continue
-                self.hooks.append(mods[mb.name].register_forward_hook(self._hook(gi, mb, absorbed.get((gi, mb.name), ()))))
+                self.hooks.append(mods[mb.name].register_forward_hook(self._hook(gi, mb, absorbed.get((gi, mb.name)))))
                 (self.absorbed if (gi, mb.name) in absorbed else self.multiplied).append(mb.name)
                 if probe:  # layers inside a member (timm's BatchNormAct2d runs its activation inside) must see the mask too
                     for sub in list(mods[mb.name].modules())[1:]:
@@ -561,10 +561,10 @@ class MaskHandle:
         # restore runs first among the forward hooks and even when forward raises: nested handles unwind in order
         return [bn.register_forward_pre_hook(fold), bn.register_forward_hook(restore, prepend=True, always_call=True)]
 
-    def _hook(self, gi, mb, absorbed:tuple=()):
-        "A forward hook that multiplies the member's output by its mask (skipped while the norms in `absorbed` take it over)."
+    def _hook(self, gi, mb, norm:nn.Module=None):
+        "A forward hook that multiplies the member's output by its mask (skipped while `norm` takes it over: see `_fold`)."
         def hook(module, inputs, out):
-            if self._silenced() or (absorbed and all(map(_batch_stats, absorbed))): return None
+            if self._silenced() or (norm is not None and _batch_stats(norm)): return None
             m = _expand(mb, self.masks[gi]).to(out.dtype)
             if isinstance(module, nn.LayerNorm): return _masked_layer_norm(module, inputs[0], m)
             shape = [1] * out.ndim; shape[_channel_dim(module)] = -1

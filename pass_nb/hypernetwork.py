@@ -6,13 +6,14 @@
 from __future__ import annotations
 import itertools, math, warnings, weakref
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 
-from .masks import ChannelGroups, LatencyTable, UnitRanking, _expand, straight_through, keep_counts_global, masks_from_counts
+from .masks import ChannelGroups, LatencyTable, _expand, straight_through, global_keep, masks_from_counts
 from .prompts import IMAGENET_MEAN, IMAGENET_STD, NoPrompt
 
 # %% auto #0
@@ -55,11 +56,10 @@ class Budget:
         if self._counts is None or self._steps % self.macs_every == 0:
             masks = self.final(groups, scores)
             self._counts = [int(m.sum()) for m in masks]
-        else:
-            r = UnitRanking(scores)
-            counts = (keep_counts_global(scores, sum(self._counts), self.min_keep, r) if self.allocation == 'global'
-                      else self._counts)
-            masks = masks_from_counts(scores, counts, self.round_to, r)
+        elif self.allocation == 'uniform': masks = masks_from_counts(scores, self._counts, self.round_to)
+        else:  # the same number of units as the last search, wherever the scores put them now
+            masks = global_keep(scores, sum(self._counts), self.min_keep)
+            if self.round_to: masks = masks_from_counts(scores, [int(m.sum()) for m in masks], self.round_to)
         self._steps += 1
         return masks
 
@@ -162,15 +162,15 @@ class UnitHeads(nn.Module):
         if priors is not None: s = s + torch.cat(priors) * code[:, self.rank].exp()
         return list(s.split(self.n_units))
 
-    def group_scores(self, i:int, # group index
-                     h:torch.Tensor, # the body's state at group i, (1, hidden)
-                     prior:torch.Tensor|None=None, # the group's z-scored weight statistic, or None
-                    )->torch.Tensor:
-        "Group `i`'s scores alone, the same as `forward`'s (for the provisional masks inside the recurrence)."
-        a, b = self.offsets[i], self.offsets[i + 1]
-        code = self.code(h)[0]
-        s = torch.addmv(self.bias[a:b] + code[self.rank + 1], self.embed[a:b], code[:self.rank])
-        return s if prior is None else s + prior * code[self.rank].exp()
+    def scorer(self)->Callable:
+        """`score(i, h, prior)`: group `i`'s scores alone from the body's state `h` (1, hidden) and its prior (or None),
+        the same as `forward`'s, for the provisional masks inside the recurrence (the groups' slices cut once)."""
+        embed, bias, r = self.embed.split(self.n_units), self.bias.split(self.n_units), self.rank
+        def score(i:int, h:torch.Tensor, prior:torch.Tensor|None=None)->torch.Tensor:
+            code = torch.addmv(self.code.bias, self.code.weight, h[0])
+            s = torch.addmv(bias[i], embed[i], code[:r]).add_(code[r + 1])
+            return s if prior is None else s.addcmul_(prior, code[r].exp())
+        return score
 
 # %% ../nbs/06_hypernetwork.ipynb #e6ed402d
 BODIES, INPUTS = ('lstm', 'mlp', 'cnn'), ('both', 'prompt', 'weights')
@@ -222,12 +222,12 @@ def _stats(self:HyperNetwork, i, in_mask, device):
     if memo is not None and memo[0] is A and memo[1] == str(device) and _same_mask(memo[2], in_mask): return memo[3]
     s = root_weight_stats(self.groups, i, in_mask, self.signed).to(device, torch.float32)
     std, mean = torch.std_mean(s) if len(s) > 1 else (s.new_ones(()), s.mean())
-    prior = (s - mean) / std.clamp_min(1e-6)  # every group's units compete on the same scale
+    prior = (s - mean).div_(std.clamp_min(1e-6))  # every group's units compete on the same scale
     at, size = self._quantile_at(i, device)
     scale = s.abs().mean() if self.signed else mean  # mean |W̃| is never negative: its mean is its mean size
-    quantiles = s.sort().values[at] / scale.clamp_min(1e-12)  # scale-free: layers differ by orders of magnitude
-    density = in_mask.to(device, torch.float32).mean() if in_mask is not None else s.new_ones(())
-    out = torch.cat([quantiles, size, density.view(1)])[None], prior
+    quantiles = s.sort().values.index_select(0, at).div_(scale.clamp_min(1e-12))  # scale-free: layers differ by orders of magnitude
+    density = in_mask.to(device, torch.float32).mean().view(1) if in_mask is not None else size.new_ones(1)
+    out = torch.cat([quantiles, size, density]).view(1, -1), prior
     self._memo[i] = (A, str(device), None if in_mask is None else in_mask.clone(), out)
     return out
 
@@ -273,18 +273,29 @@ def _body_pass(self:HyperNetwork,
     return z[:, 0], (h, cc)
 
 @patch
+def _cell_step(self:HyperNetwork, ctx:torch.Tensor)->Callable:
+    "`step(x)`: the LSTM cell's next state h (1, hidden) from a step's input alone; the prompt's share of the gates, the same at every step, is computed once."
+    c, n = self.cell, self.stat_width + 2
+    w_x, bias = c.weight_ih[:, :n].contiguous(), torch.addmv(c.bias_ih + c.bias_hh, c.weight_ih[:, n:], ctx[0])
+    state = [self.init_state[:1], self.init_state[1:]]
+    def step(x):
+        state[:] = torch.lstm_cell(x, state, w_x, c.weight_hh, bias)
+        return state[0]
+    return step
+
+@patch
 @torch.no_grad()
 def _recurrence(self:HyperNetwork, ctx:torch.Tensor)->tuple:
     "Every step's input (groups, stat_width + 2) and prior, each group's statistic under the provisional mask of its input group."
     read = {g.input_group for g in self.groups}  # groups whose mask a later step reads
-    provisional, rows, priors, state = {}, [], [], tuple(s[None] for s in self.init_state)
+    provisional, rows, priors, score = {}, [], [], self.heads.scorer()
+    step = self._cell_step(ctx) if self.body == 'lstm' else lambda x: self._body_pass(x, ctx)[0]
     for i, g in enumerate(self.groups):
         x, prior = self._stats(i, provisional.get(g.input_group), ctx.device)
         rows.append(x); priors.append(prior)
-        if self.body == 'lstm': z, _ = state = self.cell(torch.cat([x, ctx], 1), state)  # a cell: cheaper than a fused call per step
-        else: z, _ = self._body_pass(x, ctx)
+        z = step(x)
         if i in read:
-            s = self.heads.group_scores(i, z, prior if self.prior else None)
+            s = score(i, z, prior if self.prior else None)
             m = (s > self.threshold).float()
             m[s.argmax()] = 1.  # never empty (a no-op whenever some unit passes: the best one does)
             provisional[i] = m

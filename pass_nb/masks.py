@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_masks.ipynb #ab45fd90
 from __future__ import annotations
-import copy, functools, hashlib, json, math, os, platform, signal, statistics, sys, tempfile, threading, time, warnings
+import copy, functools, hashlib, itertools, json, math, os, platform, signal, statistics, sys, tempfile, threading, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from contextlib import contextmanager
@@ -24,8 +24,8 @@ from .models import count_macs_params, measure_latency, read_torch_file, _param_
 # %% auto #0
 __all__ = ['MASK_AT', 'PRUNED_FORMAT', 'READABLE_FORMATS', 'UnsupportedLayerError', 'Member', 'ChannelGroup',
            'find_attention_heads', 'ChannelGroups', 'norm_fed_members', 'MaskHandle', 'straight_through', 'UnitRanking',
-           'keep_counts_global', 'masks_from_counts', 'atomic_write', 'atomic_torch_save', 'save_pruned', 'load_pruned',
-           'sparsity_table', 'plot_sparsity', 'check_export', 'ExportMismatchError', 'LatencyTable',
+           'keep_counts_global', 'global_keep', 'masks_from_counts', 'atomic_write', 'atomic_torch_save', 'save_pruned',
+           'load_pruned', 'sparsity_table', 'plot_sparsity', 'check_export', 'ExportMismatchError', 'LatencyTable',
            'latency_cache_dir', 'measure_latency_table', 'export_onnx', 'ConcatResNet']
 
 # %% ../nbs/05_masks.ipynb #e1a1cbf2
@@ -487,14 +487,13 @@ class _AbsorbedFactor(torch.autograd.Function):
     """The factor of a batch-statistics norm's weight that stands in for masking the norm's input too: value m,
     derivative 1 + ε/(σ²+ε) on a kept channel and 0 on a removed one. Masking the input first would leave the outputs
     as they are (x̂ of a kept channel is unchanged, of a removed one 0) and give the mask the gradient ε/(σ²+ε)·γ·Σ g·x̂
-    through the normalisation, σ² the channel's batch variance. The norm's forward hook supplies the slope from the
-    statistics the norm computed itself (`_batch_invstd`), so no pass over the activations is added."""
+    through the normalisation, σ² the channel's batch variance. It acts on every masked channel of a forward pass at
+    once: `slope()` gives the derivative of each, from the statistics the norms computed themselves (`_batch_invstd`),
+    so no pass over the activations is added (1 for a channel no absorbing norm used)."""
     @staticmethod
-    def forward(ctx, m, slope:list): ctx.slope = slope; return m.detach().clone()
+    def forward(ctx, m, slope:Callable): ctx.slope = slope; return m.detach().clone()
     @staticmethod
-    def backward(ctx, g):
-        if not ctx.slope: raise RuntimeError('a folded BatchNorm mask lost its slope: the norm did not finish its forward pass')
-        return g * ctx.slope[0], None
+    def backward(ctx, g): return g * ctx.slope(), None
 
 _SAVES_INVSTD = {'NativeBatchNormBackward0': True}  # BatchNorm kernels whose backward keeps 1/√(σ²+ε) as `_saved_result2`
 
@@ -525,47 +524,85 @@ class MaskHandle:
         absorbed = {k: mods[norms[0]] for k, (norms, direct) in fed.items()
                     if fold and groups.mask_at == 'all' and direct and len(norms) == 1 and _absorbs(mods[norms[0]])}
         absorbing = set(absorbed.values())
+        self._members, self._eps = [], []  # every masked member in the order of the flat channel mask; its norm's ε if it absorbs
         for gi, g in enumerate(groups):
             for mb in g.members:
                 if mb.kind != 'output' or ((gi, mb.name) in fed and groups.mask_at == 'after_norm'): continue
-                if fold and not probe and _foldable(mods[mb.name]):
-                    self.hooks += self._fold(gi, mb, mods[mb.name], mods[mb.name] in absorbing); self.folded.append(mb.name); continue
-                self.hooks.append(mods[mb.name].register_forward_hook(self._hook(gi, mb, absorbed.get((gi, mb.name)))))
+                k, m = len(self._members), mods[mb.name]
+                self._members.append((gi, mb)); self._eps.append(m.eps if m in absorbing else 0.)
+                if fold and not probe and _foldable(m):
+                    self.hooks += self._fold(k, m, m in absorbing); self.folded.append(mb.name); continue
+                self.hooks.append(m.register_forward_hook(self._hook(k, absorbed.get((gi, mb.name)))))
                 (self.absorbed if (gi, mb.name) in absorbed else self.multiplied).append(mb.name)
                 if probe:  # layers inside a member (timm's BatchNormAct2d runs its activation inside) must see the mask too
-                    for sub in list(mods[mb.name].modules())[1:]:
-                        self.hooks.append(sub.register_forward_hook(self._hook(gi, mb)))
+                    for sub in list(m.modules())[1:]: self.hooks.append(sub.register_forward_hook(self._hook(k)))
+        self._sizes, self._index, self._pass = [mb.size for _, mb in self._members], {}, None
+        self.hooks.append(model.register_forward_pre_hook(self._new_pass))  # a call of the model starts a pass
 
     def _silenced(self)->bool: return self.groups._probing is not None and self.groups._probing is not self  # a MACs probe runs
 
-    def _fold(self, gi, mb, bn, absorbs:bool=False):
+    def _new_pass(self, *args): self._pass = None
+
+    def _flat_index(self, device)->torch.Tensor:
+        "For every member's channels in turn, where its mask value sits in the groups' masks laid end to end (a channel no unit covers reads a trailing 1)."
+        if device not in self._index:  # a normal tensor even if first asked for under `torch.inference_mode`
+            offsets, parts = [0] + list(itertools.accumulate(self.groups.n_units)), []
+            for gi, mb in self._members:
+                idx = torch.full((mb.size,), offsets[-1], dtype=torch.long)
+                idx[mb.channels] = offsets[gi] + mb.units
+                parts.append(idx)
+            with torch.inference_mode(False): self._index[device] = torch.cat(parts).to(device)
+        return self._index[device]
+
+    def _current(self, k:int)->SimpleNamespace:
+        "The channel masks of this forward pass for member `k` (a new call of the model, `update`, or a second call of a member starts a pass)."
+        cur = self._pass
+        if cur is None or k in cur.served: cur = self._pass = self._build()
+        cur.served.add(k)
+        return cur
+
+    def _build(self)->SimpleNamespace:
+        """Every member's channel mask from one gather of the groups' masks; and when they carry gradients and a conv's
+        mask is absorbed, the weight factors of the norms (one `_AbsorbedFactor` for all, see `_fold`)."""
+        dev = self.masks[0].device
+        flat = torch.cat([m.to(dev) for m in self.masks] + [self.masks[0].new_ones(1)])
+        chan = flat[self._flat_index(dev)]
+        cur = SimpleNamespace(served=set(), masks=chan.split(self._sizes), factors=None, invstd={})
+        if chan.requires_grad and any(self._eps):
+            invstd, value = cur.invstd, chan.detach()  # filled by the norms' hooks during the pass
+            eps = torch.cat([torch.full((n,), e) for n, e in zip(self._sizes, self._eps)]).to(dev)
+            none = [torch.full((n,), float('nan'), device=dev) for n in self._sizes]  # no statistic: slope 1
+            def slope():
+                inv = torch.cat([invstd[k].to(dev) if k in invstd else none[k] for k in range(len(none))])
+                return torch.where(inv.isnan(), 1., (value != 0) * (1 + eps * inv.square()))
+            cur.factors = _AbsorbedFactor.apply(chan, slope).split(self._sizes)
+        return cur
+
+    def _fold(self, k:int, bn:nn.Module, absorbs:bool=False):
         """Hooks that run `bn` with weight·m and bias·m: BN(x)·m without touching the activations. When `absorbs` (the
-        conv before it skipped its mask, see `_hook`) and the norm uses batch statistics, the gradient that mask would
-        have had is added here: see `_AbsorbedFactor`."""
+        conv before it skipped its mask, see `_hook`) and the norm uses batch statistics, its weight factor also
+        carries the gradient that mask would have had (see `_AbsorbedFactor`), from the statistics the norm saved."""
         saved = []
         def fold(module, inputs):
             if self._silenced(): saved.append(None); return
-            m = _expand(mb, self.masks[gi]).to(module.weight.dtype)
-            p = module._parameters
-            slope = [] if absorbs and m.requires_grad and _batch_stats(module) else None
-            w = m if slope is None else _AbsorbedFactor.apply(m, slope)
-            saved.append((p['weight'], p['bias'], m, slope))
-            p['weight'], p['bias'] = p['weight'] * w, p['bias'] * m
+            cur, p = self._current(k), module._parameters
+            m = cur.masks[k].to(p['weight'].dtype)
+            factor = absorbs and cur.factors is not None and _batch_stats(module)
+            saved.append((p['weight'], p['bias'], cur.invstd if factor else None))
+            p['weight'], p['bias'] = p['weight'] * (cur.factors[k].to(m.dtype) if factor else m), p['bias'] * m
         def restore(module, inputs, out):
             if saved and saved[-1] is not None:
-                module._parameters['weight'], module._parameters['bias'], m, slope = saved[-1]
-                if slope is not None and out is not None:  # the derivative the conv's skipped mask would have added (see `_AbsorbedFactor`)
-                    invstd = _batch_invstd(out, inputs[0], module.eps).to(m.dtype)
-                    slope.append((m.detach() != 0).to(m.dtype) * (1 + module.eps * invstd ** 2))
+                module._parameters['weight'], module._parameters['bias'], invstd = saved[-1]
+                if invstd is not None and out is not None: invstd[k] = _batch_invstd(out, inputs[0], module.eps)
             if saved: saved.pop()
         # restore runs first among the forward hooks and even when forward raises: nested handles unwind in order
         return [bn.register_forward_pre_hook(fold), bn.register_forward_hook(restore, prepend=True, always_call=True)]
 
-    def _hook(self, gi, mb, norm:nn.Module=None):
-        "A forward hook that multiplies the member's output by its mask (skipped while `norm` takes it over: see `_fold`)."
+    def _hook(self, k:int, norm:nn.Module=None):
+        "A forward hook that multiplies member `k`'s output by its mask (skipped while `norm` takes it over: see `_fold`)."
         def hook(module, inputs, out):
             if self._silenced() or (norm is not None and _batch_stats(norm)): return None
-            m = _expand(mb, self.masks[gi]).to(out.dtype)
+            m = self._current(k).masks[k].to(out.dtype)
             if isinstance(module, nn.LayerNorm): return _masked_layer_norm(module, inputs[0], m)
             shape = [1] * out.ndim; shape[_channel_dim(module)] = -1
             return out * m.view(shape)
@@ -573,10 +610,10 @@ class MaskHandle:
 
     def update(self, masks:list):
         "Swap in new masks (e.g. from the next hypernetwork step) without re-registering hooks."
-        self.masks = list(masks)
+        self.masks, self._pass = list(masks), None
     def remove(self):
         for h in self.hooks: h.remove()
-        self.hooks = []
+        self.hooks, self._pass = [], None
         if self.probe: self.groups._probing = None
     def __enter__(self): return self
     def __exit__(self, *a): self.remove()
@@ -714,13 +751,20 @@ def _order_desc(x:torch.Tensor)->torch.Tensor:
     "Indices of `x` from largest to smallest; equal values keep their position order (deterministic)."
     return torch.sort(x, descending=True, stable=True).indices
 
+def _flat_scores(scores:list)->tuple:
+    "Every group's scores end to end (float, on the CPU, no gradient) and each unit's group index."
+    with torch.no_grad():
+        if not scores: flat = torch.zeros(0)
+        elif len({s.device for s in scores}) == 1: flat = torch.cat(list(scores)).float().cpu()  # one copy, not one per group
+        else: flat = torch.cat([s.float().cpu() for s in scores])
+    return flat, torch.repeat_interleave(torch.arange(len(scores)), torch.tensor([len(s) for s in scores], dtype=torch.long))
+
 class UnitRanking:
     "Every group's units from best to worst, all groups in one flat order (group by group), sorted once for any number of budgets."
     def __init__(self, scores:list, # one 1-D score tensor per group (higher = keep)
                 ):
         self.sizes, self.devices = [len(s) for s in scores], [s.device for s in scores]
-        flat = torch.cat([s.detach().float().cpu() for s in scores]) if scores else torch.zeros(0)
-        group = torch.repeat_interleave(torch.arange(len(scores)), torch.tensor(self.sizes, dtype=torch.long))
+        flat, group = _flat_scores(scores)
         order = _order_desc(flat)
         order = order[torch.sort(group[order], stable=True).indices]  # group by group, best first (equal: earlier unit)
         starts = torch.tensor([0] + self.sizes[:-1]).cumsum(0)
@@ -743,6 +787,35 @@ def keep_counts_global(scores:list, # one 1-D score tensor per group (higher = k
     rest = r.rank >= torch.tensor(reserve)[r.group]  # every unit past its group's reserve, group by group, best first
     take = _order_desc(r.values[rest])[: n_keep - sum(reserve)]  # equal scores: earlier group, then earlier unit
     return (torch.tensor(reserve) + torch.bincount(r.group[rest][take], minlength=len(scores))).tolist()
+
+def global_keep(scores:list, # one 1-D score tensor per group (higher = keep)
+                n_keep:int, # total number of units to keep
+                min_keep:int=1, # units every group keeps at least
+               )->list:
+    """0/1 float masks of the same exact global top-`n_keep` as `keep_counts_global` + `masks_from_counts`, without
+    sorting: each group's best `min_keep` units by a per-group maximum, the rest above the k-th largest remaining score,
+    and of the scores equal to it the earliest (earlier group, then earlier unit)."""
+    sizes = [len(s) for s in scores]
+    reserve = [min(min_keep, n) for n in sizes]
+    if not sum(reserve) <= n_keep <= sum(sizes):
+        raise ValueError(f'Cannot keep {n_keep} units: with min_keep={min_keep} the range is '
+                         f'{sum(reserve)}..{sum(sizes)}. Lower the sparsity or min_keep.')
+    if not scores: return []
+    v, group = _flat_scores(scores)
+    keep, n, first = torch.zeros(len(v), dtype=torch.bool), len(scores), torch.arange(len(v))
+    for _ in range(max(reserve)):  # each group's best unit not kept yet (a group that has run out has no candidate)
+        left = v.masked_fill(keep, float('-inf'))
+        best = torch.full((n,), float('-inf')).scatter_reduce(0, group, left, 'amax')
+        cand = ~keep & (left == best[group])
+        at = torch.full((n,), len(v)).scatter_reduce(0, group[cand], first[cand], 'amin')
+        keep[at[at < len(v)]] = True
+    if (k := n_keep - int(keep.sum())) > 0:
+        rest = v[~keep]
+        t = torch.kthvalue(rest, len(rest) - k + 1).values  # the k-th largest remaining score
+        above = ~keep & (v > t)
+        keep |= above
+        keep[(~keep & (v == t)).nonzero().flatten()[:k - int(above.sum())]] = True  # ties: the earliest
+    return [m.to(s.device, copy=True) for m, s in zip(keep.float().split(sizes), scores)]  # each its own tensor
 
 # %% ../nbs/05_masks.ipynb #3e9a2263
 def masks_from_counts(scores:list, # one 1-D score tensor per group
@@ -804,13 +877,14 @@ def _allocate(self:ChannelGroups,
     if allocation not in ('global', 'uniform'):
         raise ValueError(f"allocation must be 'global' or 'uniform', got {allocation!r}.")
     self.check_masks(scores)
-    sizes, r = self.n_units, UnitRanking(scores)  # sorted once, for every budget the search tries
+    sizes = self.n_units
     def uniform_counts(s): return [max(min(min_keep, n), n - round(s * n)) for n in sizes]
     if sparsity is not None:
         _check_fraction('sparsity', sparsity)
-        counts = (keep_counts_global(scores, self.total_units - round(sparsity * self.total_units), min_keep, r)
-                  if allocation == 'global' else uniform_counts(sparsity))
-        return masks_from_counts(scores, counts, round_to, r)
+        if allocation == 'uniform': return masks_from_counts(scores, uniform_counts(sparsity), round_to)
+        masks = global_keep(scores, self.total_units - round(sparsity * self.total_units), min_keep)  # no sort
+        return masks_from_counts(scores, [int(m.sum()) for m in masks], round_to) if round_to else masks
+    r = UnitRanking(scores)  # sorted once, for every budget the search tries
     name, target, cost, dense, what = self._budget_cost(target_macs, target_latency, latency_table)
     budget = target * dense
     if allocation == 'global':

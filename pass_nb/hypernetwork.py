@@ -335,9 +335,10 @@ def forward(self:HyperNetwork, prompt:nn.Module)->list:
     "Straight-through masks meeting the budget (exact top-k; in training a MACs target is re-searched periodically)."
     scores = self.scores(prompt)
     hard = (self.budget.step if self.training else self.budget.final)(self.groups, scores)
-    kept = torch.cat([s.detach()[h > 0.5] for s, h in zip(scores, hard)])
+    flat, keep = torch.cat(scores), torch.cat(hard).to(scores[0].device)  # all groups at once: a few operations, not a few per group
+    kept = flat.detach()[keep > 0.5]
     if self.training and len(kept): self.threshold.fill_(float(kept.min()))
-    return [straight_through(h.to(s.device), s) for h, s in zip(hard, scores)]
+    return list(straight_through(keep, flat).split(self.groups.n_units))
 
 # %% ../nbs/06_hypernetwork.ipynb #560b4473
 @torch.no_grad()

@@ -9,6 +9,7 @@ memory ratio. The PASS paper (Table 7, A100, 224 px) shows 3.1 / 4.1 / 16.7 %; o
     python benchmarks/overhead.py --size 224 --batch 128 --steps 30   # GPU
     python benchmarks/overhead.py --size 224 --batch 16 --parts       # where the overhead is: masks, their gradients, LSTM
     python benchmarks/overhead.py --size 224 --batch 16 --dataset fashion-mnist --mask-at after_norm --name overhead_cpu_224_after_norm
+    python benchmarks/overhead.py --control --name overhead_cpu_control   # fixed masks in both turns: the harness's own reading
 """
 import argparse, tempfile, threading, time
 from pathlib import Path
@@ -40,14 +41,15 @@ def stage1_run(arch:str, generator:str, size:int, mask_at:str):
     groups = ChannelGroups(bb, torch.rand(1, 3, size, size), mask_at=mask_at)
     model = PromptedModel(PadPrompt(size, pad=max(1, size // 14)), bb, LinearHead(1000, 10))
     hnet = HyperNetwork(groups, Budget(sparsity=0.5), size)
-    gen = hnet if generator == 'hypernetwork' else FixedMasks([m.detach() for m in hnet(model.prompt)])
+    gen = hnet if generator == 'hypernetwork' else FixedMasks([m.detach() for m in hnet(model.prompt)])  # 'fixed' or 'control'
     return model, groups, gen, count_parameters(hnet), count_parameters(bb)
 
 
-def interleaved_steps(arch:str, train, size:int, batch:int, accelerator, mask_at:str='all')->dict:
+def interleaved_steps(arch:str, train, size:int, batch:int, accelerator, mask_at:str='all', control:bool=False)->dict:
     """Stage-1 step times (s) of the two configurations, trained in turns, one step each, in two threads of one process.
-    Step i of one and step i of the other run back to back, so a change in machine load hits both alike."""
-    runs = {g: stage1_run(arch, g, size, mask_at) for g in ('fixed', 'hypernetwork')}
+    Step i of one and step i of the other run back to back, so a change in machine load hits both alike. `control`:
+    the second configuration has fixed masks too (an A/A run: what the harness itself reads as overhead)."""
+    runs = {g: stage1_run(arch, 'control' if control and g == 'hypernetwork' else g, size, mask_at) for g in ('fixed', 'hypernetwork')}
     turn, who, done = threading.Condition(), ['fixed'], set()
     times = {g: [] for g in runs}
     def sync():
@@ -153,6 +155,7 @@ def main(argv=None):
     p.add_argument('--root', default='data', help='dataset folder'); p.add_argument('--name', default=None, help='results/<name>.csv')
     p.add_argument('--parts', action='store_true', help='time the pieces of a step instead (random images)')
     p.add_argument('--mask-at', default='all', help="'all' (the default) or 'after_norm' (see `ChannelGroups`)")
+    p.add_argument('--control', action='store_true', help='both configurations with fixed masks: the harness\'s own bias and spread')
     a = p.parse_args(argv)
     accelerator = make_accelerator(TrainConfig())
     if a.parts: return parts_main(a, accelerator)
@@ -160,7 +163,7 @@ def main(argv=None):
     rows = []
     for arch in a.models:
         rows.append(dict(model=arch, device=accelerator.device.type, dataset=a.dataset, mask_at=a.mask_at, size=a.size, batch=a.batch,
-                         **interleaved_steps(arch, train, a.size, a.batch, accelerator, a.mask_at)))
+                         control=a.control, **interleaved_steps(arch, train, a.size, a.batch, accelerator, a.mask_at, a.control)))
         print(rows[-1], flush=True)
     out = pd.DataFrame(rows)
     out['overhead_pct'] = 100 * (out.time_ratio - 1)
@@ -170,7 +173,8 @@ def main(argv=None):
     ax.bar(out.model, out.overhead_pct, yerr=err, capsize=4, color='tab:blue')
     target = 8 if a.size <= 64 else (3 if accelerator.device.type == 'cpu' else 5)
     ax.axhline(target, ls='--', c='grey', label=f'target {target} %'); ax.axhline(0, c='black', lw=0.5)
-    ax.set(ylabel='stage-1 step overhead (%)', title=f'hypernetwork overhead, {accelerator.device.type}, {a.dataset}, {a.size} px, batch {a.batch}')
+    what = 'control: fixed masks in both turns' if a.control else 'hypernetwork overhead'
+    ax.set(ylabel='stage-1 step overhead (%)', title=f'{what}, {accelerator.device.type}, {a.dataset}, {a.size} px, batch {a.batch}')
     ax.legend()
     name = a.name or f'overhead_{accelerator.device.type}'
     print(out.to_string(index=False)); print(save(name, out, fig, steps=a.steps, statistic='median over adjacent step pairs of the step-time ratio (bars: quartiles)'))

@@ -771,17 +771,22 @@ class UnitRanking:
         self.order, self.values, self.group = order, flat[order], group[order]
         self.rank = torch.arange(len(order)) - starts[self.group]  # each unit's place in its group
 
+def _reserve(scores:list, n_keep:int, min_keep:int)->list:
+    "Each group's reserved units (`min_keep`, or all of a smaller group); a clear error when `n_keep` cannot be met."
+    sizes = [len(s) for s in scores]
+    reserve = [min(min_keep, n) for n in sizes]
+    if not sum(reserve) <= n_keep <= sum(sizes):
+        raise ValueError(f'Cannot keep {n_keep} units: with min_keep={min_keep} the range is '
+                         f'{sum(reserve)}..{sum(sizes)}. Lower the sparsity or min_keep.')
+    return reserve
+
 def keep_counts_global(scores:list, # one 1-D score tensor per group (higher = keep)
                        n_keep:int, # total number of units to keep
                        min_keep:int=1, # units every group keeps at least
                        ranking:UnitRanking=None, # `UnitRanking(scores)`, when the caller already has it
                       )->list:
     "Per-group kept counts of an exact global top-`n_keep` that reserves each group's best `min_keep` units first."
-    sizes = [len(s) for s in scores]
-    reserve = [min(min_keep, n) for n in sizes]
-    if not sum(reserve) <= n_keep <= sum(sizes):
-        raise ValueError(f'Cannot keep {n_keep} units: with min_keep={min_keep} the range is '
-                         f'{sum(reserve)}..{sum(sizes)}. Lower the sparsity or min_keep.')
+    reserve = _reserve(scores, n_keep, min_keep)
     if not scores: return []
     r = ranking or UnitRanking(scores)
     rest = r.rank >= torch.tensor(reserve)[r.group]  # every unit past its group's reserve, group by group, best first
@@ -795,11 +800,7 @@ def global_keep(scores:list, # one 1-D score tensor per group (higher = keep)
     """0/1 float masks of the same exact global top-`n_keep` as `keep_counts_global` + `masks_from_counts`, without
     sorting: each group's best `min_keep` units by a per-group maximum, the rest above the k-th largest remaining score,
     and of the scores equal to it the earliest (earlier group, then earlier unit)."""
-    sizes = [len(s) for s in scores]
-    reserve = [min(min_keep, n) for n in sizes]
-    if not sum(reserve) <= n_keep <= sum(sizes):
-        raise ValueError(f'Cannot keep {n_keep} units: with min_keep={min_keep} the range is '
-                         f'{sum(reserve)}..{sum(sizes)}. Lower the sparsity or min_keep.')
+    reserve = _reserve(scores, n_keep, min_keep)
     if not scores: return []
     v, group = _flat_scores(scores)
     keep, n, first = torch.zeros(len(v), dtype=torch.bool), len(scores), torch.arange(len(v))
@@ -815,7 +816,7 @@ def global_keep(scores:list, # one 1-D score tensor per group (higher = keep)
         above = ~keep & (v > t)
         keep |= above
         keep[(~keep & (v == t)).nonzero().flatten()[:k - int(above.sum())]] = True  # ties: the earliest
-    return [m.to(s.device, copy=True) for m, s in zip(keep.float().split(sizes), scores)]  # each its own tensor
+    return [m.to(s.device, copy=True) for m, s in zip(keep.float().split([len(s) for s in scores]), scores)]  # each its own tensor
 
 # %% ../nbs/05_masks.ipynb #3e9a2263
 def masks_from_counts(scores:list, # one 1-D score tensor per group

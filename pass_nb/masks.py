@@ -554,6 +554,15 @@ class MaskHandle:
             with torch.inference_mode(False): self._index[device] = torch.cat(parts).to(device)
         return self._index[device]
 
+    def _slope_constants(self, device)->tuple:
+        "Every channel's ε (0 where no norm absorbs), and per member a NaN vector that stands for 'no statistic: slope 1' (made once per device)."
+        key = ('slope', device)
+        if key not in self._index:
+            with torch.inference_mode(False):
+                self._index[key] = (torch.cat([torch.full((n,), e) for n, e in zip(self._sizes, self._eps)]).to(device),
+                                    [torch.full((n,), float('nan'), device=device) for n in self._sizes])
+        return self._index[key]
+
     def _current(self, k:int)->SimpleNamespace:
         "The channel masks of this forward pass for member `k` (a new call of the model, `update`, or a second call of a member starts a pass)."
         cur = self._pass
@@ -570,8 +579,7 @@ class MaskHandle:
         cur = SimpleNamespace(served=set(), masks=chan.split(self._sizes), factors=None, invstd={})
         if chan.requires_grad and any(self._eps):
             invstd, value = cur.invstd, chan.detach()  # filled by the norms' hooks during the pass
-            eps = torch.cat([torch.full((n,), e) for n, e in zip(self._sizes, self._eps)]).to(dev)
-            none = [torch.full((n,), float('nan'), device=dev) for n in self._sizes]  # no statistic: slope 1
+            eps, none = self._slope_constants(dev)
             def slope():
                 inv = torch.cat([invstd[k].to(dev) if k in invstd else none[k] for k in range(len(none))])
                 return torch.where(inv.isnan(), 1., (value != 0) * (1 + eps * inv.square()))

@@ -290,20 +290,23 @@ def _cell_step(self:HyperNetwork, ctx:torch.Tensor)->Callable:
 @patch
 @torch.no_grad()
 def _recurrence(self:HyperNetwork, ctx:torch.Tensor)->tuple:
-    "Every step's input (groups, stat_width + 2) and prior, each group's statistic under the provisional mask of its input group."
+    """Every step's input (groups, stat_width + 2) and prior, each group's statistic under the provisional mask of its
+    input group. The walk runs in inference mode (each of its many small operations skips autograd's bookkeeping), so
+    the priors are inference tensors: read them, never change them in place or save them for a backward pass."""
     read = {g.input_group for g in self.groups}  # groups whose mask a later step reads
     provisional, rows, priors, score = {}, [], [], self.heads.scorer()
     step = self._cell_step(ctx) if self.body == 'lstm' else lambda x: self._body_pass(x, ctx)[0]
-    for i, g in enumerate(self.groups):
-        x, prior = self._stats(i, provisional.get(g.input_group), ctx.device)
-        rows.append(x); priors.append(prior)
-        z = step(x)
-        if i in read:
-            s = score(i, z, prior if self.prior else None)
-            m = (s > self.threshold).float()
-            m[s.argmax()] = 1.  # never empty (a no-op whenever some unit passes: the best one does)
-            provisional[i] = m
-    return torch.cat(rows), priors
+    with torch.inference_mode():
+        for i, g in enumerate(self.groups):
+            x, prior = self._stats(i, provisional.get(g.input_group), ctx.device)
+            rows.append(x); priors.append(prior)
+            z = step(x)
+            if i in read:
+                s = score(i, z, prior if self.prior else None)
+                m = (s > self.threshold).float()
+                m[s.argmax()] = 1.  # never empty (a no-op whenever some unit passes: the best one does)
+                provisional[i] = m
+    return torch.cat(rows), priors  # the steps' inputs as a normal tensor: the body's backward may save them
 
 @patch
 def scores(self:HyperNetwork, prompt:nn.Module)->list:

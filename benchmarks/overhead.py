@@ -1,7 +1,7 @@
 """Hypernetwork overhead: a stage-1 step of PASS (prompt + LSTM hypernetwork -> masks -> backbone) against the same
 step with fixed masks (`pass_nb.transfer.FixedMasks`: prompt only), timed in one run through the real trainer
-(`pass_nb.training.train_stage1`), on ResNet-18/34/50. Reports the median step-time ratio and, on CUDA, the peak
-memory ratio. The PASS paper (Table 7, A100, 224 px) shows 3.1 / 4.1 / 16.7 %; our targets are <= 3 % on the CPU at
+(`pass_nb.training.train_stage1`), on ResNet-18/34/50. Reports the median step-time ratio of adjacent steps and its
+quartiles. The PASS paper (Table 7, A100, 224 px) shows 3.1 / 4.1 / 16.7 %; our targets are <= 3 % on the CPU at
 224 px and <= 8 % at 64 px (and <= 5 % on a GPU at 224 px, batch 128).
 
     python benchmarks/overhead.py                                  # CPU variant: 64 px, batch 16
@@ -11,7 +11,7 @@ memory ratio. The PASS paper (Table 7, A100, 224 px) shows 3.1 / 4.1 / 16.7 %; o
     python benchmarks/overhead.py --size 224 --batch 16 --dataset fashion-mnist --mask-at after_norm --name overhead_cpu_224_after_norm
     python benchmarks/overhead.py --control --name overhead_cpu_control   # fixed masks in both turns: the harness's own reading
 """
-import argparse, tempfile, threading, time
+import argparse, multiprocessing as mp, queue, tempfile, time
 from pathlib import Path
 
 import pandas as pd
@@ -45,41 +45,62 @@ def stage1_run(arch:str, generator:str, size:int, mask_at:str):
     return model, groups, gen, count_parameters(hnet), count_parameters(bb)
 
 
-def interleaved_steps(arch:str, train, size:int, batch:int, accelerator, mask_at:str='all', control:bool=False)->dict:
-    """Stage-1 step times (s) of the two configurations, trained in turns, one step each, in two threads of one process.
-    Step i of one and step i of the other run back to back, so a change in machine load hits both alike. `control`:
-    the second configuration has fixed masks too (an A/A run: what the harness itself reads as overhead)."""
-    runs = {g: stage1_run(arch, 'control' if control and g == 'hypernetwork' else g, size, mask_at) for g in ('fixed', 'hypernetwork')}
-    turn, who, done = threading.Condition(), ['fixed'], set()
-    times = {g: [] for g in runs}
-    def sync():
-        if accelerator.device.type == 'cuda': torch.cuda.synchronize()
-    def worker(g, other):
-        t0 = [None]
-        def wait_turn():
-            with turn: turn.wait_for(lambda: who[0] == g or other in done)
-            t0[0] = time.perf_counter()
-        def on_step(_):  # after each backward: the step is timed, then the other configuration takes its step
-            sync(); times[g].append(time.perf_counter() - t0[0])
-            with turn: who[0] = other; turn.notify_all()
-            wait_turn()
-        model, groups, gen, _, _ = runs[g]
-        dl = make_loader(train, batch_size=batch, train=True, seed=0, device=accelerator.device.type)
+NAMES = ('fixed', 'hypernetwork')  # the two configurations; the first takes the first step
+
+def _turns(g:str, other:str, arch:str, data:tuple, size:int, batch:int, mask_at:str, control:bool, sems:dict, done, ready, out):
+    """One configuration's stage-1 run, in a process of its own, taking turns with the other configuration's process
+    (`sems`: whose turn it is; `done`: which has finished; `ready`: both are built): its step times (s) go to `out`."""
+    times, t0, params = [], [None], (None, None)
+    def wait_turn():
+        if not done[NAMES.index(other)]: sems[g].acquire()  # the other one, once finished, releases this one's turn for good
+        t0[0] = time.perf_counter()
+    try:
+        accelerator = make_accelerator(TrainConfig())
+        model, groups, gen, *params = stage1_run(arch, 'control' if control and g == 'hypernetwork' else g, size, mask_at)
+        dl = make_loader(images(*data), batch_size=batch, train=True, seed=0, device=accelerator.device.type)
         cfg = TrainConfig(stage1_epochs=1, stage2_epochs=0, batch_size=batch, progress=False)
+        sync = torch.cuda.synchronize if accelerator.device.type == 'cuda' else (lambda: None)
+        def on_step(_):  # after each backward: the step is timed, then the other configuration takes its step
+            sync(); times.append(time.perf_counter() - t0[0])
+            sems[other].release(); wait_turn()
+        ready.wait()  # neither starts while the other is still building its model
         wait_turn()
-        try:
-            with tempfile.TemporaryDirectory() as d: train_stage1(model, groups, gen, dl, None, cfg, d, accelerator=accelerator, on_step=on_step)
-        finally:
-            with turn: done.add(g); who[0] = other; turn.notify_all()
-    threads = [threading.Thread(target=worker, args=(g, o)) for g, o in (('fixed', 'hypernetwork'), ('hypernetwork', 'fixed'))]
-    for t in threads: t.start()
-    for t in threads: t.join()
-    n = min(len(v) for v in times.values())
-    f, h = (torch.tensor(times[g][3:n], dtype=torch.float64) for g in ('fixed', 'hypernetwork'))  # 3 warm-up steps dropped
+        with tempfile.TemporaryDirectory() as d: train_stage1(model, groups, gen, dl, None, cfg, d, accelerator=accelerator, on_step=on_step)
+    except BaseException:
+        ready.abort()  # the other process stops waiting for this one
+        raise
+    finally:
+        done[NAMES.index(g)] = 1; sems[other].release()
+        out.put((g, times, params))
+
+
+def interleaved_steps(arch:str, data:tuple, size:int, batch:int, mask_at:str='all', control:bool=False)->dict:
+    """Stage-1 step times (s) of the two configurations, trained in turns, one step each, each in the main thread of its
+    own process (`data`: the arguments of `images`). Step i of one and step i of the other run back to back, so a
+    change in machine load hits both alike; the process whose turn it is not waits on a semaphore. (Not two threads of
+    one process: on the 2-core CPU, PyTorch's OpenMP-parallel operations run slower in a second thread, the
+    hypernetwork's small ones by about 60 %, which inflated the overhead.) `control`: the second configuration has
+    fixed masks too (an A/A run: what the harness itself reads as overhead)."""
+    ctx = mp.get_context('spawn')  # a fresh interpreter each: no OpenMP state inherited through a fork
+    names = NAMES
+    sems = {g: ctx.Semaphore(int(g == 'fixed')) for g in names}
+    done, ready, out = ctx.Array('b', len(names)), ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_turns, args=(g, o, arch, data, size, batch, mask_at, control, sems, done, ready, out))
+             for g, o in zip(names, names[::-1])]
+    for p in procs: p.start()
+    times, params = {}, {}
+    for _ in procs:  # read before joining: a process exits only once its result is taken
+        try: g, times[g], params[g] = out.get(timeout=3600)
+        except queue.Empty: raise RuntimeError(f'a configuration of {arch} sent no step times (see the error above)') from None
+    for p in procs: p.join()
+    if any(p.exitcode for p in procs): raise RuntimeError(f'a configuration of {arch} failed (see the error above)')
+    n_hnet, n_backbone = params['hypernetwork']
+    n = min(len(times[g]) for g in names)
+    f, h = (torch.tensor(times[g][3:n], dtype=torch.float64) for g in names)  # 3 warm-up steps dropped
     ratio = h / f  # medians as the 0.5 quantile (torch's median takes the lower middle value): inside the quartiles
     return dict(step_ms_fixed=1e3 * float(f.quantile(0.5)), step_ms_hypernetwork=1e3 * float(h.quantile(0.5)), pairs=len(ratio),
                 time_ratio=float(ratio.quantile(0.5)), ratio_q25=float(ratio.quantile(0.25)), ratio_q75=float(ratio.quantile(0.75)),
-                hypernetwork_params=runs['hypernetwork'][3], backbone_params=runs['hypernetwork'][4])
+                hypernetwork_params=n_hnet, backbone_params=n_backbone)
 
 
 def part_times(arch:str, size:int, batch:int, accelerator, reps:int=5)->dict:
@@ -159,11 +180,11 @@ def main(argv=None):
     a = p.parse_args(argv)
     accelerator = make_accelerator(TrainConfig())
     if a.parts: return parts_main(a, accelerator)
-    train = images(a.dataset, a.size, a.batch, a.steps, a.root)
+    data = (a.dataset, a.size, a.batch, a.steps, a.root)
     rows = []
     for arch in a.models:
         rows.append(dict(model=arch, device=accelerator.device.type, dataset=a.dataset, mask_at=a.mask_at, size=a.size, batch=a.batch,
-                         control=a.control, **interleaved_steps(arch, train, a.size, a.batch, accelerator, a.mask_at, a.control)))
+                         control=a.control, **interleaved_steps(arch, data, a.size, a.batch, a.mask_at, a.control)))
         print(rows[-1], flush=True)
     out = pd.DataFrame(rows)
     out['overhead_pct'] = 100 * (out.time_ratio - 1)

@@ -525,13 +525,15 @@ class MaskHandle:
                     if fold and groups.mask_at == 'all' and direct and len(norms) == 1 and _absorbs(mods[norms[0]])}
         absorbing = set(absorbed.values())
         self._members, self._eps = [], []  # every masked member in the order of the flat channel mask; its norm's ε if it absorbs
+        self._folds = {}  # every folded norm: (does it absorb a conv's mask, the indices of its members in that order)
         for gi, g in enumerate(groups):
             for mb in g.members:
                 if mb.kind != 'output' or ((gi, mb.name) in fed and groups.mask_at == 'after_norm'): continue
                 k, m = len(self._members), mods[mb.name]
                 self._members.append((gi, mb)); self._eps.append(m.eps if m in absorbing else 0.)
-                if fold and not probe and _foldable(m):
-                    self.hooks += self._fold(k, m, m in absorbing); self.folded.append(mb.name); continue
+                if fold and not probe and _foldable(m):  # a norm two groups share (a concatenation) is folded once, with both masks
+                    if m not in self._folds: self._folds[m] = (m in absorbing, []); self.hooks += self._fold(len(self._folds) - 1, m)
+                    self._folds[m][1].append(k); self.folded.append(mb.name); continue
                 self.hooks.append(m.register_forward_hook(self._hook(k, absorbed.get((gi, mb.name)))))
                 (self.absorbed if (gi, mb.name) in absorbed else self.multiplied).append(mb.name)
                 if probe:  # layers inside a member (timm's BatchNormAct2d runs its activation inside) must see the mask too
@@ -576,32 +578,62 @@ class MaskHandle:
         dev = self.masks[0].device
         flat = torch.cat([m.to(dev) for m in self.masks] + [self.masks[0].new_ones(1)])
         chan = flat[self._flat_index(dev)]
-        cur = SimpleNamespace(served=set(), masks=chan.split(self._sizes), factors=None, invstd={})
+        cur = SimpleNamespace(served=set(), masks=chan.split(self._sizes), invstd={}, fold=None)
+        factors = None
         if chan.requires_grad and any(self._eps):
             invstd, value = cur.invstd, chan.detach()  # filled by the norms' hooks during the pass
             eps, none = self._slope_constants(dev)
             def slope():
                 inv = torch.cat([invstd[k].to(dev) if k in invstd else none[k] for k in range(len(none))])
                 return torch.where(inv.isnan(), 1., (value != 0) * (1 + eps * inv.square()))
-            cur.factors = _AbsorbedFactor.apply(chan, slope).split(self._sizes)
+            factors = _AbsorbedFactor.apply(chan, slope)
+        if self._folds: cur.fold = self._fold_params(chan, factors)
         return cur
 
-    def _fold(self, k:int, bn:nn.Module, absorbs:bool=False):
-        """Hooks that run `bn` with weight·m and bias·m: BN(x)·m without touching the activations. When `absorbs` (the
-        conv before it skipped its mask, see `_hook`) and the norm uses batch statistics, its weight factor also
-        carries the gradient that mask would have had (see `_AbsorbedFactor`), from the statistics the norm saved."""
+    def _fold_params(self, chan:torch.Tensor, factors:torch.Tensor|None)->SimpleNamespace:
+        """Every folded norm's weight·m and bias·m for this pass, from one product each over all of them (a norm that
+        absorbs its conv's mask and normalises with batch statistics takes its `_AbsorbedFactor` instead of m; a norm
+        that several groups share takes the product of their masks), as one view per norm; `uses_factor`: which norms
+        took the factor."""
+        norms = list(self._folds)
+        use = tuple(bool(absorbs and factors is not None and _batch_stats(bn)) for bn, (absorbs, _) in self._folds.items())
+        key = ('fold', chan.device, use)
+        if key not in self._index:  # where the folded members' channels sit in the flat channel mask, and which take the factor
+            offsets = [0] + list(itertools.accumulate(self._sizes))
+            ks = [(k, u) for (_, members), u in zip(self._folds.values(), use) for k in members]
+            with torch.inference_mode(False):
+                self._index[key] = (torch.cat([torch.arange(offsets[k], offsets[k + 1]) for k, _ in ks]).to(chan.device),
+                                    torch.tensor([u for k, u in ks for _ in range(self._sizes[k])], device=chan.device))
+        at, pick = self._index[key]
+        m = chan.index_select(0, at)
+        f = torch.where(pick, factors.index_select(0, at), m) if any(use) else m
+        n, shared = [len(bn.weight) for bn in norms], [len(members) for _, members in self._folds.values()]
+        if max(shared) > 1:  # each norm's members laid one after another: multiply them
+            f, m = (torch.cat([t.view(r, -1).prod(0) for t, r in zip(v.split([r * c for r, c in zip(shared, n)]), shared)]) for v in (f, m))
+        ws, bs = [bn.weight for bn in norms], [bn.bias for bn in norms]
+        if len({(t.dtype, t.device) for t in ws + bs}) == 1:  # the usual case: one product for all weights, one for all biases
+            f, m = f.to(ws[0].device, ws[0].dtype), m.to(ws[0].device, ws[0].dtype)
+            weights, biases = (torch.cat(ws) * f).split(n), (torch.cat(bs) * m).split(n)
+        else: weights, biases = ([t * v.to(t.device, t.dtype) for t, v in zip(ts, vs.split(n))] for ts, vs in ((ws, f), (bs, m)))
+        return SimpleNamespace(weights=weights, biases=biases, uses_factor=use)
+
+    def _fold(self, j:int, bn:nn.Module):
+        """Hooks that run the `j`-th folded norm `bn` with weight·m and bias·m (made for all of them at once, see
+        `_fold_params`): BN(x)·m without touching the activations. When it absorbs the mask of the conv before it (that
+        conv skipped its mask, see `_hook`) and uses batch statistics, its weight factor also carries the gradient that
+        mask would have had (see `_AbsorbedFactor`), from the statistics the norm saved."""
         saved = []
         def fold(module, inputs):
             if self._silenced(): saved.append(None); return
-            cur, p = self._current(k), module._parameters
-            m = cur.masks[k].to(p['weight'].dtype)
-            factor = absorbs and cur.factors is not None and _batch_stats(module)
-            saved.append((p['weight'], p['bias'], cur.invstd if factor else None))
-            p['weight'], p['bias'] = p['weight'] * (cur.factors[k].to(m.dtype) if factor else m), p['bias'] * m
+            cur, p = self._current(self._folds[bn][1][0]), module._parameters
+            saved.append((p['weight'], p['bias'], cur.invstd if cur.fold.uses_factor[j] else None))
+            p['weight'], p['bias'] = cur.fold.weights[j], cur.fold.biases[j]
         def restore(module, inputs, out):
             if saved and saved[-1] is not None:
                 module._parameters['weight'], module._parameters['bias'], invstd = saved[-1]
-                if invstd is not None and out is not None: invstd[k] = _batch_invstd(out, inputs[0], module.eps)
+                if invstd is not None and out is not None:
+                    inv = _batch_invstd(out, inputs[0], module.eps)
+                    for k in self._folds[bn][1]: invstd[k] = inv
             if saved: saved.pop()
         # restore runs first among the forward hooks and even when forward raises: nested handles unwind in order
         return [bn.register_forward_pre_hook(fold), bn.register_forward_hook(restore, prepend=True, always_call=True)]

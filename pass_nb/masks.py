@@ -615,7 +615,7 @@ class MaskHandle:
             f, m = f.to(ws[0].device, ws[0].dtype), m.to(ws[0].device, ws[0].dtype)
             weights, biases = (torch.cat(ws) * f).split(n), (torch.cat(bs) * m).split(n)
         else: weights, biases = ([t * v.to(t.device, t.dtype) for t, v in zip(ts, vs.split(n))] for ts, vs in ((ws, f), (bs, m)))
-        return SimpleNamespace(weights=weights, biases=biases, uses_factor=use)
+        return SimpleNamespace(weights=weights, biases=biases, uses_factor=use, read=list(zip(ws, bs)), factors=f.split(n), masks=m.split(n))
 
     def _fold(self, j:int, bn:nn.Module):
         """Hooks that run the `j`-th folded norm `bn` with weight·m and bias·m (made for all of them at once, see
@@ -626,8 +626,10 @@ class MaskHandle:
         def fold(module, inputs):
             if self._silenced(): saved.append(None); return
             cur, p = self._current(self._folds[bn][1][0]), module._parameters
-            saved.append((p['weight'], p['bias'], cur.invstd if cur.fold.uses_factor[j] else None))
-            p['weight'], p['bias'] = cur.fold.weights[j], cur.fold.biases[j]
+            w, b, fp = p['weight'], p['bias'], cur.fold
+            saved.append((w, b, cur.invstd if fp.uses_factor[j] else None))
+            if w is fp.read[j][0] and b is fp.read[j][1]: p['weight'], p['bias'] = fp.weights[j], fp.biases[j]
+            else: p['weight'], p['bias'] = w * fp.factors[j].to(w.dtype), b * fp.masks[j].to(b.dtype)  # another handle folded first: on top of it
         def restore(module, inputs, out):
             if saved and saved[-1] is not None:
                 module._parameters['weight'], module._parameters['bias'], invstd = saved[-1]

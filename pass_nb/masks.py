@@ -611,10 +611,10 @@ class MaskHandle:
         if max(shared) > 1:  # each norm's members laid one after another: multiply them
             f, m = (torch.cat([t.view(r, -1).prod(0) for t, r in zip(v.split([r * c for r, c in zip(shared, n)]), shared)]) for v in (f, m))
         ws, bs = [bn.weight for bn in norms], [bn.bias for bn in norms]
+        weights = biases = None  # norms of several dtypes or devices: each multiplies its own in its hook
         if len({(t.dtype, t.device) for t in ws + bs}) == 1:  # the usual case: one product for all weights, one for all biases
             f, m = f.to(ws[0].device, ws[0].dtype), m.to(ws[0].device, ws[0].dtype)
             weights, biases = (torch.cat(ws) * f).split(n), (torch.cat(bs) * m).split(n)
-        else: weights, biases = ([t * v.to(t.device, t.dtype) for t, v in zip(ts, vs.split(n))] for ts, vs in ((ws, f), (bs, m)))
         return SimpleNamespace(weights=weights, biases=biases, uses_factor=use, read=list(zip(ws, bs)), factors=f.split(n), masks=m.split(n))
 
     def _fold(self, j:int, bn:nn.Module):
@@ -628,8 +628,9 @@ class MaskHandle:
             cur, p = self._current(self._folds[bn][1][0]), module._parameters
             w, b, fp = p['weight'], p['bias'], cur.fold
             saved.append((w, b, cur.invstd if fp.uses_factor[j] else None))
-            if w is fp.read[j][0] and b is fp.read[j][1]: p['weight'], p['bias'] = fp.weights[j], fp.biases[j]
-            else: p['weight'], p['bias'] = w * fp.factors[j].to(w.dtype), b * fp.masks[j].to(b.dtype)  # another handle folded first: on top of it
+            if fp.weights is not None and w is fp.read[j][0] and b is fp.read[j][1]: p['weight'], p['bias'] = fp.weights[j], fp.biases[j]
+            else:  # another handle folded this norm first (multiply on top of it), or no common product was made
+                p['weight'], p['bias'] = w * fp.factors[j].to(w.device, w.dtype), b * fp.masks[j].to(b.device, b.dtype)
         def restore(module, inputs, out):
             if saved and saved[-1] is not None:
                 module._parameters['weight'], module._parameters['bias'], invstd = saved[-1]

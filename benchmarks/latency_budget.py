@@ -3,7 +3,8 @@
 EfficientNet-Lite0 (ImageNet weights) at 64 px, batch 32 on the CPU (the `latency_batch` default), one-shot scores
 (`random`, `group_l1`, `uniform_l1`, from `pass_nb.baselines.baseline_scores`) allocated three ways at each level:
 - `target_macs`: a fraction of the dense MACs (the budget before the latency one);
-- `target_latency`: a fraction of the dense latency predicted by the measured `LatencyTable` (additive per group);
+- `target_latency`: a fraction of the dense latency predicted by the measured `LatencyTable` (shares of the dense latency
+  that scale with the MACs and with the layers' output elements, fitted on `--samples` randomly pruned copies);
 - `target_latency_calibrated`: the same with the table calibrated as `prune` does (`calibrate_latency_table`).
 Each exported model is timed against the dense one (`speedup.time_pair`: alternating, lower medians).
 
@@ -29,7 +30,8 @@ METHODS = ('random', 'group_l1', 'uniform_l1')
 def tables(groups, a)->dict:
     "The latency table as measured (cached) and, per allocation and level, calibrated as `prune` does; with the seconds each took."
     t0 = time.perf_counter()
-    raw = measure_latency_table(groups, a.size, a.batch, a.device, repeats=a.repeats)
+    raw = measure_latency_table(groups, a.size, a.batch, a.device, repeats=a.repeats, samples=a.samples)
+    print(f'table: {raw}', flush=True)
     out = {'raw': raw, 'seconds_table': time.perf_counter() - t0, 'calibrated': {}}
     for alloc in ('global', 'uniform'):
         for level in a.levels:
@@ -89,6 +91,7 @@ def main(argv=None):
     p.add_argument('--size', type=int, default=64); p.add_argument('--batch', type=int, default=32)
     p.add_argument('--device', default='cpu'); p.add_argument('--repeats', type=int, default=20)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--samples', type=int, default=24, help="pruned copies the latency table is fitted on")
     p.add_argument('--name', default='latency_budget')
     a = p.parse_args(argv)
     a.onnx = False  # `time_pair` option
@@ -102,7 +105,8 @@ def main(argv=None):
     print(save(a.name, df, plot(df, a), args=vars(a), groups=len(groups), seconds_table=round(t['seconds_table'], 1),
                seconds=round(time.perf_counter() - t0, 1),
                scales={f'{k[0]} {k[1]}': v.scale for k, v in t['calibrated'].items()}, table_spread=t['raw'].spread,
-               table_saving_all_units=sum(s * n for s, n in zip(t['raw'].saving_ms, t['raw'].units)) / t['raw'].dense_ms))
+               table_shares=t['raw'].shares, table_fit_error=t['raw'].fit_error, table_samples=t['raw'].samples,
+               table_dense_ms=t['raw'].dense_ms))
 
 
 if __name__ == '__main__':

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from .models import count_macs_params, measure_latency, read_torch_file, _param_device
 
 # %% auto #0
-__all__ = ['MASK_AT', 'PRUNED_FORMAT', 'READABLE_FORMATS', 'UnsupportedLayerError', 'Member', 'ChannelGroup',
+__all__ = ['MASK_AT', 'PRUNED_FORMAT', 'READABLE_FORMATS', 'LATENCY_FEATURES', 'UnsupportedLayerError', 'Member', 'ChannelGroup',
            'find_attention_heads', 'ChannelGroups', 'norm_fed_members', 'MaskHandle', 'straight_through', 'UnitRanking',
            'keep_counts_global', 'global_keep', 'masks_from_counts', 'atomic_write', 'atomic_torch_save', 'save_pruned',
            'load_pruned', 'sparsity_table', 'plot_sparsity', 'check_export', 'ExportMismatchError', 'LatencyTable',
@@ -756,8 +756,8 @@ def _replay(m, record, records)->int:
     return int(stand.__flops__)
 
 # %% ../nbs/05_masks.ipynb #850a6101
-def _predict_macs(self:ChannelGroups, masks:list)->int:
-    "MACs per sample of the model pruned by `masks`, as `count_macs_params` reports them on the exported model."
+def _layer_records(self:ChannelGroups, masks:list)->tuple:
+    "(the counted layers, their calls: input shape, live input channels, output shape, live output channels) under `masks`, from one probe pass."
     self.check_masks(masks)
     model, dev = self.model, _param_device(self.model)
     masks = [m.detach().float().to(dev) for m in masks]
@@ -785,6 +785,11 @@ def _predict_macs(self:ChannelGroups, masks:list)->int:
     finally:
         for h in hs: h.remove()
         model.train(was_training)
+    return counted, records
+
+def _predict_macs(self:ChannelGroups, masks:list)->int:
+    "MACs per sample of the model pruned by `masks`, as `count_macs_params` reports them on the exported model."
+    counted, records = _layer_records(self, masks)
     return sum(_replay(m, r, records) for m in counted for r in records.get(m, []))
 
 ChannelGroups.predict_macs = _predict_macs
@@ -1196,12 +1201,27 @@ def _leave_inexact_whole(self:ChannelGroups,
 
 ChannelGroups._leave_inexact_whole = _leave_inexact_whole
 
+# %% ../nbs/05_masks.ipynb #dc447a2f
+LATENCY_FEATURES = ('macs', 'elements')  # what a latency table charges for: MACs, and the counted layers' output elements
+
+def _out_elements(m, record)->int:
+    "Output elements per sample of one recorded call of layer `m`, with its live output channels."
+    out_shape, cout = record[2], record[3]
+    return _with_dim(out_shape, _tensor_dim(m, torch.empty(out_shape, device='meta')), cout).numel()
+
+@patch
+def cost_features(self:ChannelGroups, masks:list)->dict:
+    "MACs and output elements (over the counted layers) per sample of the model pruned by `masks`, from one probe pass."
+    counted, records = _layer_records(self, masks)
+    calls = [(m, r) for m in counted for r in records.get(m, [])]
+    return {'macs': sum(_replay(m, r, records) for m, r in calls), 'elements': sum(_out_elements(m, r) for m, r in calls)}
+
 # %% ../nbs/05_masks.ipynb #fc99b08d
 @dataclass
 class LatencyTable:
-    "A model's measured dense latency and the latency each removed unit of a group saves: an additive latency model."
+    "A model's latency on one device: the dense latency and the shares of it that scale with the MACs and with the output elements (the rest is fixed), fitted on timed pruned copies."
     dense_ms: float # median forward time of the dense model
-    saving_ms: list # ms saved per removed unit, one value (>= 0) per channel group
+    shares: dict # {'macs': a, 'elements': b}: shares of the dense latency in proportion to each feature (a + b <= 1; the rest is fixed)
     units: list # the groups' sizes it was measured for
     device: str # where it was measured, with the device's name
     batch_size: int # images per timed forward
@@ -1209,8 +1229,10 @@ class LatencyTable:
     torch_version: str # torch.__version__ at the measurement
     threads: int # torch.get_num_threads() at the measurement
     arch: str # hash of the model's module types, parameter shapes and channel groups
-    scale: float = 1.0 # calibration: every saving is multiplied by it (1: as measured)
+    samples: int = 0 # pruned copies timed for the fit
+    scale: float = 1.0 # calibration: every predicted saving is multiplied by it (1: as fitted)
     spread: float = 0. # timing noise: (max - min) / median of the dense model's timings
+    fit_error: float = 0. # mean |predicted - measured| latency fraction of the timed copies, each left out of the fit in turn
 
     def to_json(self)->str: return json.dumps(asdict(self), indent=1)
 
@@ -1221,15 +1243,21 @@ def _check_table(groups:ChannelGroups, table:LatencyTable):
         raise ValueError(f'The latency table was measured for {len(table.units)} groups of {sum(table.units)} units, not these '
                          f'{len(groups)} groups of {groups.total_units}: measure one for this model (`measure_latency_table`).')
 
+def _removed_fractions(groups:ChannelGroups, masks:list)->dict:
+    "The fraction of each latency feature that `masks` remove (the dense model's features computed once per groups)."
+    if '_dense_cost' not in groups.__dict__: groups._dense_cost = groups.cost_features(groups.full_masks())
+    f, dense = groups.cost_features(masks), groups._dense_cost
+    return {k: 1 - f[k] / dense[k] if dense[k] else 0. for k in LATENCY_FEATURES}
+
 @patch
 def predict_latency(self:ChannelGroups,
                     masks:list, # one 0/1 vector per group
                     table:LatencyTable, # the model's measured latencies
                    )->float:
-    "Latency in ms of the model pruned by `masks`, by the additive model of `table`."
+    "Latency in ms of the model pruned by `masks`, by `table`: the dense latency less each feature's share times the fraction of it removed."
     self.check_masks(masks); _check_table(self, table)
-    removed = [n - int((m > 0.5).sum()) for n, m in zip(self.n_units, masks)]
-    return table.dense_ms - table.scale * sum(s * r for s, r in zip(table.saving_ms, removed))
+    removed = _removed_fractions(self, masks)
+    return table.dense_ms * (1 - table.scale * sum(table.shares.get(k, 0.) * removed[k] for k in LATENCY_FEATURES))
 
 # %% ../nbs/05_masks.ipynb #4ed076b3
 def _arch_key(groups:ChannelGroups)->str:
@@ -1253,12 +1281,12 @@ def latency_cache_dir(cache_dir:str|Path=None, # a folder; None: `$PASS_NB_CACHE
     return Path(os.environ.get('PASS_NB_CACHE') or Path.home()/'.cache'/'pass_nb').expanduser()/'latency'
 
 # %% ../nbs/05_masks.ipynb #db408788
-def _table_meta(groups:ChannelGroups, input_size, batch_size:int, device, timer:Callable)->tuple:
+def _table_meta(groups:ChannelGroups, input_size, batch_size:int, device, timer:Callable, samples:int, seed:int)->tuple:
     "(cache file name, the measurement fields of a `LatencyTable`)."
     hw = [input_size] * 2 if isinstance(input_size, int) else list(input_size)
     meta = dict(device=_device_name(device), batch_size=batch_size, input_size=hw, torch_version=torch.__version__,
-                threads=torch.get_num_threads(), arch=_arch_key(groups))
-    key = json.dumps({**meta, 'timer': f'{timer.__module__}.{timer.__qualname__}'}, sort_keys=True)
+                threads=torch.get_num_threads(), arch=_arch_key(groups), samples=samples)
+    key = json.dumps({**meta, 'seed': seed, 'timer': f'{timer.__module__}.{timer.__qualname__}'}, sort_keys=True)
     return hashlib.sha1(key.encode()).hexdigest()[:20] + '.json', meta
 
 def _read_table(path:Path, meta:dict, units:list)->LatencyTable|None:
@@ -1266,7 +1294,7 @@ def _read_table(path:Path, meta:dict, units:list)->LatencyTable|None:
     if not path.exists(): return None
     try:
         t = LatencyTable(**json.loads(path.read_text()))
-        ok = all(getattr(t, k) == v for k, v in meta.items()) and t.units == list(units) and len(t.saving_ms) == len(units)
+        ok = all(getattr(t, k) == v for k, v in meta.items()) and t.units == list(units) and set(t.shares) <= set(LATENCY_FEATURES)
     except (ValueError, TypeError): ok = False  # not JSON, or not a table's fields
     if not ok: warnings.warn(f'{path} is not a latency table of this model and machine; it is measured again and rewritten.')
     return t if ok else None
@@ -1282,6 +1310,44 @@ def _paired_ms(time_of:Callable, # model -> ms
     for _ in range(rounds): d.append(time_of(dense)); s.append(time_of(small))
     return d, s
 
+# %% ../nbs/05_masks.ipynb #8cbb9381
+def _fit_shares(removed:list, # per timed copy: {feature: fraction of it removed}
+                saved:list, # per timed copy: fraction of the dense latency saved
+               )->dict:
+    "Shares of the dense latency per feature (each >= 0, together <= 1) that best predict `saved` from `removed` (least squares)."
+    X = torch.tensor([[r[k] for k in LATENCY_FEATURES] for r in removed], dtype=torch.float64)
+    y = torch.tensor(saved, dtype=torch.float64)
+    solve = lambda A, b: torch.linalg.lstsq(A, b[:, None]).solution[:, 0] if A.shape[1] else A.new_zeros(0)
+    best_sse, best = float((y ** 2).sum()), torch.zeros(len(LATENCY_FEATURES), dtype=torch.float64)  # no share at all
+    for n in range(1, len(LATENCY_FEATURES) + 1):  # the optimum has some shares free and the rest 0: try every such set,
+        for cols in map(list, itertools.combinations(range(len(LATENCY_FEATURES)), n)):  # with the sum free or equal to 1
+            free = solve(X[:, cols], y)
+            last = solve(X[:, cols[:-1]] - X[:, cols[-1:]], y - X[:, cols[-1]])  # sum 1: the last share is 1 - the others
+            for w in (free, torch.cat([last, 1 - last.sum().view(1)])):
+                if (w < 0).any() or w.sum() > 1 + 1e-12: continue  # a share is never negative; a model never saves more than its latency
+                full = torch.zeros_like(best); full[cols] = w
+                if (sse := float(((X @ full - y) ** 2).sum())) < best_sse - 1e-12 * (1 + best_sse): best_sse, best = sse, full  # ties: fewer features
+    return dict(zip(LATENCY_FEATURES, best.tolist()))
+
+def _fit_error(removed:list, saved:list)->float:
+    "Mean |predicted - measured| saved fraction of each timed copy, predicted by the shares fitted on the others."
+    errs = []
+    for i in range(len(saved)):
+        w = _fit_shares(removed[:i] + removed[i + 1:], saved[:i] + saved[i + 1:])
+        errs.append(abs(sum(w[k] * removed[i][k] for k in LATENCY_FEATURES) - saved[i]))
+    return statistics.fmean(errs)
+
+# %% ../nbs/05_masks.ipynb #1a60d820
+def _random_structure(groups:ChannelGroups, # the model's channel groups
+                      rng:torch.Generator, # the draws (seeded by the caller)
+                     )->list:
+    "Random masks of a pruned copy to time: a random level of kept units, each group a random share of it, at random positions."
+    level, masks = 0.25 + 0.75 * float(torch.rand((), generator=rng)), groups.full_masks()
+    for m, n in zip(masks, groups.n_units):
+        keep = min(n, max(1, round(n * level * (0.7 + 0.6 * float(torch.rand((), generator=rng))))))
+        m[torch.randperm(n, generator=rng)[keep:].to(m.device)] = 0.
+    return masks
+
 # %% ../nbs/05_masks.ipynb #f4a1c2d1
 def measure_latency_table(groups:ChannelGroups, # the model's channel groups
                           input_size:int|tuple=224, # side or (H, W) of the input
@@ -1290,28 +1356,27 @@ def measure_latency_table(groups:ChannelGroups, # the model's channel groups
                           repeats:int=20, # timed forwards per model (see `measure_latency`)
                           cache_dir:str|Path=None, # cache folder (see `latency_cache_dir`)
                           timer:Callable=measure_latency, # `timer(model, batch_size=, input_size=, device=, repeats=)['median_ms']`
-                          progress:bool=True, # tqdm bar over the groups
-                          rounds:int=2, # dense and pruned copy timed in turn this many times (see `_paired_ms`)
+                          progress:bool=True, # tqdm bar over the timed copies
+                          samples:int=24, # randomly pruned copies to time and fit on (at least 4)
+                          seed:int=0, # seed of their structures
                          )->LatencyTable:
-    "The model's `LatencyTable` on `device`: read from the cache, else measured (each group half pruned against the dense model) and cached."
-    name, meta = _table_meta(groups, input_size, batch_size, device, timer)
+    "The model's `LatencyTable` on `device`: read from the cache, else fitted on `samples` randomly pruned copies timed beside the dense model, and cached."
+    if samples < 4: raise ValueError(f'samples={samples}: a latency table is fitted on at least 4 timed pruned copies (24 by default).')
+    name, meta = _table_meta(groups, input_size, batch_size, device, timer, samples, seed)
     path = latency_cache_dir(cache_dir)/name
     if (cached := _read_table(path, meta, groups.n_units)) is not None: return cached
     time_of = lambda model: timer(model, batch_size=batch_size, input_size=input_size, device=device, repeats=repeats)['median_ms']
-    lowest, every, savings = [], [], []  # dense: the lowest time beside each group's copy, and every time
-    for gi, g in enumerate(tqdm(groups.groups, desc='latency table', disable=not progress)):
-        removed = g.n_units // 2
-        if not removed: savings.append(0.); continue
-        masks = groups.full_masks(); masks[gi][g.n_units - removed:] = 0
-        d, s = _paired_ms(time_of, groups.model, groups.export(masks), rounds)
-        lowest.append(min(d)); every += d; savings.append(max(0., (min(d) - min(s)) / removed))
-    if not lowest: lowest = every = [time_of(groups.model)]
-    table = LatencyTable(statistics.median(lowest), savings, list(groups.n_units), **meta,
-                         spread=(max(every) - min(every)) / statistics.median(every))
-    if (total := sum(s * n for s, n in zip(savings, groups.n_units))) > table.dense_ms:
-        warnings.warn(f"The latency table on {meta['device']} claims that removing every unit saves {total / table.dense_ms:.1f} times "
-                      f"the dense latency (timing spread {table.spread:.0%}): noise dominates its savings. Measure on an idle "
-                      'machine or with more repeats, or use target_macs.')
+    rng, dense, removed, saved = torch.Generator().manual_seed(seed), [], [], []
+    for _ in tqdm(range(samples), desc='latency table', disable=not progress):
+        masks = _random_structure(groups, rng)
+        (d,), (s,) = _paired_ms(time_of, groups.model, groups.export(masks), 1)
+        dense.append(d); removed.append(_removed_fractions(groups, masks)); saved.append(1 - s / d)
+    table = LatencyTable(statistics.median(dense), _fit_shares(removed, saved), list(groups.n_units), **meta,
+                         spread=(max(dense) - min(dense)) / statistics.median(dense), fit_error=_fit_error(removed, saved))
+    if table.fit_error > 0.05:
+        warnings.warn(f"The latency table on {meta['device']} predicts the latency of pruned copies it was not fitted on to "
+                      f"{table.fit_error:.0%} of the dense latency on average (timing spread {table.spread:.0%}): a latency "
+                      'target will be met only to about that. Measure on an idle machine or with more samples, or use target_macs.')
     atomic_write(path, lambda f: f.write(table.to_json()), binary=False)
     return table
 

@@ -1,7 +1,7 @@
 """Hypernetwork overhead: a stage-1 step of PASS (prompt + LSTM hypernetwork -> masks -> backbone) against the same
 step with fixed masks (`pass_nb.transfer.FixedMasks`: prompt only), timed in one run through the real trainer
-(`pass_nb.training.train_stage1`), on ResNet-18/34/50. Reports the median step-time ratio of adjacent steps and its
-quartiles. The PASS paper (Table 7, A100, 224 px) shows 3.1 / 4.1 / 16.7 %; our targets are <= 3 % on the CPU at
+(`pass_nb.training.train_stage1`), on ResNet-18/34/50. Reports the median step-time ratio of adjacent steps, its
+quartiles and a bootstrap 95 % interval of the median. The PASS paper (Table 7, A100, 224 px) shows 3.1 / 4.1 / 16.7 %; our targets are <= 3 % on the CPU at
 224 px and <= 8 % at 64 px (and <= 5 % on a GPU at 224 px, batch 128).
 
     python benchmarks/overhead.py                                  # CPU variant: 64 px, batch 16
@@ -98,9 +98,18 @@ def interleaved_steps(arch:str, data:tuple, size:int, batch:int, mask_at:str='al
     n = min(len(times[g]) for g in names)
     f, h = (torch.tensor(times[g][3:n], dtype=torch.float64) for g in names)  # 3 warm-up steps dropped
     ratio = h / f  # medians as the 0.5 quantile (torch's median takes the lower middle value): inside the quartiles
+    lo, hi = median_interval(ratio)
     return dict(step_ms_fixed=1e3 * float(f.quantile(0.5)), step_ms_hypernetwork=1e3 * float(h.quantile(0.5)), pairs=len(ratio),
                 time_ratio=float(ratio.quantile(0.5)), ratio_q25=float(ratio.quantile(0.25)), ratio_q75=float(ratio.quantile(0.75)),
-                hypernetwork_params=n_hnet, backbone_params=n_backbone)
+                ratio_ci95_lo=lo, ratio_ci95_hi=hi, hypernetwork_params=n_hnet, backbone_params=n_backbone)
+
+
+def median_interval(r:torch.Tensor, resamples:int=4000, level:float=0.95, seed:int=0)->tuple:
+    """Percentile-bootstrap interval of the median of `r` (the pairs resampled with replacement). It treats the pairs as
+    independent; a slow drift of the machine's speed is shared by the two steps of a pair, so it cancels in each ratio."""
+    g = torch.Generator().manual_seed(seed)
+    medians = r[torch.randint(len(r), (resamples, len(r)), generator=g)].quantile(0.5, dim=1)
+    return float(medians.quantile((1 - level) / 2)), float(medians.quantile((1 + level) / 2))
 
 
 def part_times(arch:str, size:int, batch:int, accelerator, reps:int=5)->dict:
@@ -198,7 +207,8 @@ def main(argv=None):
     ax.set(ylabel='stage-1 step overhead (%)', title=f'{what}, {accelerator.device.type}, {a.dataset}, {a.size} px, batch {a.batch}')
     ax.legend()
     name = a.name or f'overhead_{accelerator.device.type}'
-    print(out.to_string(index=False)); print(save(name, out, fig, steps=a.steps, statistic='median over adjacent step pairs of the step-time ratio (bars: quartiles)'))
+    print(out.to_string(index=False)); print(save(name, out, fig, steps=a.steps, statistic='median over adjacent step pairs of the step-time ratio '
+                                                  '(bars: quartiles; ratio_ci95: bootstrap interval of the median)'))
 
 
 if __name__ == '__main__': main()

@@ -452,7 +452,11 @@ def _run_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTable
     path = run_dir/'latency.json'
     if resume and path.exists():
         d = json.loads(path.read_text())
-        return LatencyTable(**d['table']), d['calibration']
+        try: return LatencyTable(**d['table']), d['calibration']
+        except TypeError:
+            raise ValueError(f'{path} holds a latency table of an older pass_nb (a saving per channel group); this version fits '
+                             'the latency on MACs and output elements, so the run cannot allocate its masks as before. Start a '
+                             'new run (another --out), or resume it with the pass_nb version that started it.') from None
     table, attempts = calibrate_latency_table(cfg, groups, table)
     _atomic_write_text(path, json.dumps({'table': asdict(table), 'calibration': attempts}, indent=1))
     return table, attempts

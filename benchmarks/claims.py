@@ -204,13 +204,12 @@ def cost_rows()->list:
                command='python benchmarks/overhead.py --size 224 --batch 16 --dataset fashion-mnist --name overhead_cpu_224 --steps 163')
     if o is None: return [size_row, unmeasured(row)]
     o = o[o.model.isin(list(paper))]
-    has_ci = 'ratio_ci95_lo' in o  # files written before overhead.py's interval of the median: the lower quartile instead
-    lo, what = (('ratio_ci95_lo', "95 % interval of the median") if has_ci else ('ratio_q25', 'lower quartile'))
-    ours = '; '.join(f'{r.model}: {r.overhead_pct:+.1f} % ({"95 % interval" if has_ci else "quartiles"} '
-                     f'{100 * (getattr(r, lo) - 1):+.1f} … {100 * (getattr(r, "ratio_ci95_hi" if has_ci else "ratio_q75") - 1):+.1f})'
-                     for r in o.itertuples())
-    ok = all(100 * (getattr(r, lo) - 1) <= paper[r.model] for r in o.itertuples())
-    return [size_row, dict(row, ours=ours, paired_difference=f"holds where each model's {what} reaches down to the paper's figure",
+    # the bootstrap interval of the median; files written before overhead.py had it: the quartiles
+    lo, hi, what = (('ratio_ci95_lo', 'ratio_ci95_hi', '95 % interval') if 'ratio_ci95_lo' in o else ('ratio_q25', 'ratio_q75', 'quartiles'))
+    pct = lambda r, c: 100 * (getattr(r, c) - 1)
+    ours = '; '.join(f'{r.model}: {r.overhead_pct:+.1f} % ({what} {pct(r, lo):+.1f} … {pct(r, hi):+.1f})' for r in o.itertuples())
+    ok = all(pct(r, lo) <= paper[r.model] for r in o.itertuples())
+    return [size_row, dict(row, ours=ours, paired_difference=f"holds where the lower end of each model's {what} is at or below the paper's figure",
                            verdict='holds' if ok else 'does not hold')]
 
 

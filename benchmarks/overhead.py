@@ -176,11 +176,25 @@ def parts_main(a, accelerator):
     print(save(a.name or f'overhead_parts_{accelerator.device.type}', t, fig, reps=5, statistic='min over repeats of the median'))
 
 
+def plot(out, a, device:str):
+    "The overhead per model with its quartiles, against the target for this size and device."
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    err = [100 * (out.time_ratio - out.ratio_q25), 100 * (out.ratio_q75 - out.time_ratio)]
+    ax.bar(out.model, 100 * (out.time_ratio - 1), yerr=err, capsize=4, color='tab:blue')
+    target = 8 if a.size <= 64 else (3 if device == 'cpu' else 5)
+    ax.axhline(target, ls='--', c='grey', label=f'target {target} %'); ax.axhline(0, c='black', lw=0.5)
+    what = 'control: fixed masks in both turns' if a.control else 'hypernetwork overhead'
+    ax.set(ylabel='stage-1 step overhead (%)', title=f'{what}\n{device}, {a.dataset}, {a.size} px, batch {a.batch}')
+    ax.legend()
+    return fig
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--models', nargs='+', default=['resnet18', 'resnet34', 'resnet50'])
     p.add_argument('--size', type=int, default=64); p.add_argument('--batch', type=int, default=16)
-    p.add_argument('--steps', type=int, default=24, help='steps of each configuration (the first 3 are not timed)')
+    p.add_argument('--steps', type=int, default=24, help='timed steps of each configuration (3 more run first, untimed)')
     p.add_argument('--dataset', default='synthetic', help="'synthetic' or a real dataset, e.g. fashion-mnist, digits")
     p.add_argument('--root', default='data', help='dataset folder'); p.add_argument('--name', default=None, help='results/<name>.csv')
     p.add_argument('--parts', action='store_true', help='time the pieces of a step instead (random images)')
@@ -197,15 +211,7 @@ def main(argv=None):
         print(rows[-1], flush=True)
     out = pd.DataFrame(rows)
     out['overhead_pct'] = 100 * (out.time_ratio - 1)
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    err = [100 * (out.time_ratio - out.ratio_q25), 100 * (out.ratio_q75 - out.time_ratio)]
-    ax.bar(out.model, out.overhead_pct, yerr=err, capsize=4, color='tab:blue')
-    target = 8 if a.size <= 64 else (3 if accelerator.device.type == 'cpu' else 5)
-    ax.axhline(target, ls='--', c='grey', label=f'target {target} %'); ax.axhline(0, c='black', lw=0.5)
-    what = 'control: fixed masks in both turns' if a.control else 'hypernetwork overhead'
-    ax.set(ylabel='stage-1 step overhead (%)', title=f'{what}, {accelerator.device.type}, {a.dataset}, {a.size} px, batch {a.batch}')
-    ax.legend()
+    fig = plot(out, a, accelerator.device.type)
     name = a.name or f'overhead_{accelerator.device.type}'
     print(out.to_string(index=False)); print(save(name, out, fig, steps=a.steps, statistic='median over adjacent step pairs of the step-time ratio '
                                                   '(bars: quartiles; ratio_ci95: bootstrap interval of the median)'))

@@ -8,7 +8,7 @@ RESULTS = Path(__file__).resolve().parent/'results'
 
 
 def machine()->dict:
-    "What produced a result: host CPU/GPU, library versions, commit and date."
+    "What produced a result: host CPU/GPU, library versions, commit, date, and any memory-allocator settings (they move timings)."
     root = Path(__file__).resolve().parent.parent
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=root, capture_output=True, text=True).stdout.strip()
     dirty = bool(subprocess.run(['git', 'status', '--porcelain', '--', 'pass_nb'], cwd=root, capture_output=True, text=True).stdout.strip())
@@ -16,7 +16,8 @@ def machine()->dict:
                 if l.startswith('model name')), platform.processor()) if Path('/proc/cpuinfo').exists() else platform.processor()
     return dict(date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), commit=commit + ('+dirty' if dirty else ''),
                 cpu=cpu, cores=os.cpu_count(), torch_threads=torch.get_num_threads(), torch=torch.__version__,
-                gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, python=platform.python_version())
+                gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, python=platform.python_version(),
+                **({'allocator_env': env} if (env := {k: v for k, v in os.environ.items() if k.startswith(('MALLOC_', 'LD_PRELOAD'))}) else {}))
 
 
 def save(name:str, df, fig=None, **extra)->Path:

@@ -1,0 +1,85 @@
+"""How stable is a pruned/dense latency ratio on this machine? Within one run, and from run to run.
+
+A latency target can only be checked to the precision with which the machine reproduces a latency ratio. This times a
+few exported structures of EfficientNet-Lite0 (ImageNet weights; random scores at several MACs levels) against the dense
+model, one forward pass each in turn (`--pairs` pairs), and reports per run and structure the median of the pairs'
+ratios (pruned / dense) with a bootstrap 95 % interval of it. The runs follow one another in one process; each run
+times every structure. The spread of one structure's medians across runs, against the width of its interval inside a
+run, says whether a tolerance such as 5 % of the target can be confirmed here.
+
+    python benchmarks/latency_noise.py                      # CPU, 64 px, batch 32, 3 structures, 8 runs of 100 pairs
+    python benchmarks/latency_noise.py --threads 1 --name latency_noise_1thread
+"""
+import argparse, os, time
+
+import pandas as pd
+import torch
+
+from pass_nb.baselines import baseline_scores
+from pass_nb.hypernetwork import Budget
+from pass_nb.masks import ChannelGroups
+from pass_nb.models import create_model
+from common import save
+from overhead import median_interval
+
+
+def pair_ratios(dense, small, x, pairs:int, warmup:int=5)->tuple:
+    "Per pair, pruned / dense time of one forward pass each, back to back; and the dense times (ms)."
+    with torch.inference_mode():
+        for _ in range(warmup): dense(x); small(x)
+        ratios, dense_ms = [], []
+        for _ in range(pairs):
+            t0 = time.perf_counter(); dense(x); t1 = time.perf_counter(); small(x); t2 = time.perf_counter()
+            ratios.append((t2 - t1) / (t1 - t0)); dense_ms.append(1e3 * (t1 - t0))
+    return torch.tensor(ratios, dtype=torch.float64), dense_ms
+
+
+def plot(df, a):
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    alloc = ', MALLOC_* set' if any(k.startswith('MALLOC_') for k in os.environ) else ''  # the allocator moves the ratios
+    for k, (macs, d) in enumerate(df.groupby('macs_kept')):
+        ax.errorbar(d.run + 0.08 * k, d.ratio, yerr=[d.ratio - d.ci95_lo, d.ci95_hi - d.ratio], fmt='o', capsize=3,
+                    label=f'MACs kept {macs:.2f}')
+    ax.set(xlabel='run', ylabel='pruned / dense latency (median of pairs)',
+           title=f'{a.model}, cpu, {a.threads} thread(s), batch {a.batch}, {a.size} px{alloc}\nbars: 95 % interval inside a run')
+    ax.set_xticks(sorted(df.run.unique())); ax.legend(fontsize=7, loc='center left', bbox_to_anchor=(1.01, 0.5))
+    return fig
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--model', default='efficientnet_lite0')
+    p.add_argument('--levels', nargs='+', type=float, default=[0.7, 0.5, 0.3], help='MACs kept by each structure')
+    p.add_argument('--size', type=int, default=64); p.add_argument('--batch', type=int, default=32)
+    p.add_argument('--runs', type=int, default=8); p.add_argument('--pairs', type=int, default=100)
+    p.add_argument('--threads', type=int, default=torch.get_num_threads())
+    p.add_argument('--name', default='latency_noise')
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    dense = create_model(a.model, pretrained=True).eval()
+    groups = ChannelGroups(dense, torch.rand(1, 3, a.size, a.size))
+    scores = baseline_scores('random', groups, seed=0)
+    smalls = {lv: groups.export(Budget(target_macs=lv).final(groups, scores)).eval() for lv in a.levels}
+    kept = {lv: groups.predict_macs(Budget(target_macs=lv).final(groups, scores)) / groups.dense_macs for lv in a.levels}
+    x = torch.rand(a.batch, 3, a.size, a.size)
+    rows, t0 = [], time.perf_counter()
+    for run in range(a.runs):
+        for lv, small in smalls.items():
+            r, d = pair_ratios(dense, small, x, a.pairs)
+            lo, hi = median_interval(r)
+            rows.append(dict(run=run, macs_kept=round(kept[lv], 3), ratio=float(r.quantile(0.5)), ci95_lo=lo, ci95_hi=hi,
+                             dense_ms=float(torch.tensor(d).median()), seconds=round(time.perf_counter() - t0, 1)))
+            print(rows[-1], flush=True)
+    df = pd.DataFrame(rows)
+    s = pd.DataFrame([dict(macs_kept=m, ratio_min=d.ratio.min(), ratio_max=d.ratio.max(),
+                           within_run_halfwidth=float(((d.ci95_hi - d.ci95_lo) / 2 / d.ratio).median()),
+                           between_runs_range=float((d.ratio.max() - d.ratio.min()) / d.ratio.median()))
+                      for m, d in df.groupby('macs_kept')])  # relative: half the interval inside a run; max - min across runs
+    print(s.round(3).to_string(index=False))
+    print(save(a.name, df, plot(df, a), args=vars(a), summary=s.round(4).to_dict('records'),
+               seconds=round(time.perf_counter() - t0, 1)))
+
+
+if __name__ == '__main__':
+    main()

@@ -14,10 +14,11 @@ def machine()->dict:
     dirty = bool(subprocess.run(['git', 'status', '--porcelain', '--', 'pass_nb'], cwd=root, capture_output=True, text=True).stdout.strip())
     cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines()
                 if l.startswith('model name')), platform.processor()) if Path('/proc/cpuinfo').exists() else platform.processor()
-    return dict(date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), commit=commit + ('+dirty' if dirty else ''),
-                cpu=cpu, cores=os.cpu_count(), torch_threads=torch.get_num_threads(), torch=torch.__version__,
-                gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, python=platform.python_version(),
-                **({'allocator_env': env} if (env := {k: v for k, v in os.environ.items() if k.startswith(('MALLOC_', 'LD_PRELOAD'))}) else {}))
+    out = dict(date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), commit=commit + ('+dirty' if dirty else ''),
+               cpu=cpu, cores=os.cpu_count(), torch_threads=torch.get_num_threads(), torch=torch.__version__,
+               gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, python=platform.python_version())
+    allocator = {k: v for k, v in os.environ.items() if k.startswith(('MALLOC_', 'LD_PRELOAD'))}
+    return {**out, 'allocator_env': allocator} if allocator else out
 
 
 def save(name:str, df, fig=None, **extra)->Path:

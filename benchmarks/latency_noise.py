@@ -60,8 +60,9 @@ def main(argv=None):
     dense = create_model(a.model, pretrained=True).eval()
     groups = ChannelGroups(dense, torch.rand(1, 3, a.size, a.size))
     scores = baseline_scores('random', groups, seed=0)
-    smalls = {lv: groups.export(Budget(target_macs=lv).final(groups, scores)).eval() for lv in a.levels}
-    kept = {lv: groups.predict_macs(Budget(target_macs=lv).final(groups, scores)) / groups.dense_macs for lv in a.levels}
+    masks = {lv: Budget(target_macs=lv).final(groups, scores) for lv in a.levels}
+    smalls = {lv: groups.export(m).eval() for lv, m in masks.items()}
+    kept = {lv: groups.predict_macs(m) / groups.dense_macs for lv, m in masks.items()}
     x = torch.rand(a.batch, 3, a.size, a.size)
     rows, t0 = [], time.perf_counter()
     for run in range(a.runs):

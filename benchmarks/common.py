@@ -28,3 +28,11 @@ def save(name:str, df, fig=None, **extra)->Path:
     if fig is not None: fig.tight_layout(); fig.savefig(RESULTS/f'{name}.png', dpi=120)
     (RESULTS/f'{name}.json').write_text(json.dumps({**machine(), **extra}, indent=1, default=str) + '\n')
     return RESULTS/f'{name}.csv'
+
+
+def median_interval(r:torch.Tensor, resamples:int=4000, level:float=0.95, seed:int=0)->tuple:
+    """Percentile-bootstrap interval of the median of `r` (the pairs resampled with replacement). It treats the pairs as
+    independent; a slow drift of the machine's speed is shared by the two steps of a pair, so it cancels in each ratio."""
+    g = torch.Generator().manual_seed(seed)
+    medians = r[torch.randint(len(r), (resamples, len(r)), generator=g)].quantile(0.5, dim=1)
+    return float(medians.quantile((1 - level) / 2)), float(medians.quantile((1 + level) / 2))

@@ -19,14 +19,14 @@ if compgen -G ".whl/*.whl" >/dev/null; then
   export PYTHONPATH=/tmp/site:${PYTHONPATH:-}
 fi
 export PYTHONPATH=$PWD:${PYTHONPATH:-} PYTHONUNBUFFERED=1
-DEVICE=${DEVICE:-cuda} SIZE=${SIZE:-224} BATCH=${BATCH:-128} STEPS=${STEPS:-30} MODELS=${MODELS:-resnet18 resnet34 resnet50}
+DEVICE=${DEVICE:-cuda} SIZE=${SIZE:-224} BATCH=${BATCH:-128} STEPS=${STEPS:-30} RUNS=${RUNS:-3} MODELS=${MODELS:-resnet18 resnet34 resnet50}
 SUFFIX=${NAME_SUFFIX:-}
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"
 if [ "$DEVICE" = cuda ]; then python3 -c "import torch; assert torch.cuda.is_available(), 'no CUDA device: run with DEVICE=cpu for a smoke run'"; fi
 # overhead.py picks the accelerator's device (CUDA when there is one)
 names=("overhead_${DEVICE}${SUFFIX}" "overhead_${DEVICE}_after_norm${SUFFIX}" "overhead_parts_${DEVICE}${SUFFIX}" "speedup_${DEVICE}${SUFFIX}")
-python3 benchmarks/overhead.py --models $MODELS --size "$SIZE" --batch "$BATCH" --steps "$STEPS" --name "${names[0]}"
-python3 benchmarks/overhead.py --models $MODELS --size "$SIZE" --batch "$BATCH" --steps "$STEPS" --mask-at after_norm --name "${names[1]}"
+python3 benchmarks/overhead.py --models $MODELS --size "$SIZE" --batch "$BATCH" --steps "$STEPS" --runs "$RUNS" --name "${names[0]}"
+python3 benchmarks/overhead.py --models $MODELS --size "$SIZE" --batch "$BATCH" --steps "$STEPS" --runs "$RUNS" --mask-at after_norm --name "${names[1]}"
 python3 benchmarks/overhead.py --models $MODELS --size "$SIZE" --batch "$BATCH" --parts --name "${names[2]}"
 python3 benchmarks/speedup.py --device "$DEVICE" --batch "$BATCH" --size "$SIZE" --name "${names[3]}"
 if [ -n "${OUT:-}" ]; then for n in "${names[@]}"; do cp "benchmarks/results/$n".{csv,json} "$OUT"/; done; fi

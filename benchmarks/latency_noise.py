@@ -19,8 +19,7 @@ from pass_nb.baselines import baseline_scores
 from pass_nb.hypernetwork import Budget
 from pass_nb.masks import ChannelGroups
 from pass_nb.models import create_model
-from common import save
-from overhead import median_interval
+from common import median_interval, save
 
 
 def pair_ratios(dense, small, x, pairs:int, warmup:int=5)->tuple:

@@ -1,21 +1,24 @@
 """Hypernetwork overhead: a stage-1 step of PASS (prompt + LSTM hypernetwork -> masks -> backbone) against the same
 step with fixed masks (`pass_nb.transfer.FixedMasks`: prompt only), timed in one run through the real trainer
-(`pass_nb.training.train_stage1`), on ResNet-18/34/50. Reports the median step-time ratio of adjacent steps, its
-quartiles and a bootstrap 95 % interval of the median. The PASS paper (Table 7, A100, 224 px) shows 3.1 / 4.1 / 16.7 %; our targets are <= 3 % on the CPU at
-224 px and <= 8 % at 64 px (and <= 5 % on a GPU at 224 px, batch 128).
+(`pass_nb.training.train_stage1`), on ResNet-18/34/50. The two configurations take steps in turns, each in a process of
+its own; this is repeated in `--runs` fresh pairs of processes. Reports the mean over the runs of each run's median
+step-time ratio and a 95 % t-interval over the runs. The PASS paper (Table 7, A100, 224 px) shows 3.1 / 4.1 / 16.7 %;
+our targets are <= 3 % on the CPU at 224 px and <= 8 % at 64 px (and <= 5 % on a GPU at 224 px, batch 128).
 
-    python benchmarks/overhead.py                                  # CPU variant: 64 px, batch 16
-    python benchmarks/overhead.py --size 224 --batch 16 --dataset fashion-mnist  # CPU, the GPU's image size, real images
-    python benchmarks/overhead.py --size 224 --batch 128 --steps 30   # GPU
+    python benchmarks/overhead.py                                  # CPU variant: 64 px, batch 16, 6 runs of 24 steps
+    python benchmarks/overhead.py --size 224 --batch 16 --dataset fashion-mnist --steps 27  # CPU, the GPU's image size, real images
+    python benchmarks/overhead.py --size 224 --batch 128 --steps 30 --runs 3   # GPU
     python benchmarks/overhead.py --size 224 --batch 16 --parts       # where the overhead is: masks, their gradients, LSTM
     python benchmarks/overhead.py --size 224 --batch 16 --dataset fashion-mnist --mask-at after_norm --name overhead_cpu_224_after_norm
     python benchmarks/overhead.py --control --name overhead_cpu_control   # fixed masks in both turns: the harness's own reading
 """
-import argparse, multiprocessing as mp, queue, tempfile, time
+import argparse, math, multiprocessing as mp, os, queue, tempfile, time
 from pathlib import Path
 
 import pandas as pd
 import torch, torchvision
+from scipy import stats
+from tqdm.auto import tqdm
 
 from pass_nb.data import get_dataset, make_loader
 from pass_nb.hypernetwork import HyperNetwork, Budget, count_parameters
@@ -45,7 +48,8 @@ def stage1_run(arch:str, generator:str, size:int, mask_at:str):
     return model, groups, gen, count_parameters(hnet), count_parameters(bb)
 
 
-NAMES = ('fixed', 'hypernetwork')  # the two configurations; the first takes the first step
+NAMES = ('fixed', 'hypernetwork')  # the two configurations
+STEADY_MALLOC = {'MALLOC_MMAP_THRESHOLD_': '1000000000', 'MALLOC_TRIM_THRESHOLD_': '1000000000', 'MALLOC_TOP_PAD_': '1000000000'}
 
 def _turns(g:str, other:str, arch:str, data:tuple, size:int, batch:int, mask_at:str, control:bool, sems:dict, done, ready, out):
     """One configuration's stage-1 run, in a process of its own, taking turns with the other configuration's process
@@ -74,16 +78,17 @@ def _turns(g:str, other:str, arch:str, data:tuple, size:int, batch:int, mask_at:
         out.put((g, times, params))
 
 
-def interleaved_steps(arch:str, data:tuple, size:int, batch:int, mask_at:str='all', control:bool=False)->dict:
-    """Stage-1 step times (s) of the two configurations, trained in turns, one step each, each in the main thread of its
-    own process (`data`: the arguments of `images`). Step i of one and step i of the other run back to back, so a
-    change in machine load hits both alike; the process whose turn it is not waits on a semaphore. (Not two threads of
-    one process: on the 2-core CPU, PyTorch's OpenMP-parallel operations run slower in a second thread, the
-    hypernetwork's small ones by about 60 %, which inflated the overhead.) `control`: the second configuration has
-    fixed masks too (an A/A run: what the harness itself reads as overhead)."""
+def interleaved_steps(arch:str, data:tuple, size:int, batch:int, mask_at:str='all', control:bool=False, first:str='fixed')->tuple:
+    """Stage-1 step times (s) of the two configurations, trained in turns, one step each (`first` takes the first), each
+    in the main thread of its own process (`data`: the arguments of `images`): the fixed and the hypernetwork's times
+    (3 warm-up steps dropped) and the parameter counts (hypernetwork, backbone). Step i of one and step i of the other
+    run back to back, so a change in machine load hits both alike; the process whose turn it is not waits on a
+    semaphore. (Not two threads of one process: on the 2-core CPU, PyTorch's OpenMP-parallel operations run slower in a
+    second thread, the hypernetwork's small ones by about 60 %, which inflated the overhead.) `control`: the second
+    configuration has fixed masks too (an A/A run: what the harness itself reads as overhead)."""
     ctx = mp.get_context('spawn')  # a fresh interpreter each: no OpenMP state inherited through a fork
     names = NAMES
-    sems = {g: ctx.Semaphore(int(g == 'fixed')) for g in names}
+    sems = {g: ctx.Semaphore(int(g == first)) for g in names}
     done, ready, out = ctx.Array('b', len(names)), ctx.Barrier(2), ctx.Queue()
     procs = [ctx.Process(target=_turns, args=(g, o, arch, data, size, batch, mask_at, control, sems, done, ready, out))
              for g, o in zip(names, names[::-1])]
@@ -94,22 +99,29 @@ def interleaved_steps(arch:str, data:tuple, size:int, batch:int, mask_at:str='al
         except queue.Empty: raise RuntimeError(f'a configuration of {arch} sent no step times (see the error above)') from None
     for p in procs: p.join()
     if any(p.exitcode for p in procs): raise RuntimeError(f'a configuration of {arch} failed (see the error above)')
-    n_hnet, n_backbone = params['hypernetwork']
     n = min(len(times[g]) for g in names)
     f, h = (torch.tensor(times[g][3:n], dtype=torch.float64) for g in names)  # 3 warm-up steps dropped
-    ratio = h / f  # medians as the 0.5 quantile (torch's median takes the lower middle value): inside the quartiles
-    lo, hi = median_interval(ratio)
-    return dict(step_ms_fixed=1e3 * float(f.quantile(0.5)), step_ms_hypernetwork=1e3 * float(h.quantile(0.5)), pairs=len(ratio),
-                time_ratio=float(ratio.quantile(0.5)), ratio_q25=float(ratio.quantile(0.25)), ratio_q75=float(ratio.quantile(0.75)),
-                ratio_ci95_lo=lo, ratio_ci95_hi=hi, hypernetwork_params=n_hnet, backbone_params=n_backbone)
+    return f, h, params['hypernetwork']
 
 
-def median_interval(r:torch.Tensor, resamples:int=4000, level:float=0.95, seed:int=0)->tuple:
-    """Percentile-bootstrap interval of the median of `r` (the pairs resampled with replacement). It treats the pairs as
-    independent; a slow drift of the machine's speed is shared by the two steps of a pair, so it cancels in each ratio."""
-    g = torch.Generator().manual_seed(seed)
-    medians = r[torch.randint(len(r), (resamples, len(r)), generator=g)].quantile(0.5, dim=1)
-    return float(medians.quantile((1 - level) / 2)), float(medians.quantile((1 + level) / 2))
+def overhead(arch:str, data:tuple, size:int, batch:int, mask_at:str='all', control:bool=False, runs:int=6)->dict:
+    """The overhead of the hypernetwork over `runs` fresh pairs of processes (`interleaved_steps`; the first step
+    alternates between the configurations). A process keeps its own memory layout for its whole life, and that moves
+    its step time by a few percent (A/A runs of ResNet-18 at 64 px, batch 64: run medians 0.93-1.02): so the steps of
+    one run are not independent samples of the overhead, the runs are. The overhead is the mean of the runs' median
+    step-time ratios, with a 95 % t-interval over the runs (none for a single run)."""
+    fs, hs, medians = [], [], []
+    for r in tqdm(range(runs), desc=f'{arch}: runs', leave=False):
+        f, h, (n_hnet, n_backbone) = interleaved_steps(arch, data, size, batch, mask_at, control, first=NAMES[r % 2])
+        fs.append(f); hs.append(h); medians.append(float((h / f).quantile(0.5)))  # the 0.5 quantile: torch's median takes the lower middle
+    m = torch.tensor(medians, dtype=torch.float64)
+    half = float(stats.t.ppf(0.975, runs - 1) * m.std() / math.sqrt(runs)) if runs > 1 else math.nan
+    f, h = torch.cat(fs), torch.cat(hs)
+    ratio = h / f
+    return dict(step_ms_fixed=1e3 * float(f.quantile(0.5)), step_ms_hypernetwork=1e3 * float(h.quantile(0.5)), runs=runs, pairs=len(ratio),
+                time_ratio=float(m.mean()), ratio_ci95_lo=float(m.mean()) - half, ratio_ci95_hi=float(m.mean()) + half,
+                run_ratios=' '.join(f'{v:.4f}' for v in medians), ratio_q25=float(ratio.quantile(0.25)), ratio_q75=float(ratio.quantile(0.75)),
+                hypernetwork_params=n_hnet, backbone_params=n_backbone)
 
 
 def part_times(arch:str, size:int, batch:int, accelerator, reps:int=5)->dict:
@@ -177,16 +189,19 @@ def parts_main(a, accelerator):
 
 
 def plot(out, a, device:str):
-    "The overhead per model with its quartiles, against the target for this size and device."
+    "The overhead per model with its 95 % interval over the runs and each run's median (dots), against the target for this size and device."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5, 3.4))
-    err = [100 * (out.time_ratio - out.ratio_q25), 100 * (out.ratio_q75 - out.time_ratio)]
-    ax.bar(out.model, 100 * (out.time_ratio - 1), yerr=err, capsize=4, color='tab:blue')
+    err = [100 * (out.time_ratio - out.ratio_ci95_lo), 100 * (out.ratio_ci95_hi - out.time_ratio)]
+    ax.bar(out.model, 100 * (out.time_ratio - 1), yerr=err, capsize=4, color='tab:blue', alpha=0.8, label='mean of the runs, 95 % interval')
+    for i, runs in enumerate(out.run_ratios):
+        v = [100 * (float(x) - 1) for x in runs.split()]
+        ax.plot([i] * len(v), v, 'o', c='black', ms=3, label='one run (its median)' if i == 0 else None)
     target = 8 if a.size <= 64 else (3 if device == 'cpu' else 5)
     ax.axhline(target, ls='--', c='grey', label=f'target {target} %'); ax.axhline(0, c='black', lw=0.5)
     what = 'control: fixed masks in both turns' if a.control else 'hypernetwork overhead'
-    ax.set(ylabel='stage-1 step overhead (%)', title=f'{what}\n{device}, {a.dataset}, {a.size} px, batch {a.batch}')
-    ax.legend()
+    ax.set(ylabel='stage-1 step overhead (%)', title=f'{what}\n{device}, {a.dataset}, {a.size} px, batch {a.batch}, {a.runs} runs')
+    ax.legend(fontsize=7)
     return fig
 
 
@@ -194,27 +209,35 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--models', nargs='+', default=['resnet18', 'resnet34', 'resnet50'])
     p.add_argument('--size', type=int, default=64); p.add_argument('--batch', type=int, default=16)
-    p.add_argument('--steps', type=int, default=24, help='timed steps of each configuration (3 more run first, untimed)')
+    p.add_argument('--steps', type=int, default=24, help='timed steps of each configuration per run (3 more run first, untimed)')
+    p.add_argument('--runs', type=int, default=6, help='fresh pairs of processes; the interval is over the runs (>= 2 for one)')
+    p.add_argument('--allocator', choices=['steady', 'default'], default='steady',
+                   help="'steady': glibc malloc keeps the memory it has (no mmap/trim per step; the steps of a process "
+                        "vary less between processes); 'default': the environment's settings. Set for the timed processes.")
     p.add_argument('--dataset', default='synthetic', help="'synthetic' or a real dataset, e.g. fashion-mnist, digits")
     p.add_argument('--root', default='data', help='dataset folder'); p.add_argument('--name', default=None, help='results/<name>.csv')
     p.add_argument('--parts', action='store_true', help='time the pieces of a step instead (random images)')
     p.add_argument('--mask-at', default='all', help="'all' (the default) or 'after_norm' (see `ChannelGroups`)")
     p.add_argument('--control', action='store_true', help='both configurations with fixed masks: the harness\'s own bias and spread')
     a = p.parse_args(argv)
+    if a.runs < 1: p.error('--runs must be at least 1')
+    if a.allocator == 'steady':  # read by each spawned process's C library at its start; recorded in the results' stamp
+        for k, v in STEADY_MALLOC.items(): os.environ.setdefault(k, v)
     accelerator = make_accelerator(TrainConfig())
     if a.parts: return parts_main(a, accelerator)
     data = (a.dataset, a.size, a.batch, a.steps, a.root)
     rows = []
     for arch in a.models:
         rows.append(dict(model=arch, device=accelerator.device.type, dataset=a.dataset, mask_at=a.mask_at, size=a.size, batch=a.batch,
-                         control=a.control, **interleaved_steps(arch, data, a.size, a.batch, a.mask_at, a.control)))
+                         control=a.control, **overhead(arch, data, a.size, a.batch, a.mask_at, a.control, a.runs)))
         print(rows[-1], flush=True)
     out = pd.DataFrame(rows)
     out['overhead_pct'] = 100 * (out.time_ratio - 1)
     fig = plot(out, a, accelerator.device.type)
     name = a.name or f'overhead_{accelerator.device.type}'
-    print(out.to_string(index=False)); print(save(name, out, fig, steps=a.steps, statistic='median over adjacent step pairs of the step-time ratio '
-                                                  '(bars: quartiles; ratio_ci95: bootstrap interval of the median)'))
+    print(out.to_string(index=False)); print(save(name, out, fig, steps=a.steps, runs=a.runs, allocator=a.allocator,
+                                                  statistic="mean over runs (fresh process pairs) of each run's median adjacent-step "
+                                                            'time ratio; ratio_ci95: t-interval over the runs; ratio_q25/q75: quartiles of all pairs'))
 
 
 if __name__ == '__main__': main()

@@ -200,11 +200,11 @@ def cost_rows()->list:
     paper = {'resnet18': 3.1, 'resnet34': 4.1, 'resnet50': 16.7}
     row = dict(claim=11, statement='the hypernetwork adds little time to a stage-1 step (PASS, Table 7)',
                paper='A100: +3.1 % (ResNet-18), +4.1 % (34), +16.7 % (50)',
-               measure='CPU, 224 px, batch 16, paired steps against fixed masks (README §2)',
-               command='python benchmarks/overhead.py --size 224 --batch 16 --dataset fashion-mnist --name overhead_cpu_224 --steps 163')
+               measure='CPU, 224 px, batch 16, steps paired with fixed masks, 6 runs in fresh processes (README §2)',
+               command='python benchmarks/overhead.py --size 224 --batch 16 --dataset fashion-mnist --name overhead_cpu_224 --steps 27')
     if o is None: return [size_row, unmeasured(row)]
     o = o[o.model.isin(list(paper))]
-    # the bootstrap interval of the median; files written before overhead.py had it: the quartiles
+    # the interval over runs (one run: a bootstrap interval of its median); files written before overhead.py had one: the quartiles
     lo, hi, what = (('ratio_ci95_lo', 'ratio_ci95_hi', '95 % interval') if 'ratio_ci95_lo' in o else ('ratio_q25', 'ratio_q75', 'quartiles'))
     pct = lambda r, c: 100 * (getattr(r, c) - 1)
     ours = '; '.join(f'{r.model}: {r.overhead_pct:+.1f} % ({what} {pct(r, lo):+.1f} … {pct(r, hi):+.1f})' for r in o.itertuples())

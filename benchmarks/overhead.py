@@ -27,7 +27,7 @@ from pass_nb.masks import ChannelGroups
 from pass_nb.prompts import PromptedModel, PadPrompt
 from pass_nb.training import TrainConfig, train_stage1, make_accelerator
 from pass_nb.transfer import FixedMasks
-from common import save
+from common import median_interval, save
 
 
 def images(dataset:str, size:int, batch:int, steps:int, root:str):
@@ -107,19 +107,23 @@ def interleaved_steps(arch:str, data:tuple, size:int, batch:int, mask_at:str='al
 def overhead(arch:str, data:tuple, size:int, batch:int, mask_at:str='all', control:bool=False, runs:int=6)->dict:
     """The overhead of the hypernetwork over `runs` fresh pairs of processes (`interleaved_steps`; the first step
     alternates between the configurations). A process keeps its own memory layout for its whole life, and that moves
-    its step time by a few percent (A/A runs of ResNet-18 at 64 px, batch 64: run medians 0.93-1.02): so the steps of
-    one run are not independent samples of the overhead, the runs are. The overhead is the mean of the runs' median
-    step-time ratios, with a 95 % t-interval over the runs (none for a single run)."""
+    its step time by a few percent (A/A runs of ResNet-18 at 64 px, batch 64, default allocator: run medians
+    0.93-1.02): so the steps of one run are not independent samples of the overhead, the runs are. The overhead is the
+    mean of the runs' median step-time ratios, with a 95 % t-interval over the runs. A single run gives its median and
+    a bootstrap interval over its pairs, which leaves the difference between processes out."""
     fs, hs, medians = [], [], []
     for r in tqdm(range(runs), desc=f'{arch}: runs', leave=False):
         f, h, (n_hnet, n_backbone) = interleaved_steps(arch, data, size, batch, mask_at, control, first=NAMES[r % 2])
         fs.append(f); hs.append(h); medians.append(float((h / f).quantile(0.5)))  # the 0.5 quantile: torch's median takes the lower middle
     m = torch.tensor(medians, dtype=torch.float64)
-    half = float(stats.t.ppf(0.975, runs - 1) * m.std() / math.sqrt(runs)) if runs > 1 else math.nan
     f, h = torch.cat(fs), torch.cat(hs)
     ratio = h / f
+    if runs > 1:
+        half = float(stats.t.ppf(0.975, runs - 1) * m.std() / math.sqrt(runs))
+        lo, hi = float(m.mean()) - half, float(m.mean()) + half
+    else: lo, hi = median_interval(ratio)
     return dict(step_ms_fixed=1e3 * float(f.quantile(0.5)), step_ms_hypernetwork=1e3 * float(h.quantile(0.5)), runs=runs, pairs=len(ratio),
-                time_ratio=float(m.mean()), ratio_ci95_lo=float(m.mean()) - half, ratio_ci95_hi=float(m.mean()) + half,
+                time_ratio=float(m.mean()), ratio_ci95_lo=lo, ratio_ci95_hi=hi,
                 run_ratios=' '.join(f'{v:.4f}' for v in medians), ratio_q25=float(ratio.quantile(0.25)), ratio_q75=float(ratio.quantile(0.75)),
                 hypernetwork_params=n_hnet, backbone_params=n_backbone)
 
@@ -210,7 +214,7 @@ def main(argv=None):
     p.add_argument('--models', nargs='+', default=['resnet18', 'resnet34', 'resnet50'])
     p.add_argument('--size', type=int, default=64); p.add_argument('--batch', type=int, default=16)
     p.add_argument('--steps', type=int, default=24, help='timed steps of each configuration per run (3 more run first, untimed)')
-    p.add_argument('--runs', type=int, default=6, help='fresh pairs of processes; the interval is over the runs (>= 2 for one)')
+    p.add_argument('--runs', type=int, default=6, help='fresh pairs of processes; the interval is over the runs (one run: over its pairs)')
     p.add_argument('--allocator', choices=['steady', 'default'], default='steady',
                    help="'steady': glibc malloc keeps the memory it has (no mmap/trim per step; the steps of a process "
                         "vary less between processes); 'default': the environment's settings. Set for the timed processes.")
@@ -237,7 +241,8 @@ def main(argv=None):
     name = a.name or f'overhead_{accelerator.device.type}'
     print(out.to_string(index=False)); print(save(name, out, fig, steps=a.steps, runs=a.runs, allocator=a.allocator,
                                                   statistic="mean over runs (fresh process pairs) of each run's median adjacent-step "
-                                                            'time ratio; ratio_ci95: t-interval over the runs; ratio_q25/q75: quartiles of all pairs'))
+                                                            'time ratio; ratio_ci95: t-interval over the runs (one run: bootstrap over its pairs); '
+                                                            'ratio_q25/q75: quartiles of all pairs'))
 
 
 if __name__ == '__main__': main()

@@ -7,6 +7,11 @@ import torch
 RESULTS = Path(__file__).resolve().parent/'results'
 
 
+def allocator_env()->dict:
+    "The memory-allocator settings of this process's environment (glibc's `MALLOC_*`, `LD_PRELOAD`): they move CPU timings."
+    return {k: v for k, v in os.environ.items() if k.startswith(('MALLOC_', 'LD_PRELOAD'))}
+
+
 def machine()->dict:
     "What produced a result: host CPU/GPU, library versions, commit, date, and any memory-allocator settings (they move timings)."
     root = Path(__file__).resolve().parent.parent
@@ -17,7 +22,7 @@ def machine()->dict:
     out = dict(date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), commit=commit + ('+dirty' if dirty else ''),
                cpu=cpu, cores=os.cpu_count(), torch_threads=torch.get_num_threads(), torch=torch.__version__,
                gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, python=platform.python_version())
-    allocator = {k: v for k, v in os.environ.items() if k.startswith(('MALLOC_', 'LD_PRELOAD'))}
+    allocator = allocator_env()
     return {**out, 'allocator_env': allocator} if allocator else out
 
 

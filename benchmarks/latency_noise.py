@@ -10,16 +10,17 @@ run, says whether a tolerance such as 5 % of the target can be confirmed here.
     python benchmarks/latency_noise.py                      # CPU, 64 px, batch 32, 3 structures, 8 runs of 100 pairs
     python benchmarks/latency_noise.py --threads 1 --name latency_noise_1thread
 """
-import argparse, os, time
+import argparse, time
 
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
 from pass_nb.baselines import baseline_scores
 from pass_nb.hypernetwork import Budget
 from pass_nb.masks import ChannelGroups
 from pass_nb.models import create_model
-from common import median_interval, save
+from common import allocator_env, median_interval, save
 
 
 def pair_ratios(dense, small, x, pairs:int, warmup:int=5)->tuple:
@@ -34,9 +35,10 @@ def pair_ratios(dense, small, x, pairs:int, warmup:int=5)->tuple:
 
 
 def plot(df, a):
+    "Each structure's ratio per run, with its 95 % interval inside the run."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    alloc = ', MALLOC_* set' if any(k.startswith('MALLOC_') for k in os.environ) else ''  # the allocator moves the ratios
+    alloc = ', allocator settings in the environment' if allocator_env() else ''  # the allocator moves the ratios
     for k, (macs, d) in enumerate(df.groupby('macs_kept')):
         ax.errorbar(d.run + 0.08 * k, d.ratio, yerr=[d.ratio - d.ci95_lo, d.ci95_hi - d.ratio], fmt='o', capsize=3,
                     label=f'MACs kept {macs:.2f}')
@@ -64,7 +66,7 @@ def main(argv=None):
     kept = {lv: groups.predict_macs(m) / groups.dense_macs for lv, m in masks.items()}
     x = torch.rand(a.batch, 3, a.size, a.size)
     rows, t0 = [], time.perf_counter()
-    for run in range(a.runs):
+    for run in tqdm(range(a.runs), desc='runs'):
         for lv, small in smalls.items():
             r, d = pair_ratios(dense, small, x, a.pairs)
             lo, hi = median_interval(r)

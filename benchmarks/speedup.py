@@ -25,20 +25,27 @@ import torch.nn as nn
 from tqdm.auto import tqdm
 
 from pass_nb.masks import ChannelGroups, load_pruned, export_onnx
-from pass_nb.models import create_model, measure_latency, count_macs_params
+from pass_nb.models import create_model, measure_latency, latency_ratio, count_macs_params
 from common import save
 
 
 def time_pair(dense, small, a)->dict:
-    "Latency and MACs of `small` against `dense`: they alternate twice, so that machine load hits both; lower medians."
-    lat = {'dense': [], 'pruned': []}
-    for _ in range(2):
-        for k, m in (('dense', dense), ('pruned', small)):
-            lat[k].append(measure_latency(m, a.batch, a.size, a.device, repeats=a.repeats)['median_ms'])
+    """Latency and MACs of `small` against `dense`. With `a.pairs`: the two in turn, one forward pass at a time
+    (`pass_nb.models.latency_ratio`, as `prune` times them), the speed-up from the median of the pairs' ratios; with
+    `a.pairs` 0: `a.repeats` passes of each, alternating twice, lower medians (how the figures before it were taken)."""
     macs_d, _ = count_macs_params(dense, a.size); macs_p, _ = count_macs_params(small, a.size)
-    r = dict(device=a.device, batch=a.batch, size=a.size, macs_kept=macs_p / macs_d, macs_speedup=macs_d / macs_p,
-             dense_ms=min(lat['dense']), pruned_ms=min(lat['pruned']))
-    r['latency_speedup'] = r['dense_ms'] / r['pruned_ms']
+    r = dict(device=a.device, batch=a.batch, size=a.size, macs_kept=macs_p / macs_d, macs_speedup=macs_d / macs_p)
+    if getattr(a, 'pairs', 0):
+        t = latency_ratio(small, dense, a.batch, a.size, a.device, pairs=a.pairs)
+        r.update(dense_ms=t['reference_ms'], pruned_ms=t['model_ms'], latency_speedup=1 / t['ratio'],
+                 latency_q25=t['ratio_q25'], latency_q75=t['ratio_q75'])
+    else:
+        lat = {'dense': [], 'pruned': []}
+        for _ in range(2):
+            for k, m in (('dense', dense), ('pruned', small)):
+                lat[k].append(measure_latency(m, a.batch, a.size, a.device, repeats=a.repeats)['median_ms'])
+        r.update(dense_ms=min(lat['dense']), pruned_ms=min(lat['pruned']))
+        r['latency_speedup'] = r['dense_ms'] / r['pruned_ms']
     r['efficiency'] = r['latency_speedup'] / r['macs_speedup']
     if a.onnx: r.update(onnx_pair(dense, small, a, r['macs_speedup']))
     return r
@@ -208,6 +215,8 @@ def main(argv=None):
     p.add_argument('--levels', nargs='+', type=float, default=[0.9, 0.7, 0.5, 0.3])
     p.add_argument('--size', type=int, default=224); p.add_argument('--batch', type=int, default=32)
     p.add_argument('--device', default='cpu'); p.add_argument('--repeats', type=int, default=10)
+    p.add_argument('--pairs', type=int, default=0, help='time dense and pruned in turn, one pass at a time, this many pairs '
+                   "(as `prune` does); 0: --repeats passes of each, alternating twice (the figures in the README's section 3)")
     p.add_argument('--round-to', type=int, default=None, help='keep a multiple of this many channels per group')
     p.add_argument('--runs', nargs='+', default=None, help="results.csv files of sweeps: time their runs' exported models")
     p.add_argument('--methods', nargs='+', default=None, help='with --runs: only these methods')

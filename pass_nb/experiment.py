@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import get_dataset, make_loader
-from .models import create_model, model_spec, imagenet_classes, measure_latency, count_macs_params, read_torch_file
+from .models import create_model, model_spec, imagenet_classes, measure_latency, latency_ratio, count_macs_params, read_torch_file
 from .prompts import PadPrompt, PromptedModel
 from .label_mapping import flm
 from .masks import ChannelGroups, check_export, ExportMismatchError
@@ -88,7 +88,7 @@ from .data import DataSplits
 from .prompts import make_prompt
 from .label_mapping import make_label_map, IndexLabelMap
 from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save, atomic_write, MASK_AT, export_onnx
-from .masks import LatencyTable, measure_latency_table, _paired_ms
+from .masks import LatencyTable, measure_latency_table
 from .hypernetwork import Budget, count_parameters, prompt_sensitivity, BODIES, INPUTS
 from .prompts import PROMPT_KINDS
 from .label_mapping import LABEL_MAP_KINDS
@@ -388,8 +388,6 @@ def _size_and_speed(cfg:PruneConfig, groups, masks, pruned, unstructured)->tuple
     backbone = groups.model
     macs, params = count_macs_params(pruned, cfg.size)
     dense_macs, dense_params = count_macs_params(backbone, cfg.size)
-    lat_dense = measure_latency(backbone, cfg.latency_batch, cfg.size, 'cpu')
-    lat_pruned = measure_latency(pruned, cfg.latency_batch, cfg.size, 'cpu')
     table, layers = sparsity_table(groups, masks).drop(columns=['macs_per_unit']).to_dict('records'), None
     macs_info = {'dense': dense_macs, 'pruned': macs, 'kept': macs / dense_macs, 'predicted': int(groups.predict_macs(masks)),
                  'kind': 'measured', 'note': 'counted on the exported, physically smaller model'}
@@ -400,13 +398,14 @@ def _size_and_speed(cfg:PruneConfig, groups, masks, pruned, unstructured)->tuple
                      'kind': 'theoretical', 'note': 'zero weights skipped; the exported model keeps its dense shape'}
         table = [dict(layer=l['layer'], units=l['weights'], kept=l['nonzero'], sparsity=1 - l['density']) for l in layers]
     out = {'macs': macs_info, 'params': {'dense': dense_params, 'pruned': params, 'kept': params / dense_params},
-           'latency_cpu_ms': {'batch': cfg.latency_batch, 'dense': lat_dense['median_ms'], 'pruned': lat_pruned['median_ms'],
-                              'speedup': lat_dense['median_ms'] / lat_pruned['median_ms']}, 'groups': table}
-    if torch.cuda.is_available():
-        gd, gp = measure_latency(backbone, 128, cfg.size, 'cuda'), measure_latency(pruned, 128, cfg.size, 'cuda')
-        out['latency_cuda_ms'] = {'batch': 128, 'dense': gd['median_ms'], 'pruned': gp['median_ms'],
-                                  'speedup': gd['median_ms'] / gp['median_ms']}
+           'latency_cpu_ms': _latency_entry(pruned, backbone, cfg.latency_batch, cfg.size, 'cpu'), 'groups': table}
+    if torch.cuda.is_available(): out['latency_cuda_ms'] = _latency_entry(pruned, backbone, 128, cfg.size, 'cuda')
     return out, layers
+
+def _latency_entry(pruned, dense, batch:int, size:int, device:str)->dict:
+    "The summary's latency on one device: median ms of each, and the pruned model's fraction of the dense latency (timed in turn)."
+    r = latency_ratio(pruned, dense, batch, size, device)
+    return {'batch': batch, 'dense': r['reference_ms'], 'pruned': r['model_ms'], 'fraction': r['ratio'], 'speedup': 1 / r['ratio']}
 
 # %% ../nbs/11_experiment.ipynb #c23ae1ee
 def _latency_setting(cfg:PruneConfig)->tuple:
@@ -424,6 +423,15 @@ def run_latency_table(cfg:PruneConfig, # the run's settings (size, latency batch
 # %% ../nbs/11_experiment.ipynb #e16bb2db
 LATENCY_TOLERANCE = 0.05  # a measured latency fraction within 5 % (relative) of the target meets it
 
+def _next_scale(attempts:list, target:float)->float:
+    "The next scale to try: the secant through the last two attempts (measured against scale), else the saving really made per unit predicted."
+    a, b = attempts[-2:] if len(attempts) > 1 else (None, attempts[-1])
+    ratio = b['scale'] * (1 - b['measured']) / (1 - b['predicted'])  # the saving these masks really made, per unit of the predicted one
+    if a is None or b['measured'] == a['measured'] or b['scale'] == a['scale']: return ratio
+    slope = (b['measured'] - a['measured']) / (b['scale'] - a['scale'])  # a larger scale keeps more: the measured fraction grows
+    step = b['scale'] + (target - b['measured']) / slope
+    return step if slope > 0 and 0.5 * b['scale'] <= step <= 2 * b['scale'] else ratio  # noise can bend the secant: then the ratio
+
 def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latency, allocation, min_keep, size, seed)
                             groups:ChannelGroups, # the backbone's channel groups
                             table:LatencyTable, # its measured table (`run_latency_table`)
@@ -432,17 +440,16 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
                            )->tuple:
     "(the table with its savings scaled so that exported Group-L1 masks at the target measure closest to it, the attempts)."
     device, batch = _latency_setting(cfg)
-    time_of = lambda m: timer(m, batch_size=batch, input_size=cfg.size, device=device)['median_ms']
     proxy, scale, attempts = baseline_scores('group_l1', groups, cfg.seed), table.scale, []
     for _ in range(max_corrections + 1):
         t = dataclasses.replace(table, scale=scale)
         try: masks = dataclasses.replace(cfg.budget(), latency_table=t).final(groups, proxy)
         except ValueError: break  # the corrected table cannot reach the target: keep the best reachable one
-        d, s = _paired_ms(time_of, groups.model, groups.export(masks), rounds=2)  # dense and pruned in turn, lowest of each
-        predicted, measured = groups.predict_latency(masks, t) / t.dense_ms, min(s) / min(d)
+        measured = latency_ratio(groups.export(masks), groups.model, batch, cfg.size, device, timer=timer)['ratio']
+        predicted = groups.predict_latency(masks, t) / t.dense_ms
         attempts.append(dict(scale=scale, predicted=predicted, measured=measured))
         if abs(measured / cfg.target_latency - 1) <= LATENCY_TOLERANCE or predicted >= 1 or measured >= 1: break
-        scale *= (1 - measured) / (1 - predicted)  # the saving these masks really made, per unit of the predicted one
+        scale = _next_scale(attempts, cfg.target_latency)
     best = min(attempts, key=lambda a: abs(a['measured'] / cfg.target_latency - 1))
     return dataclasses.replace(table, scale=best['scale']), attempts
 
@@ -465,7 +472,7 @@ def _latency_report(cfg:PruneConfig, groups:ChannelGroups, masks:list, table:Lat
     "The summary's `latency_budget`: target, predicted and measured latency fractions; a warning when the target is missed."
     device, batch = _latency_setting(cfg)
     lat = size['latency_cuda_ms' if device == 'cuda' else 'latency_cpu_ms']
-    measured, predict = lat['pruned'] / lat['dense'], lambda t: groups.predict_latency(masks, t) / t.dense_ms
+    measured, predict = lat['fraction'], lambda t: groups.predict_latency(masks, t) / t.dense_ms
     out = {'target': cfg.target_latency, 'device': table.device, 'batch': batch, 'predicted': predict(table),
            'predicted_uncalibrated': predict(dataclasses.replace(table, scale=1.)), 'measured': measured,
            'met': abs(measured / cfg.target_latency - 1) <= LATENCY_TOLERANCE, 'tolerance': LATENCY_TOLERANCE,
@@ -508,7 +515,7 @@ class RunSummary:
     groups:list # one row per channel group (or masked weight): units, kept, sparsity
     groups_left_whole:list # `layer` and `reason` of each group that cannot be pruned exactly
     seconds:float # wall time of the run
-    latency_cpu_ms:dict|None=None # `batch`, `dense`, `pruned` median ms and `speedup` on the CPU
+    latency_cpu_ms:dict|None=None # `batch`, `dense` and `pruned` median ms, `fraction` (pruned / dense, timed in turn) and `speedup` on the CPU
     latency_cuda_ms:dict|None=None # the same on CUDA, where there is one
     setting_changes:list|None=None # settings changed on resume (`setting_changes.jsonl`)
     prompt_sensitivity:dict|None=None # a hypernetwork's: units whose mask flips without the prompt

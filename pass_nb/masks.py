@@ -19,7 +19,7 @@ from torch_pruning.utils import op_counter
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 
-from .models import count_macs_params, measure_latency, read_torch_file, _param_device
+from .models import count_macs_params, measure_latency, latency_ratio, read_torch_file, _param_device
 
 # %% auto #0
 __all__ = ['MASK_AT', 'PRUNED_FORMAT', 'READABLE_FORMATS', 'LATENCY_FEATURES', 'UnsupportedLayerError', 'Member', 'ChannelGroup',
@@ -1286,7 +1286,7 @@ def _table_meta(groups:ChannelGroups, input_size, batch_size:int, device, timer:
     hw = [input_size] * 2 if isinstance(input_size, int) else list(input_size)
     meta = dict(device=_device_name(device), batch_size=batch_size, input_size=hw, torch_version=torch.__version__,
                 threads=torch.get_num_threads(), arch=_arch_key(groups), samples=samples)
-    key = json.dumps({**meta, 'seed': seed, 'timer': f'{timer.__module__}.{timer.__qualname__}'}, sort_keys=True)
+    key = json.dumps({**meta, 'seed': seed, 'timer': f'{timer.__module__}.{timer.__qualname__}', 'timing': 'latency_ratio'}, sort_keys=True)
     return hashlib.sha1(key.encode()).hexdigest()[:20] + '.json', meta
 
 def _read_table(path:Path, meta:dict, units:list)->LatencyTable|None:
@@ -1298,17 +1298,6 @@ def _read_table(path:Path, meta:dict, units:list)->LatencyTable|None:
     except (ValueError, TypeError): ok = False  # not JSON, or not a table's fields
     if not ok: warnings.warn(f'{path} is not a latency table of this model and machine; it is measured again and rewritten.')
     return t if ok else None
-
-# %% ../nbs/05_masks.ipynb #9bf973ad
-def _paired_ms(time_of:Callable, # model -> ms
-               dense:nn.Module, # the dense model
-               small:nn.Module, # a pruned copy
-               rounds:int, # times each is timed, in turn
-              )->tuple:
-    "(dense times, pruned times), timed in turn."
-    d, s = [], []
-    for _ in range(rounds): d.append(time_of(dense)); s.append(time_of(small))
-    return d, s
 
 # %% ../nbs/05_masks.ipynb #8cbb9381
 def _fit_shares(removed:list, # per timed copy: {feature: fraction of it removed}
@@ -1353,9 +1342,9 @@ def measure_latency_table(groups:ChannelGroups, # the model's channel groups
                           input_size:int|tuple=224, # side or (H, W) of the input
                           batch_size:int=32, # images per timed forward
                           device:str|torch.device='cpu', # where the pruned model will run
-                          repeats:int=20, # timed forwards per model (see `measure_latency`)
+                          repeats:int=20, # timed pairs of forward passes per copy (see `latency_ratio`)
                           cache_dir:str|Path=None, # cache folder (see `latency_cache_dir`)
-                          timer:Callable=measure_latency, # `timer(model, batch_size=, input_size=, device=, repeats=)['median_ms']`
+                          timer:Callable=measure_latency, # `timer(model, batch_size=, input_size=, device=, repeats=, warmup=)['median_ms']`
                           progress:bool=True, # tqdm bar over the timed copies
                           samples:int=24, # randomly pruned copies to time and fit on (at least 4)
                           seed:int=0, # seed of their structures
@@ -1365,12 +1354,11 @@ def measure_latency_table(groups:ChannelGroups, # the model's channel groups
     name, meta = _table_meta(groups, input_size, batch_size, device, timer, samples, seed)
     path = latency_cache_dir(cache_dir)/name
     if (cached := _read_table(path, meta, groups.n_units)) is not None: return cached
-    time_of = lambda model: timer(model, batch_size=batch_size, input_size=input_size, device=device, repeats=repeats)['median_ms']
     rng, dense, removed, saved = torch.Generator().manual_seed(seed), [], [], []
     for _ in tqdm(range(samples), desc='latency table', disable=not progress):
         masks = _random_structure(groups, rng)
-        (d,), (s,) = _paired_ms(time_of, groups.model, groups.export(masks), 1)
-        dense.append(d); removed.append(_removed_fractions(groups, masks)); saved.append(1 - s / d)
+        r = latency_ratio(groups.export(masks), groups.model, batch_size, input_size, device, pairs=repeats, timer=timer)
+        dense.append(r['reference_ms']); removed.append(_removed_fractions(groups, masks)); saved.append(1 - r['ratio'])
     table = LatencyTable(statistics.median(dense), _fit_shares(removed, saved), list(groups.n_units), **meta,
                          spread=(max(dense) - min(dense)) / statistics.median(dense), fit_error=_fit_error(removed, saved))
     if table.fit_error > 0.05:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import os, difflib, importlib, pickle, statistics, time
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -19,7 +20,7 @@ import torch_pruning as tp
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'SOURCES', 'MODELS', 'WeightsUnavailableError', 'UnknownModelError', 'ModelSpec',
            'register_model', 'list_models', 'torchvision_classifiers', 'model_spec', 'torch_hub_checkpoint',
            'read_torch_file', 'load_state_dict_file', 'load_state_dict_by_order', 'lite_weights_file', 'replace_head',
-           'create_model', 'imagenet_classes', 'count_macs_params', 'measure_latency']
+           'create_model', 'imagenet_classes', 'count_macs_params', 'measure_latency', 'latency_ratio']
 
 # %% ../nbs/02_models.ipynb #02dcd27c
 class WeightsUnavailableError(FileNotFoundError):
@@ -373,3 +374,26 @@ def measure_latency(model:nn.Module, # model to time (temporarily moved to `devi
     med = statistics.median(times)
     return dict(median_ms=med, mean_ms=statistics.fmean(times), std_ms=statistics.pstdev(times),
                 per_image_ms=med/batch_size, batch_size=batch_size, input_size=hw, repeats=repeats, device=str(device))
+
+# %% ../nbs/02_models.ipynb #91337593
+def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
+                  reference:nn.Module, # the model it is a fraction of, e.g. the dense one
+                  batch_size:int=32, # images per forward pass
+                  input_size:int|tuple=224, # side or (H,W) of the input
+                  device:str|torch.device='cpu', # where to run
+                  pairs:int=20, # timed pairs of passes (after one untimed pair of warm-up runs)
+                  timer:Callable=measure_latency, # `timer(m, batch_size=, input_size=, device=, repeats=, warmup=)['median_ms']`
+                 )->dict:
+    """`model`'s latency as a fraction of `reference`'s, the two timed in turn one forward pass at a time: `ratio` (median
+    of the pairs' ratios) with its quartiles `ratio_q25` and `ratio_q75`, and the median times `model_ms`, `reference_ms`."""
+    if pairs < 1: raise ValueError(f'pairs={pairs}: time at least one pair of forward passes (20 by default).')
+    one = lambda m, warmup=0: timer(m, batch_size=batch_size, input_size=input_size, device=device, repeats=1, warmup=warmup)['median_ms']
+    one(reference, 2); one(model, 2)  # untimed: both models' first passes (allocations, caches) are behind them
+    ms, ref = [], []
+    for i in range(pairs):
+        if i % 2: r = one(reference); m = one(model)
+        else: m = one(model); r = one(reference)
+        ms.append(m); ref.append(r)
+    q = statistics.quantiles([a / b for a, b in zip(ms, ref)], n=4, method='inclusive') if pairs > 1 else [ms[0] / ref[0]] * 3
+    return dict(ratio=q[1], ratio_q25=q[0], ratio_q75=q[2], model_ms=statistics.median(ms), reference_ms=statistics.median(ref),
+                pairs=pairs, batch_size=batch_size, device=str(device))

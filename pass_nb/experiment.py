@@ -445,10 +445,11 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
         t = dataclasses.replace(table, scale=scale)
         try: masks = dataclasses.replace(cfg.budget(), latency_table=t).final(groups, proxy)
         except ValueError: break  # the corrected table cannot reach the target: keep the best reachable one
-        measured = latency_ratio(groups.export(masks), groups.model, batch, cfg.size, device, timer=timer)['ratio']
-        predicted = groups.predict_latency(masks, t) / t.dense_ms
-        attempts.append(dict(scale=scale, predicted=predicted, measured=measured))
+        r = latency_ratio(groups.export(masks), groups.model, batch, cfg.size, device, timer=timer)
+        measured, predicted = r['ratio'], groups.predict_latency(masks, t) / t.dense_ms
+        attempts.append(dict(scale=scale, predicted=predicted, measured=measured, measured_lo=r['ratio_lo'], measured_hi=r['ratio_hi']))
         if abs(measured / cfg.target_latency - 1) <= LATENCY_TOLERANCE or predicted >= 1 or measured >= 1: break
+        if r['ratio_lo'] <= cfg.target_latency <= r['ratio_hi']: break  # the timings cannot tell this miss from their noise
         scale = _next_scale(attempts, cfg.target_latency)
     best = min(attempts, key=lambda a: abs(a['measured'] / cfg.target_latency - 1))
     return dataclasses.replace(table, scale=best['scale']), attempts

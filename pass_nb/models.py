@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_models.ipynb #f8f2892d
 from __future__ import annotations
-import os, difflib, importlib, pickle, statistics, time
+import os, difflib, importlib, math, pickle, statistics, time
 from dataclasses import dataclass
 from typing import Callable
 from pathlib import Path
@@ -385,7 +385,8 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
                   timer:Callable=measure_latency, # `timer(m, batch_size=, input_size=, device=, repeats=, warmup=)['median_ms']`
                  )->dict:
     """`model`'s latency as a fraction of `reference`'s, the two timed in turn one forward pass at a time: `ratio` (median
-    of the pairs' ratios) with its quartiles `ratio_q25` and `ratio_q75`, and the median times `model_ms`, `reference_ms`."""
+    of the pairs' ratios), its quartiles `ratio_q25` and `ratio_q75`, a 95 % interval of the median `ratio_lo` to
+    `ratio_hi`, and the median times `model_ms`, `reference_ms`."""
     if pairs < 1: raise ValueError(f'pairs={pairs}: time at least one pair of forward passes (20 by default).')
     one = lambda m, warmup=0: timer(m, batch_size=batch_size, input_size=input_size, device=device, repeats=1, warmup=warmup)['median_ms']
     one(reference, 2); one(model, 2)  # untimed: both models' first passes (allocations, caches) are behind them
@@ -394,6 +395,15 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
         if i % 2: r = one(reference); m = one(model)
         else: m = one(model); r = one(reference)
         ms.append(m); ref.append(r)
-    q = statistics.quantiles([a / b for a, b in zip(ms, ref)], n=4, method='inclusive') if pairs > 1 else [ms[0] / ref[0]] * 3
-    return dict(ratio=q[1], ratio_q25=q[0], ratio_q75=q[2], model_ms=statistics.median(ms), reference_ms=statistics.median(ref),
-                pairs=pairs, batch_size=batch_size, device=str(device))
+    ratios = sorted(a / b for a, b in zip(ms, ref))
+    q = statistics.quantiles(ratios, n=4, method='inclusive') if pairs > 1 else ratios * 3
+    k = _median_rank(pairs)
+    return dict(ratio=q[1], ratio_q25=q[0], ratio_q75=q[2], ratio_lo=ratios[k], ratio_hi=ratios[-1 - k], model_ms=statistics.median(ms),
+                reference_ms=statistics.median(ref), pairs=pairs, batch_size=batch_size, device=str(device))
+
+def _median_rank(n:int, level:float=0.95)->int:
+    "0-based rank k such that the k-th smallest and k-th largest of n samples bound their median with probability >= `level` (any distribution)."
+    below = lambda k: sum(math.comb(n, j) for j in range(k + 1)) / 2 ** n  # P(at most k of the n samples fall below the median)
+    k = 0
+    while k + 1 < n - 1 - k and 2 * below(k) <= 1 - level: k += 1
+    return max(0, k - 1) if 2 * below(k) > 1 - level else k

@@ -113,7 +113,7 @@ def main(argv=None):
     print(save(a.name, df, plot(df, a), args=vars(a), groups=len(groups), seconds_table=round(t['seconds_table'], 1),
                seconds=round(time.perf_counter() - t0, 1),
                scales={f'{k[0]} {k[1]}': v.scale for k, v in t['calibrated'].items()}, table_spread=t['raw'].spread,
-               table_shares=t['raw'].shares, table_fit_error=t['raw'].fit_error, table_samples=t['raw'].samples,
+               table_shares=t['raw'].shares, table_overhead=t['raw'].overhead, table_fit_error=t['raw'].fit_error, table_samples=t['raw'].samples,
                table_dense_ms=t['raw'].dense_ms))
 
 

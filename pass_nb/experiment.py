@@ -477,7 +477,8 @@ def _latency_report(cfg:PruneConfig, groups:ChannelGroups, masks:list, table:Lat
     out = {'target': cfg.target_latency, 'device': table.device, 'batch': batch, 'predicted': predict(table),
            'predicted_uncalibrated': predict(dataclasses.replace(table, scale=1.)), 'measured': measured,
            'met': abs(measured / cfg.target_latency - 1) <= LATENCY_TOLERANCE, 'tolerance': LATENCY_TOLERANCE,
-           'scale': table.scale, 'timing_spread': table.spread, 'fit_error': table.fit_error, 'calibration': attempts}
+           'scale': table.scale, 'timing_spread': table.spread, 'fit_error': table.fit_error, 'overhead': table.overhead,
+           'calibration': attempts}
     if not out['met']:
         warnings.warn(f"--target-latency {cfg.target_latency}: the exported model takes {measured:.3f} of the dense latency on "
                       f"{device} (predicted {out['predicted']:.3f}), more than 5 % off; see summary.json latency_budget.")

@@ -947,7 +947,9 @@ def _allocate(self:ChannelGroups,
         raise ValueError(f'{name}={target} cannot be reached: keeping only min_keep={min_keep} unit(s) per group '
                          f'still costs {cost(at(lo)) / dense:.4g} of the {what}. Raise {name} or lower '
                          f'min_keep (or, in Python, build ChannelGroups with fewer ignored_layers).')
-    while lo < hi:  # largest x with cost(at(x)) <= budget: the cost grows with the kept count
+    if cost(at(hi)) <= budget: return at(hi)  # all of it fits (the dense model pays no pruned copy's overhead)
+    hi -= 1
+    while lo < hi:  # largest x with cost(at(x)) <= budget: below all, the cost grows with the kept count
         mid = (lo + hi + 1) // 2
         if cost(at(mid)) <= budget: lo = mid
         else: hi = mid - 1
@@ -1219,7 +1221,7 @@ def cost_features(self:ChannelGroups, masks:list)->dict:
 # %% ../nbs/05_masks.ipynb #fc99b08d
 @dataclass
 class LatencyTable:
-    "A model's latency on one device: the dense latency and the shares of it that scale with the MACs and with the output elements (the rest is fixed), fitted on timed pruned copies."
+    "A model's latency on one device: the dense latency, the shares of it that scale with the MACs and with the output elements (the rest is fixed), and what any pruned copy costs on top, fitted on timed pruned copies."
     dense_ms: float # median forward time of the dense model
     shares: dict # {'macs': a, 'elements': b}: shares of the dense latency in proportion to each feature (a + b <= 1; the rest is fixed)
     units: list # the groups' sizes it was measured for
@@ -1233,6 +1235,7 @@ class LatencyTable:
     scale: float = 1.0 # calibration: every predicted saving is multiplied by it (1: as fitted)
     spread: float = 0. # timing noise: (max - min) / median of the dense model's timings
     fit_error: float = 0. # mean |predicted - measured| latency fraction of the timed copies, each left out of the fit in turn
+    overhead: float = 0. # what every pruned copy takes beyond its features' prediction, as a fraction of the dense latency (>= 0)
 
     def to_json(self)->str: return json.dumps(asdict(self), indent=1)
 
@@ -1254,10 +1257,12 @@ def predict_latency(self:ChannelGroups,
                     masks:list, # one 0/1 vector per group
                     table:LatencyTable, # the model's measured latencies
                    )->float:
-    "Latency in ms of the model pruned by `masks`, by `table`: the dense latency less each feature's share times the fraction of it removed."
+    "Latency in ms of the model pruned by `masks`, by `table`: the dense latency less each feature's share times the fraction of it removed, plus the overhead of a pruned copy."
     self.check_masks(masks); _check_table(self, table)
     removed = _removed_fractions(self, masks)
-    return table.dense_ms * (1 - table.scale * sum(table.shares.get(k, 0.) * removed[k] for k in LATENCY_FEATURES))
+    saved = sum(table.shares.get(k, 0.) * removed[k] for k in LATENCY_FEATURES)
+    if any(bool((m < 0.5).any()) for m in masks): saved -= table.overhead  # a pruned copy, not the dense model
+    return table.dense_ms * (1 - table.scale * saved)
 
 # %% ../nbs/05_masks.ipynb #4ed076b3
 def _arch_key(groups:ChannelGroups)->str:
@@ -1286,7 +1291,7 @@ def _table_meta(groups:ChannelGroups, input_size, batch_size:int, device, timer:
     hw = [input_size] * 2 if isinstance(input_size, int) else list(input_size)
     meta = dict(device=_device_name(device), batch_size=batch_size, input_size=hw, torch_version=torch.__version__,
                 threads=torch.get_num_threads(), arch=_arch_key(groups), samples=samples)
-    key = json.dumps({**meta, 'seed': seed, 'timer': f'{timer.__module__}.{timer.__qualname__}', 'timing': 'latency_ratio'}, sort_keys=True)
+    key = json.dumps({**meta, 'seed': seed, 'timer': f'{timer.__module__}.{timer.__qualname__}', 'timing': 'latency_ratio', 'fit': 'shares+overhead, uniform+independent copies'}, sort_keys=True)
     return hashlib.sha1(key.encode()).hexdigest()[:20] + '.json', meta
 
 def _read_table(path:Path, meta:dict, units:list)->LatencyTable|None:
@@ -1302,38 +1307,45 @@ def _read_table(path:Path, meta:dict, units:list)->LatencyTable|None:
 # %% ../nbs/05_masks.ipynb #8cbb9381
 def _fit_shares(removed:list, # per timed copy: {feature: fraction of it removed}
                 saved:list, # per timed copy: fraction of the dense latency saved
-               )->dict:
-    "Shares of the dense latency per feature (each >= 0, together <= 1) that best predict `saved` from `removed` (least squares)."
-    X = torch.tensor([[r[k] for k in LATENCY_FEATURES] for r in removed], dtype=torch.float64)
+               )->tuple:
+    """(shares of the dense latency per feature, overhead) that best predict `saved` as the shares times `removed` less the
+    overhead (least squares): each share and the overhead >= 0, the shares together <= 1."""
+    F = len(LATENCY_FEATURES)
+    X = torch.tensor([[r[k] for k in LATENCY_FEATURES] + [-1.] for r in removed], dtype=torch.float64)  # last: the overhead
     y = torch.tensor(saved, dtype=torch.float64)
     solve = lambda A, b: torch.linalg.lstsq(A, b[:, None]).solution[:, 0] if A.shape[1] else A.new_zeros(0)
-    best_sse, best = float((y ** 2).sum()), torch.zeros(len(LATENCY_FEATURES), dtype=torch.float64)  # no share at all
-    for n in range(1, len(LATENCY_FEATURES) + 1):  # the optimum has some shares free and the rest 0: try every such set,
-        for cols in map(list, itertools.combinations(range(len(LATENCY_FEATURES)), n)):  # with the sum free or equal to 1
-            free = solve(X[:, cols], y)
-            last = solve(X[:, cols[:-1]] - X[:, cols[-1:]], y - X[:, cols[-1]])  # sum 1: the last share is 1 - the others
-            for w in (free, torch.cat([last, 1 - last.sum().view(1)])):
-                if (w < 0).any() or w.sum() > 1 + 1e-12: continue  # a share is never negative; a model never saves more than its latency
-                full = torch.zeros_like(best); full[cols] = w
-                if (sse := float(((X @ full - y) ** 2).sum())) < best_sse - 1e-12 * (1 + best_sse): best_sse, best = sse, full  # ties: fewer features
-    return dict(zip(LATENCY_FEATURES, best.tolist()))
+    best_sse, best = float((y ** 2).sum()), torch.zeros(F + 1, dtype=torch.float64)  # no share, no overhead
+    for n in range(1, F + 2):  # the optimum has some terms free and the rest 0: try every such set,
+        for cols in map(list, itertools.combinations(range(F + 1), n)):  # with the shares' sum free or equal to 1
+            fits = [(cols, solve(X[:, cols], y))]
+            if shares := [c for c in cols if c < F]:  # the shares summing to 1: the last one is 1 - the others
+                j = shares[-1]; rest = [c for c in cols if c != j]
+                w = solve(X[:, rest] - X[:, [j]] * torch.tensor([float(c < F) for c in rest], dtype=X.dtype), y - X[:, j])
+                fits.append((rest + [j], torch.cat([w, 1 - w[[k for k, c in enumerate(rest) if c < F]].sum().view(1)])))
+            for at, w in fits:
+                full = torch.zeros_like(best); full[at] = w
+                if (full < 0).any() or full[:F].sum() > 1 + 1e-12: continue  # never negative; never more than the whole latency
+                if (sse := float(((X @ full - y) ** 2).sum())) < best_sse - 1e-12 * (1 + best_sse): best_sse, best = sse, full  # ties: fewer terms
+    return dict(zip(LATENCY_FEATURES, best[:F].tolist())), float(best[F])
 
 def _fit_error(removed:list, saved:list)->float:
     "Mean |predicted - measured| saved fraction of each timed copy, predicted by the shares fitted on the others."
     errs = []
     for i in range(len(saved)):
-        w = _fit_shares(removed[:i] + removed[i + 1:], saved[:i] + saved[i + 1:])
-        errs.append(abs(sum(w[k] * removed[i][k] for k in LATENCY_FEATURES) - saved[i]))
+        w, overhead = _fit_shares(removed[:i] + removed[i + 1:], saved[:i] + saved[i + 1:])
+        errs.append(abs(sum(w[k] * removed[i][k] for k in LATENCY_FEATURES) - overhead - saved[i]))
     return statistics.fmean(errs)
 
 # %% ../nbs/05_masks.ipynb #1a60d820
 def _random_structure(groups:ChannelGroups, # the model's channel groups
                       rng:torch.Generator, # the draws (seeded by the caller)
+                      independent:bool=False, # each group its own share of units, not a share of one common level
                      )->list:
-    "Random masks of a pruned copy to time: a random level of kept units, each group a random share of it, at random positions."
+    "Random masks of a pruned copy to time: a random level of kept units, each group a random share of it (or a share of its own), at random positions."
     level, masks = 0.25 + 0.75 * float(torch.rand((), generator=rng)), groups.full_masks()
     for m, n in zip(masks, groups.n_units):
-        keep = min(n, max(1, round(n * level * (0.7 + 0.6 * float(torch.rand((), generator=rng))))))
+        u = float(torch.rand((), generator=rng))
+        keep = min(n, max(1, round(n * (0.08 + 0.92 * u if independent else level * (0.7 + 0.6 * u)))))
         m[torch.randperm(n, generator=rng)[keep:].to(m.device)] = 0.
     return masks
 
@@ -1355,11 +1367,12 @@ def measure_latency_table(groups:ChannelGroups, # the model's channel groups
     path = latency_cache_dir(cache_dir)/name
     if (cached := _read_table(path, meta, groups.n_units)) is not None: return cached
     rng, dense, removed, saved = torch.Generator().manual_seed(seed), [], [], []
-    for _ in tqdm(range(samples), desc='latency table', disable=not progress):
-        masks = _random_structure(groups, rng)
+    for i in tqdm(range(samples), desc='latency table', disable=not progress):
+        masks = _random_structure(groups, rng, independent=i % 2 == 1)  # the two kinds in turn
         r = latency_ratio(groups.export(masks), groups.model, batch_size, input_size, device, pairs=repeats, timer=timer)
         dense.append(r['reference_ms']); removed.append(_removed_fractions(groups, masks)); saved.append(1 - r['ratio'])
-    table = LatencyTable(statistics.median(dense), _fit_shares(removed, saved), list(groups.n_units), **meta,
+    shares, overhead = _fit_shares(removed, saved)
+    table = LatencyTable(statistics.median(dense), shares, list(groups.n_units), **meta, overhead=overhead,
                          spread=(max(dense) - min(dense)) / statistics.median(dense), fit_error=_fit_error(removed, saved))
     if table.fit_error > 0.05:
         warnings.warn(f"The latency table on {meta['device']} predicts the latency of pruned copies it was not fitted on to "

@@ -1307,6 +1307,7 @@ def _read_table(path:Path, meta:dict, units:list)->LatencyTable|None:
 # %% ../nbs/05_masks.ipynb #8cbb9381
 def _fit_shares(removed:list, # per timed copy: {feature: fraction of it removed}
                 saved:list, # per timed copy: fraction of the dense latency saved
+                overhead:bool=True, # fit the overhead of a pruned copy too (False: the shares alone, 0 overhead)
                )->tuple:
     """(shares of the dense latency per feature, overhead) that best predict `saved` as the shares times `removed` less the
     overhead (least squares): each share and the overhead >= 0, the shares together <= 1."""
@@ -1315,8 +1316,9 @@ def _fit_shares(removed:list, # per timed copy: {feature: fraction of it removed
     y = torch.tensor(saved, dtype=torch.float64)
     solve = lambda A, b: torch.linalg.lstsq(A, b[:, None]).solution[:, 0] if A.shape[1] else A.new_zeros(0)
     best_sse, best = float((y ** 2).sum()), torch.zeros(F + 1, dtype=torch.float64)  # no share, no overhead
-    for n in range(1, F + 2):  # the optimum has some terms free and the rest 0: try every such set,
-        for cols in map(list, itertools.combinations(range(F + 1), n)):  # with the shares' sum free or equal to 1
+    terms = range(F + 1) if overhead else range(F)
+    for n in range(1, len(terms) + 1):  # the optimum has some terms free and the rest 0: try every such set,
+        for cols in map(list, itertools.combinations(terms, n)):  # with the shares' sum free or equal to 1
             fits = [(cols, solve(X[:, cols], y))]
             if shares := [c for c in cols if c < F]:  # the shares summing to 1: the last one is 1 - the others
                 j = shares[-1]; rest = [c for c in cols if c != j]

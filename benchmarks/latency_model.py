@@ -15,7 +15,7 @@ copies, predict the `method` copies:
 - + independent copies: 12 `uniform` and 12 `independent` copies, no overhead;
 - now: 12 + 12 copies and the overhead (`measure_latency_table` since f7f836a).
 
-    python benchmarks/latency_model.py          # 2 rounds of 48 copies, about 10 minutes here
+    python benchmarks/latency_model.py          # 2 rounds of 48 copies, about 8 minutes here
 """
 import argparse, random, statistics, time
 

@@ -27,7 +27,7 @@ from pass_nb.experiment import LATENCY_TOLERANCE
 from pass_nb.hypernetwork import Budget
 from pass_nb.masks import ChannelGroups, LATENCY_FEATURES, _fit_shares, _random_structure, _removed_fractions
 from pass_nb.models import create_model, latency_ratio
-from common import save
+from common import RESULTS, save
 
 FITS = {'before': ('uniform24', False), '+ overhead': ('uniform24', True),
         '+ independent copies': ('mixed24', False), 'now': ('mixed24', True)}
@@ -57,6 +57,7 @@ def timed(groups, todo:list, a)->pd.DataFrame:
 
 
 def training_set(df, name:str)->pd.DataFrame:
+    "The copies a fit uses: 24 uniform ones, or the first 12 uniform and the first 12 independent ones."
     u, ind = df[df.kind == 'uniform'], df[df.kind == 'independent']
     return u if name == 'uniform24' else pd.concat([u.iloc[:12], ind.iloc[:12]])
 
@@ -105,7 +106,7 @@ def main(argv=None):
     df = timed(groups, copies(groups, a), a)
     summary, preds = evaluate(df)
     print(summary.round(3).to_string(index=False))
-    df.to_csv(f'{__import__("common").RESULTS}/{a.name}_copies.csv', index=False)
+    df.to_csv(RESULTS/f'{a.name}_copies.csv', index=False)
     print(save(a.name, summary, plot(preds, summary), args=vars(a), seconds=round(time.perf_counter() - t0, 1),
                copies_csv=f'{a.name}_copies.csv'))
 

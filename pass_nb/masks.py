@@ -1331,7 +1331,7 @@ def _fit_shares(removed:list, # per timed copy: {feature: fraction of it removed
     return dict(zip(LATENCY_FEATURES, best[:F].tolist())), float(best[F])
 
 def _fit_error(removed:list, saved:list)->float:
-    "Mean |predicted - measured| saved fraction of each timed copy, predicted by the shares fitted on the others."
+    "Mean |predicted - measured| saved fraction of each timed copy, predicted by the shares and the overhead fitted on the others."
     errs = []
     for i in range(len(saved)):
         w, overhead = _fit_shares(removed[:i] + removed[i + 1:], saved[:i] + saved[i + 1:])

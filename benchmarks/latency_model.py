@@ -25,7 +25,7 @@ import torch
 from pass_nb.baselines import baseline_scores
 from pass_nb.experiment import LATENCY_TOLERANCE
 from pass_nb.hypernetwork import Budget
-from pass_nb.masks import ChannelGroups, LATENCY_FEATURES, _fit_shares, _random_structure, _removed_fractions
+from pass_nb.masks import ChannelGroups, LATENCY_FEATURES, _fit_shares, _random_structure, _removed_fractions, _saved_fraction
 from pass_nb.models import create_model, latency_ratio
 from common import RESULTS, save
 
@@ -68,7 +68,7 @@ def evaluate(df)->tuple:
     for fit, (train, with_overhead) in FITS.items():
         t = training_set(df, train)
         shares, overhead = _fit_shares(t[list(LATENCY_FEATURES)].to_dict('records'), list(1 - t.ratio), overhead=with_overhead)
-        p = 1 - sum(shares[k] * methods[k] for k in LATENCY_FEATURES) + overhead
+        p = 1 - _saved_fraction(methods, shares, overhead)  # every method copy is pruned
         preds[fit] = p
         err, rel = p - methods.ratio, (p / methods.ratio - 1).abs()
         rows.append(dict(fit=fit, train=train, overhead_term=with_overhead, **{f'share_{k}': v for k, v in shares.items()},

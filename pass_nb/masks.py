@@ -1252,6 +1252,14 @@ def _removed_fractions(groups:ChannelGroups, masks:list)->dict:
     f, dense = groups.cost_features(masks), groups._dense_cost
     return {k: 1 - f[k] / dense[k] if dense[k] else 0. for k in LATENCY_FEATURES}
 
+def _saved_fraction(removed, # {feature: fraction of it removed} (numbers, or columns of many copies)
+                    shares:dict, # a table's shares per feature
+                    overhead:float=0., # its overhead of a pruned copy
+                    pruned:bool=True, # a pruned copy (False: the dense model, which pays no overhead)
+                   ):
+    "The fraction of the dense latency a copy saves by the latency model: each feature's share times the fraction of it removed, less the overhead."
+    return sum(shares.get(k, 0.) * removed[k] for k in LATENCY_FEATURES) - (overhead if pruned else 0.)
+
 @patch
 def predict_latency(self:ChannelGroups,
                     masks:list, # one 0/1 vector per group
@@ -1260,8 +1268,7 @@ def predict_latency(self:ChannelGroups,
     "Latency in ms of the model pruned by `masks`, by `table`: the dense latency less each feature's share times the fraction of it removed, plus the overhead of a pruned copy."
     self.check_masks(masks); _check_table(self, table)
     removed = _removed_fractions(self, masks)
-    saved = sum(table.shares.get(k, 0.) * removed[k] for k in LATENCY_FEATURES)
-    if any(bool((m < 0.5).any()) for m in masks): saved -= table.overhead  # a pruned copy, not the dense model
+    saved = _saved_fraction(removed, table.shares, table.overhead, pruned=any(bool((m < 0.5).any()) for m in masks))
     return table.dense_ms * (1 - table.scale * saved)
 
 # %% ../nbs/05_masks.ipynb #4ed076b3
@@ -1335,7 +1342,7 @@ def _fit_error(removed:list, saved:list)->float:
     errs = []
     for i in range(len(saved)):
         w, overhead = _fit_shares(removed[:i] + removed[i + 1:], saved[:i] + saved[i + 1:])
-        errs.append(abs(sum(w[k] * removed[i][k] for k in LATENCY_FEATURES) - overhead - saved[i]))
+        errs.append(abs(_saved_fraction(removed[i], w, overhead) - saved[i]))
     return statistics.fmean(errs)
 
 # %% ../nbs/05_masks.ipynb #1a60d820

@@ -1240,11 +1240,26 @@ class LatencyTable:
     def to_json(self)->str: return json.dumps(asdict(self), indent=1)
 
 # %% ../nbs/05_masks.ipynb #35edf42a
+def _arch_key(groups:ChannelGroups)->str:
+    "Hash of what a latency table depends on in the model: module types, parameter shapes and the channel groups (once per groups)."
+    if '_arch' not in groups.__dict__:
+        parts = [f'{n}:{type(m).__name__}' for n, m in groups.model.named_modules()]
+        parts += [f'{n}:{tuple(p.shape)}' for n, p in groups.model.named_parameters()]
+        parts += [f'{g.name}:{g.n_units}' for g in groups]
+        groups._arch = hashlib.sha1('\n'.join(parts).encode()).hexdigest()[:16]
+    return groups._arch
+
 def _check_table(groups:ChannelGroups, table:LatencyTable):
-    "A clear error when `table` was not measured for these groups."
+    "A clear error when `table` was not measured for these groups: their units, their architecture and their input size."
     if list(table.units) != list(groups.n_units):
         raise ValueError(f'The latency table was measured for {len(table.units)} groups of {sum(table.units)} units, not these '
                          f'{len(groups)} groups of {groups.total_units}: measure one for this model (`measure_latency_table`).')
+    x = groups.example_inputs
+    hw = list(x.shape[-2:]) if isinstance(x, torch.Tensor) and x.dim() == 4 else list(table.input_size)  # other inputs: not known
+    if table.arch != _arch_key(groups) or list(table.input_size) != hw:
+        other = 'another architecture' if table.arch != _arch_key(groups) else 'inputs of {}x{} px, not {}x{}'.format(*table.input_size, *hw)
+        raise ValueError(f'The latency table was measured for {other}: measure one for this model at this input size '
+                         '(`measure_latency_table`).')
 
 def _removed_fractions(groups:ChannelGroups, masks:list)->dict:
     "The fraction of each latency feature that `masks` remove (the dense model's features computed once per groups)."
@@ -1272,13 +1287,6 @@ def predict_latency(self:ChannelGroups,
     return table.dense_ms * (1 - table.scale * saved)
 
 # %% ../nbs/05_masks.ipynb #4ed076b3
-def _arch_key(groups:ChannelGroups)->str:
-    "Hash of what a latency table depends on in the model: module types, parameter shapes and the channel groups."
-    parts = [f'{n}:{type(m).__name__}' for n, m in groups.model.named_modules()]
-    parts += [f'{n}:{tuple(p.shape)}' for n, p in groups.model.named_parameters()]
-    parts += [f'{g.name}:{g.n_units}' for g in groups]
-    return hashlib.sha1('\n'.join(parts).encode()).hexdigest()[:16]
-
 def _device_name(device)->str:
     "The device type with its model name: the GPU's, or the CPU's from /proc/cpuinfo."
     device = torch.device(device)
@@ -1293,12 +1301,17 @@ def latency_cache_dir(cache_dir:str|Path=None, # a folder; None: `$PASS_NB_CACHE
     return Path(os.environ.get('PASS_NB_CACHE') or Path.home()/'.cache'/'pass_nb').expanduser()/'latency'
 
 # %% ../nbs/05_masks.ipynb #db408788
-def _table_meta(groups:ChannelGroups, input_size, batch_size:int, device, timer:Callable, samples:int, seed:int)->tuple:
+def _timer_name(timer:Callable)->str|None:
+    "`module.name` of a timer that its name tells apart; None for a lambda, a local function or a partial (their tables are never cached)."
+    name = getattr(timer, '__qualname__', None)
+    return None if name is None or '<' in name else f"{getattr(timer, '__module__', None)}.{name}"
+
+def _table_meta(groups:ChannelGroups, input_size, batch_size:int, device, timer:Callable, samples:int, seed:int, repeats:int=20)->tuple:
     "(cache file name, the measurement fields of a `LatencyTable`)."
     hw = [input_size] * 2 if isinstance(input_size, int) else list(input_size)
     meta = dict(device=_device_name(device), batch_size=batch_size, input_size=hw, torch_version=torch.__version__,
                 threads=torch.get_num_threads(), arch=_arch_key(groups), samples=samples)
-    key = json.dumps({**meta, 'seed': seed, 'timer': f'{timer.__module__}.{timer.__qualname__}', 'timing': 'latency_ratio', 'fit': 'shares+overhead, uniform+independent copies'}, sort_keys=True)
+    key = json.dumps({**meta, 'seed': seed, 'repeats': repeats, 'timer': _timer_name(timer), 'timing': 'latency_ratio', 'fit': 'shares+overhead, uniform+independent copies'}, sort_keys=True)
     return hashlib.sha1(key.encode()).hexdigest()[:20] + '.json', meta
 
 def _read_table(path:Path, meta:dict, units:list)->LatencyTable|None:
@@ -1370,11 +1383,11 @@ def measure_latency_table(groups:ChannelGroups, # the model's channel groups
                           samples:int=24, # randomly pruned copies to time and fit on (at least 4)
                           seed:int=0, # seed of their structures
                          )->LatencyTable:
-    "The model's `LatencyTable` on `device`: read from the cache, else fitted on `samples` randomly pruned copies timed beside the dense model, and cached."
+    "The model's `LatencyTable` on `device`: read from the cache, else fitted on `samples` randomly pruned copies timed beside the dense model, and cached (a `timer` without a name, such as a lambda, is never cached)."
     if samples < 4: raise ValueError(f'samples={samples}: a latency table is fitted on at least 4 timed pruned copies (24 by default).')
-    name, meta = _table_meta(groups, input_size, batch_size, device, timer, samples, seed)
-    path = latency_cache_dir(cache_dir)/name
-    if (cached := _read_table(path, meta, groups.n_units)) is not None: return cached
+    name, meta = _table_meta(groups, input_size, batch_size, device, timer, samples, seed, repeats)
+    path = latency_cache_dir(cache_dir)/name if _timer_name(timer) else None  # a timer without a name: never cached
+    if path is not None and (cached := _read_table(path, meta, groups.n_units)) is not None: return cached
     rng, dense, removed, saved = torch.Generator().manual_seed(seed), [], [], []
     for i in tqdm(range(samples), desc='latency table', disable=not progress):
         masks = _random_structure(groups, rng, independent=i % 2 == 1)  # the two kinds in turn
@@ -1387,7 +1400,9 @@ def measure_latency_table(groups:ChannelGroups, # the model's channel groups
         warnings.warn(f"The latency table on {meta['device']} predicts the latency of pruned copies it was not fitted on to "
                       f"{table.fit_error:.0%} of the dense latency on average (timing spread {table.spread:.0%}): a latency "
                       'target will be met only to about that. Measure on an idle machine or with more samples, or use target_macs.')
-    atomic_write(path, lambda f: f.write(table.to_json()), binary=False)
+    if path is not None:
+        try: atomic_write(path, lambda f: f.write(table.to_json()), binary=False)
+        except OSError as e: warnings.warn(f'The latency table is used but not cached ({e}): set PASS_NB_CACHE to a writable folder.')
     return table
 
 # %% ../nbs/05_masks.ipynb #799a5962

@@ -13,7 +13,7 @@ from .experiment import (PruneConfig, DEMO, prune, format_summary, run_check, ru
                                 export_run)
 
 # %% auto #0
-__all__ = ['main']
+__all__ = ['BUDGET_FIELDS', 'main']
 
 # %% ../nbs/13_cli.ipynb #f106eb40
 def _format_check(r:dict)->str:
@@ -27,14 +27,17 @@ def _format_check(r:dict)->str:
     return '\n'.join(lines)
 
 # %% ../nbs/13_cli.ipynb #af67c84f
+BUDGET_FIELDS = ('sparsity', 'target_macs', 'target_latency')  # give exactly one; a command's default budget applies when none is given
+
 def _add_prune_args(p:argparse.ArgumentParser, defaults:dict, out_help:str='runs/<model>-<dataset>-<budget>-s<seed>'):
-    "The `prune` options (all fields of `PruneConfig`), with `defaults` overriding the dataclass defaults."
+    "The `prune` options (all fields of `PruneConfig`), with `defaults` overriding the dataclass defaults (a default budget: see `_config_from`)."
     from fastcore.docments import docments
     helps = docments(PruneConfig)
     for f in dataclasses.fields(PruneConfig):
         if f.name == 'progress': continue
         d = defaults.get(f.name, f.default)
         flag, h = '--' + f.name.replace('_', '-'), f'{helps.get(f.name) or ""} (default: {d})'
+        if f.name in BUDGET_FIELDS: d, h = None, h if d is None else f'{helps.get(f.name)} (default when no budget is given: {d})'
         if f.type in ('bool', bool): p.add_argument(flag, action='store_true', default=d, help=helps.get(f.name))
         else: p.add_argument(flag, type={'int': int, 'float': float}.get(str(f.type), str), default=d, help=h)
     p.add_argument('--out', default=None, help=f'run folder (default: {out_help})')
@@ -48,8 +51,11 @@ def _fresh_dir(base:Path)->Path:
     while d.exists(): i += 1; d = base.with_name(f'{base.name}-{i}')
     return d
 
-def _config_from(a)->PruneConfig:
+def _config_from(a, # the parsed options of `prune` or `demo`
+                 defaults:dict=None, # the command's defaults: their budget applies only when no budget option was given
+                )->PruneConfig:
     kw = {f.name: getattr(a, f.name) for f in dataclasses.fields(PruneConfig) if f.name != 'progress'}
+    if all(kw[k] is None for k in BUDGET_FIELDS): kw.update({k: v for k, v in (defaults or {}).items() if k in BUDGET_FIELDS})
     kw['progress'] = not a.no_progress
     return PruneConfig(**kw)
 
@@ -89,7 +95,7 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
         else:
             out = a.out
             if a.command == 'demo' and out is None and not a.resume: out = _fresh_dir(Path('runs')/'demo')
-            s = prune(_config_from(a), out, resume=a.resume)
+            s = prune(_config_from(a, DEMO if a.command == 'demo' else None), out, resume=a.resume)
             print(format_summary(s))
     except (ValueError, OSError, ImportError, CheckpointError, NonFiniteLossError, ExportMismatchError) as e:  # OSError: unreadable or unwritable files
         print(f'pass_nb {a.command}: error: {e}', file=sys.stderr)

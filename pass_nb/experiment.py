@@ -88,7 +88,7 @@ from .data import DataSplits
 from .prompts import make_prompt
 from .label_mapping import make_label_map, IndexLabelMap
 from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save, atomic_write, MASK_AT, export_onnx
-from .masks import LatencyTable, measure_latency_table
+from .masks import LatencyTable, measure_latency_table, _device_name
 from .hypernetwork import Budget, count_parameters, prompt_sensitivity, BODIES, INPUTS
 from .prompts import PROMPT_KINDS
 from .label_mapping import LABEL_MAP_KINDS
@@ -272,6 +272,7 @@ def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
 
 # %% ../nbs/11_experiment.ipynb #012659f1
 def preflight(cfg:PruneConfig, # the run's settings
+              latency_table:LatencyTable=None, # a latency target's table when the run has one (a resumed run's); None: measured (cached)
              )->dict:
     "Check what a run needs before it writes a file or trains; raises ValueError naming the setting. Returns what it built."
     spec = model_spec(cfg.model)
@@ -284,7 +285,8 @@ def preflight(cfg:PruneConfig, # the run's settings
         raise ValueError(f'{spec.name} cannot run at --size {cfg.size} ({str(e).splitlines()[0][:150]}); '
                          f'use the size it was built for ({spec.input_size}) or a larger one.') from None
     method = method_spec(cfg.method)
-    table = run_latency_table(cfg, groups) if cfg.target_latency is not None else None  # measured once, then cached
+    table = latency_table
+    if table is None and cfg.target_latency is not None: table = run_latency_table(cfg, groups)  # measured once, then cached
     if not method.weights:  # a channel budget
         try: dataclasses.replace(cfg.budget(), latency_table=table).final(groups, [torch.rand(n) for n in groups.n_units])
         except ValueError as e: raise ValueError(f'{spec.name} at {cfg.size} px: {e}') from None
@@ -444,7 +446,9 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
     for _ in range(max_corrections + 1):
         t = dataclasses.replace(table, scale=scale)
         try: masks = dataclasses.replace(cfg.budget(), latency_table=t).final(groups, proxy)
-        except ValueError: break  # the corrected table cannot reach the target: keep the best reachable one
+        except ValueError as e:  # the corrected table cannot reach the target: keep the best reachable one
+            if not attempts: raise ValueError(f'--target-latency {cfg.target_latency}: {e}') from None
+            break
         r = latency_ratio(groups.export(masks), groups.model, batch, cfg.size, device, timer=timer)
         measured, predicted = r['ratio'], groups.predict_latency(masks, t) / t.dense_ms
         attempts.append(dict(scale=scale, predicted=predicted, measured=measured, measured_lo=r['ratio_lo'], measured_hi=r['ratio_hi']))
@@ -455,18 +459,33 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
     return dataclasses.replace(table, scale=best['scale']), attempts
 
 # %% ../nbs/11_experiment.ipynb #415fd4a4
-def _run_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTable, run_dir:Path, resume:bool)->tuple:
-    "(calibrated table, calibration attempts) of a latency-target run: from run_dir/latency.json on resume, else calibrated and written."
+def _stored_latency_table(cfg:PruneConfig, run_dir:Path)->tuple|None:
+    """(table, calibration attempts) a run allocates its masks with, from run_dir/latency.json (None when there is none);
+    refused when the run would now time its latency on another kind of device or at another batch."""
     path = run_dir/'latency.json'
-    if resume and path.exists():
-        d = json.loads(path.read_text())
-        try: return LatencyTable(**d['table']), d['calibration']
-        except TypeError:
-            raise ValueError(f'{path} holds a latency table of an older pass_nb (a saving per channel group); this version fits '
-                             'the latency on MACs and output elements, so the run cannot allocate its masks as before. Start a '
-                             'new run (another --out), or resume it with the pass_nb version that started it.') from None
+    if not path.exists(): return None
+    d = json.loads(path.read_text())
+    try: table = LatencyTable(**d['table'])
+    except TypeError:
+        raise ValueError(f'{path} holds a latency table of an older pass_nb (a saving per channel group); this version fits '
+                         'the latency on MACs and output elements, so the run cannot allocate its masks as before. Start a '
+                         'new run (another --out), or resume it with the pass_nb version that started it.') from None
+    device, batch = _latency_setting(cfg)
+    if (table.device.split(':')[0], table.batch_size) != (device, batch):
+        raise ValueError(f'{path}: this run allocates its masks by a latency table timed on {table.device} at batch '
+                         f'{table.batch_size}, but here it would time its latency on {device} at batch {batch}. Resume it on '
+                         f'the same kind of device{f" with --latency-batch {table.batch_size}" if device == "cpu" else ""}, '
+                         'or start a new run (another --out).')
+    if table.device != _device_name(device):
+        warnings.warn(f'This run allocates its masks by the latency of {table.device}; it resumes on {_device_name(device)}, '
+                      'where its latency target is measured but was not modelled.')
+    return table, d['calibration']
+
+def _run_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTable, run_dir:Path, stored:tuple=None)->tuple:
+    "(calibrated table, calibration attempts) of a latency-target run: `stored` (a resumed run's), else calibrated and written to run_dir/latency.json."
+    if stored is not None: return stored
     table, attempts = calibrate_latency_table(cfg, groups, table)
-    _atomic_write_text(path, json.dumps({'table': asdict(table), 'calibration': attempts}, indent=1))
+    _atomic_write_text(run_dir/'latency.json', json.dumps({'table': asdict(table), 'calibration': attempts}, indent=1))
     return table, attempts
 
 def _latency_report(cfg:PruneConfig, groups:ChannelGroups, masks:list, table:LatencyTable, attempts:list, size:dict)->dict:
@@ -584,17 +603,18 @@ def prune(cfg:PruneConfig, # the run's settings
                                      'change any more: start a new run (another --out; --keep-checkpoints keeps them).')
         return RunSummary.read(run_dir)
     set_seed(cfg.seed)  # a randomly initialised backbone is built in `preflight`: seeded
-    pre = preflight(cfg); groups = pre['groups']  # everything that could fail later, before the first file
+    stored = _stored_latency_table(cfg, run_dir) if resume and cfg.target_latency is not None else None  # a resumed run's table
+    pre = preflight(cfg, stored[0] if stored else None); groups = pre['groups']  # everything that could fail later, before the first file
     set_seed(cfg.seed)
     data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download,
                        max_train=cfg.max_train, max_eval=cfg.max_eval)
     model, spec = build_prompted_model(cfg, data, backbone=groups.model)  # the backbone preflight built and checked
     if changes:  # a resumed run with new learning rates, clipping, ...: say so in the run, then record the new values
-        with open(run_dir/'setting_changes.jsonl', 'a') as f:
-            f.write(json.dumps({'time': time.strftime('%Y-%m-%dT%H:%M:%S'), 'changes': changes}) + '\n')
+        log = run_dir/'setting_changes.jsonl'  # rewritten whole: an interrupted write never leaves half a line
+        _atomic_write_text(log, (log.read_text() if log.exists() else '') + json.dumps({'time': time.strftime('%Y-%m-%dT%H:%M:%S'), 'changes': changes}) + '\n')
     _atomic_write_text(run_dir/'config.json', json.dumps(asdict(cfg), indent=1))  # only once data and model are there
     if cfg.target_latency is not None:  # every method's `cfg.budget()` allocates with the calibrated table
-        cfg.latency_table, calibration = _run_latency_table(cfg, groups, pre['latency_table'], run_dir, resume)
+        cfg.latency_table, calibration = _run_latency_table(cfg, groups, pre['latency_table'], run_dir, stored)
     test_loader = make_loader(data.test, cfg.batch_size, workers=cfg.workers)
     val_loader = make_loader(data.val, cfg.batch_size, workers=cfg.workers)
     dense_val, dense_test = evaluate(model, val_loader), evaluate(model, test_loader)

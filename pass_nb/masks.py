@@ -1434,7 +1434,7 @@ def export_onnx(model:nn.Module, # e.g. `load_run(...)`: prompt, pruned backbone
         proto = program.model_proto.SerializeToString()
     finally: model.train(was_training)
     session = ort.InferenceSession(proto, providers=['CPUExecutionProvider'])
-    got = torch.from_numpy(session.run(None, {'images': x.numpy()})[0])
+    got, ref = torch.from_numpy(session.run(None, {'images': x.cpu().numpy()})[0]), ref.cpu()  # onnxruntime runs it on the CPU
     rel_err = float((got - ref).norm() / ref.norm().clamp_min(1e-12))
     if not rel_err <= rtol:
         raise ExportMismatchError(f'onnxruntime differs from PyTorch by {rel_err:.2e} (more than rtol={rtol:g}); '

@@ -525,7 +525,7 @@ class MaskHandle:
                     if fold and groups.mask_at == 'all' and direct and len(norms) == 1 and _absorbs(mods[norms[0]])}
         absorbing = set(absorbed.values())
         self._members, self._eps = [], []  # every masked member in the order of the flat channel mask; its norm's ε if it absorbs
-        self._folds = {}  # every folded norm: (does it absorb a conv's mask, the indices of its members in that order)
+        self._folds, self._saved = {}, {}  # every folded norm: (does it absorb a conv's mask, the indices of its members in that order); its own weight and bias while folded
         for gi, g in enumerate(groups):
             for mb in g.members:
                 if mb.kind != 'output' or ((gi, mb.name) in fed and groups.mask_at == 'after_norm'): continue
@@ -622,7 +622,7 @@ class MaskHandle:
         `_fold_params`): BN(x)·m without touching the activations. When it absorbs the mask of the conv before it (that
         conv skipped its mask, see `_hook`) and uses batch statistics, its weight factor also carries the gradient that
         mask would have had (see `_AbsorbedFactor`), from the statistics the norm saved."""
-        saved = []
+        saved = self._saved[bn] = []
         def fold(module, inputs):
             if self._silenced(): saved.append(None); return
             cur, p = self._current(self._folds[bn][1][0]), module._parameters
@@ -653,11 +653,19 @@ class MaskHandle:
 
     def update(self, masks:list):
         "Swap in new masks (e.g. from the next hypernetwork step) without re-registering hooks."
+        self.groups.check_masks(masks)
         self.masks, self._pass = list(masks), None
     def remove(self):
+        "Take the hooks off, and give back any folded norm's own weight and bias that an interrupted forward (Ctrl-C) left folded."
         for h in self.hooks: h.remove()
+        for bn, saved in self._saved.items():  # PyTorch runs `always_call` hooks after an Exception, not after a KeyboardInterrupt
+            if (own := next((s for s in saved if s is not None), None)) is not None: bn._parameters['weight'], bn._parameters['bias'] = own[:2]
+            saved.clear()
         self.hooks, self._pass = [], None
         if self.probe: self.groups._probing = None
+    def __deepcopy__(self, memo):  # reached through the model's hooks: a copy of a masked model would carry live masks
+        raise RuntimeError('A model cannot be copied (or exported) while masks are applied to it: copy or export it after the '
+                           '`with groups.apply_masks(...)` block (export applies the masks itself).')
     def __enter__(self): return self
     def __exit__(self, *a): self.remove()
 

@@ -201,7 +201,7 @@ class HyperNetwork(nn.Module):
         self.mean, self.std = tuple(float(v) for v in mean), tuple(float(v) for v in std)
         self.stat_width, self._static, self._memo = stat_width, {}, {}
         self.encoder = PromptEncoder(hidden) if inputs != 'weights' else None
-        self.init_state = nn.Parameter(torch.randn(2, hidden) * 0.02)  # learnable (h0, c0)
+        self.init_state = nn.Parameter(torch.randn(2, hidden) * 0.02, requires_grad=body == 'lstm')  # learnable (h0, c0); only the LSTM reads it (DDP wants every trained parameter used)
         step_in = stat_width + 2 + hidden  # the statistic's quantiles, the group's size and input density, the prompt
         if body == 'lstm': self.cell = nn.LSTMCell(step_in, hidden)
         elif body == 'mlp': self.mlp = nn.Sequential(nn.Linear(step_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden))

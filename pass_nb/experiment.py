@@ -590,6 +590,18 @@ def _accuracies(dense_val:dict, dense_test:dict, r:FitResult, test_masked:dict, 
                        r.stage2.val_acc_no_prompt, test_masked['acc'], test_masked['acc_no_prompt'], test_exported['acc'])
 
 # %% ../nbs/11_experiment.ipynb #daba11c7
+def _stage1_prompt_sensitivity(model:PromptedModel, # the run's model (after stage 2)
+                               generator:torch.nn.Module, # its hypernetwork
+                               run_dir:Path, # the run folder, with stage1.pt
+                              )->dict|None:
+    """`prompt_sensitivity` of the hypernetwork in the state stage 1 trained it in: stage 2 changes the backbone's weights,
+    which the hypernetwork reads, and the prompt, so both are put back from stage1.pt for the measurement (None without it)."""
+    if not (run_dir/'stage1.pt').exists(): return None
+    now = {k: v.clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(read_torch_file(run_dir/'stage1.pt', 'stage-1 file')['model'])
+    try: return prompt_sensitivity(generator, model.prompt)
+    finally: model.load_state_dict(now)
+
 def prune(cfg:PruneConfig, # the run's settings
           run_dir:str|Path=None, # output folder (default: runs/<model>-<dataset>-<budget>-s<seed>)
           resume:bool=False, # continue an interrupted run in `run_dir`
@@ -637,7 +649,7 @@ def prune(cfg:PruneConfig, # the run's settings
     if (run_dir/'setting_changes.jsonl').exists():
         summary.setting_changes = [json.loads(l) for l in (run_dir/'setting_changes.jsonl').read_text().splitlines() if l]
     if generator is not None and hasattr(generator, 'embed_prompt'):  # a hypernetwork: how much its prompt moves the masks
-        summary.prompt_sensitivity = prompt_sensitivity(generator, model.prompt)
+        summary.prompt_sensitivity = _stage1_prompt_sensitivity(model, generator, run_dir)
     if cfg.probe and not unstructured: summary.mask_quality = mask_quality(cfg, data, masks)
     if cfg.target_latency is not None:
         summary.latency_budget = _latency_report(cfg, groups, masks, cfg.latency_table, calibration, size)

@@ -645,7 +645,7 @@ class MaskHandle:
         "A forward hook that multiplies member `k`'s output by its mask (skipped while `norm` takes it over: see `_fold`)."
         def hook(module, inputs, out):
             if self._silenced() or (norm is not None and _batch_stats(norm)): return None
-            m = self._current(k).masks[k].to(out.dtype)
+            m = self._current(k).masks[k].to(out.device, out.dtype)  # masks made on another device than the model's work too
             if isinstance(module, nn.LayerNorm): return _masked_layer_norm(module, inputs[0], m)
             shape = [1] * out.ndim; shape[_channel_dim(module)] = -1
             return out * m.view(shape)

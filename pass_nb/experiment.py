@@ -481,9 +481,8 @@ def _stored_latency_table(cfg:PruneConfig, run_dir:Path)->tuple|None:
                       'where its latency target is measured but was not modelled.')
     return table, d['calibration']
 
-def _run_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTable, run_dir:Path, stored:tuple=None)->tuple:
-    "(calibrated table, calibration attempts) of a latency-target run: `stored` (a resumed run's), else calibrated and written to run_dir/latency.json."
-    if stored is not None: return stored
+def _run_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTable, run_dir:Path)->tuple:
+    "(calibrated table, calibration attempts) of a latency-target run, written to run_dir/latency.json (`_stored_latency_table` reads them back)."
     table, attempts = calibrate_latency_table(cfg, groups, table)
     _atomic_write_text(run_dir/'latency.json', json.dumps({'table': asdict(table), 'calibration': attempts}, indent=1))
     return table, attempts
@@ -626,7 +625,7 @@ def prune(cfg:PruneConfig, # the run's settings
         _atomic_write_text(log, (log.read_text() if log.exists() else '') + json.dumps({'time': time.strftime('%Y-%m-%dT%H:%M:%S'), 'changes': changes}) + '\n')
     _atomic_write_text(run_dir/'config.json', json.dumps(asdict(cfg), indent=1))  # only once data and model are there
     if cfg.target_latency is not None:  # every method's `cfg.budget()` allocates with the calibrated table
-        cfg.latency_table, calibration = _run_latency_table(cfg, groups, pre['latency_table'], run_dir, stored)
+        cfg.latency_table, calibration = stored or _run_latency_table(cfg, groups, pre['latency_table'], run_dir)
     test_loader = make_loader(data.test, cfg.batch_size, workers=cfg.workers)
     val_loader = make_loader(data.val, cfg.batch_size, workers=cfg.workers)
     dense_val, dense_test = evaluate(model, val_loader), evaluate(model, test_loader)

@@ -1257,15 +1257,19 @@ def _arch_key(groups:ChannelGroups)->str:
         groups._arch = hashlib.sha1('\n'.join(parts).encode()).hexdigest()[:16]
     return groups._arch
 
+def _input_hw(groups:ChannelGroups)->list|None:
+    "[H, W] of the image batch the groups were traced with (None for other inputs)."
+    x = groups.example_inputs
+    return list(x.shape[-2:]) if isinstance(x, torch.Tensor) and x.dim() == 4 else None
+
 def _check_table(groups:ChannelGroups, table:LatencyTable):
     "A clear error when `table` was not measured for these groups: their units, their architecture and their input size."
     if list(table.units) != list(groups.n_units):
         raise ValueError(f'The latency table was measured for {len(table.units)} groups of {sum(table.units)} units, not these '
                          f'{len(groups)} groups of {groups.total_units}: measure one for this model (`measure_latency_table`).')
-    x = groups.example_inputs
-    hw = list(x.shape[-2:]) if isinstance(x, torch.Tensor) and x.dim() == 4 else list(table.input_size)  # other inputs: not known
-    if table.arch != _arch_key(groups) or list(table.input_size) != hw:
-        other = 'another architecture' if table.arch != _arch_key(groups) else 'inputs of {}x{} px, not {}x{}'.format(*table.input_size, *hw)
+    same_arch, hw = table.arch == _arch_key(groups), _input_hw(groups)
+    if not same_arch or (hw is not None and list(table.input_size) != hw):
+        other = 'another architecture' if not same_arch else 'inputs of {}x{} px, not {}x{}'.format(*table.input_size, *hw)
         raise ValueError(f'The latency table was measured for {other}: measure one for this model at this input size '
                          '(`measure_latency_table`).')
 
@@ -1394,6 +1398,9 @@ def measure_latency_table(groups:ChannelGroups, # the model's channel groups
     "The model's `LatencyTable` on `device`: read from the cache, else fitted on `samples` randomly pruned copies timed beside the dense model, and cached (a `timer` without a name, such as a lambda, is never cached)."
     if samples < 4: raise ValueError(f'samples={samples}: a latency table is fitted on at least 4 timed pruned copies (24 by default).')
     name, meta = _table_meta(groups, input_size, batch_size, device, timer, samples, seed, repeats)
+    if (hw := _input_hw(groups)) is not None and meta['input_size'] != hw:  # the features are counted at the traced size
+        raise ValueError('input_size {}x{} differs from the {}x{} inputs these groups were traced with: time the size they were '
+                         'built for, or build them at this one.'.format(*meta['input_size'], *hw))
     path = latency_cache_dir(cache_dir)/name if _timer_name(timer) else None  # a timer without a name: never cached
     if path is not None and (cached := _read_table(path, meta, groups.n_units)) is not None: return cached
     rng, dense, removed, saved = torch.Generator().manual_seed(seed), [], [], []

@@ -459,11 +459,19 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
     return dataclasses.replace(table, scale=best['scale']), attempts
 
 # %% ../nbs/11_experiment.ipynb #415fd4a4
+_MASK_FILES = (CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW, 'stage1.pt', 'masks.pt', 'baseline.pt')  # where a run keeps what it learned
+
 def _stored_latency_table(cfg:PruneConfig, run_dir:Path)->tuple|None:
-    """(table, calibration attempts) a run allocates its masks with, from run_dir/latency.json (None when there is none);
-    refused when the run would now time its latency on another kind of device or at another batch."""
+    """(table, calibration attempts) a run allocates its masks with, from run_dir/latency.json (None when there is none
+    and nothing was learned yet); refused when the run would now time its latency on another kind of device or at
+    another batch, or when it has learned masks but the table is gone."""
     path = run_dir/'latency.json'
-    if not path.exists(): return None
+    if not path.exists():
+        if held := [n for n in _MASK_FILES if (run_dir/n).exists()]:
+            raise ValueError(f'{run_dir} holds what the run learned ({", ".join(held)}) but no latency.json, the latency table '
+                             'its masks were allocated with; a table timed now would allocate them differently. Put '
+                             'latency.json back, or start a new run (another --out).')
+        return None
     d = json.loads(path.read_text())
     try: table = LatencyTable(**d['table'])
     except TypeError:

@@ -22,11 +22,12 @@ from tqdm.auto import tqdm
 from .models import count_macs_params, measure_latency, latency_ratio, read_torch_file, _param_device
 
 # %% auto #0
-__all__ = ['MASK_AT', 'PRUNED_FORMAT', 'READABLE_FORMATS', 'LATENCY_FEATURES', 'UnsupportedLayerError', 'Member', 'ChannelGroup',
-           'find_attention_heads', 'ChannelGroups', 'norm_fed_members', 'MaskHandle', 'straight_through', 'UnitRanking',
-           'keep_counts_global', 'global_keep', 'masks_from_counts', 'atomic_write', 'atomic_torch_save', 'save_pruned',
-           'load_pruned', 'sparsity_table', 'plot_sparsity', 'check_export', 'ExportMismatchError', 'LatencyTable',
-           'latency_cache_dir', 'measure_latency_table', 'export_onnx', 'ConcatResNet']
+__all__ = ['MASK_AT', 'ALLOCATION_SHORTFALL', 'PRUNED_FORMAT', 'READABLE_FORMATS', 'LATENCY_FEATURES', 'UnsupportedLayerError',
+           'Member', 'ChannelGroup', 'find_attention_heads', 'ChannelGroups', 'norm_fed_members', 'MaskHandle',
+           'straight_through', 'UnitRanking', 'keep_counts_global', 'global_keep', 'masks_from_counts', 'atomic_write',
+           'atomic_torch_save', 'save_pruned', 'load_pruned', 'sparsity_table', 'plot_sparsity', 'check_export',
+           'ExportMismatchError', 'LatencyTable', 'latency_cache_dir', 'measure_latency_table', 'export_onnx',
+           'ConcatResNet']
 
 # %% ../nbs/05_masks.ipynb #e1a1cbf2
 class UnsupportedLayerError(ValueError):
@@ -917,6 +918,8 @@ def _budget_cost(self:ChannelGroups,
             'dense latency (predicted by the latency table)')
 
 # %% ../nbs/05_masks.ipynb #39a62e98
+ALLOCATION_SHORTFALL = 0.95  # an allocation keeping less than this share of a MACs or latency target is warned about
+
 def _allocate(self:ChannelGroups,
               scores:list, # one 1-D score tensor per group, higher = more important
               sparsity:float=None, # fraction of units to remove, in [0, 1)
@@ -953,15 +956,24 @@ def _allocate(self:ChannelGroups,
         lo, hi = 0, steps
     if cost(at(lo)) > budget:
         raise ValueError(f'{name}={target} cannot be reached: keeping only min_keep={min_keep} unit(s) per group '
-                         f'still costs {cost(at(lo)) / dense:.4g} of the {what}. Raise {name} or lower '
-                         f'min_keep (or, in Python, build ChannelGroups with fewer ignored_layers).')
+                         f'{f"(rounded up to a multiple of round_to={round_to}) " if round_to else ""}still costs '
+                         f'{cost(at(lo)) / dense:.4g} of the {what}. Raise {name}, lower min_keep{" or round_to" if round_to else ""} '
+                         '(or, in Python, build ChannelGroups with fewer ignored_layers).')
     if cost(at(hi)) <= budget: return at(hi)  # all of it fits (the dense model pays no pruned copy's overhead)
     hi -= 1
     while lo < hi:  # largest x with cost(at(x)) <= budget: below all, the cost grows with the kept count
         mid = (lo + hi + 1) // 2
         if cost(at(mid)) <= budget: lo = mid
         else: hi = mid - 1
-    return at(lo)
+    masks = at(lo)
+    if (got := cost(masks) / dense) < ALLOCATION_SHORTFALL * target:  # the nearest allocation under the budget is far below it
+        why = (f'with round_to={round_to} the kept counts move in steps of {round_to} units' if round_to else
+               'the next unit kept would cross it' if allocation == 'global' else 'every group moves by the same fraction')
+        other = ['a smaller round_to'] * bool(round_to) + ['allocation="global"'] * (allocation == 'uniform')
+        hint = f' Use {" or ".join(other)} to get closer.' if other else ''
+        warnings.warn(f'{name}={target}: the nearest allocation under it keeps {got:.3f} of the {what} ({allocation} '
+                      f'allocation; {why}).' + hint)
+    return masks
 
 ChannelGroups.allocate = _allocate
 

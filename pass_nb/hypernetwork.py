@@ -310,11 +310,13 @@ def _recurrence(self:HyperNetwork, ctx:torch.Tensor)->tuple:
 
 @patch
 def scores(self:HyperNetwork, prompt:nn.Module)->list:
-    "Raw channel scores, one vector per group, in forward order."
-    ctx = self.embed_prompt(prompt)
-    x, priors = self._recurrence(ctx.detach())
-    z, _ = self._body_pass(x, ctx)
-    return self.heads(z, priors if self.prior else None)
+    """Raw channel scores, one vector per group, in forward order; always in float32, inside a mixed-precision
+    (autocast) region too: in half precision the weight statistics of a group's units tie and the ranking coarsens."""
+    with torch.autocast(self.init_state.device.type, enabled=False):
+        ctx = self.embed_prompt(prompt)
+        x, priors = self._recurrence(ctx.detach())
+        z, _ = self._body_pass(x, ctx)
+        return self.heads(z, priors if self.prior else None)
 
 
 # %% ../nbs/06_hypernetwork.ipynb #5691cb7b

@@ -54,7 +54,9 @@ class Budget:
         "Hard masks for one training step (exact for a sparsity; a MACs or latency target is re-searched every `macs_every` steps)."
         if self.sparsity is not None: return self.final(groups, scores)
         if self._counts is None or self._steps % self.macs_every == 0:
-            masks = self.final(groups, scores)
+            with warnings.catch_warnings():  # what a search warns about (a target out of reach) is said at the first one
+                if self._counts is not None: warnings.simplefilter('ignore')
+                masks = self.final(groups, scores)
             self._counts = [int(m.sum()) for m in masks]
         elif self.allocation == 'uniform': masks = masks_from_counts(scores, self._counts, self.round_to)
         else:  # the same number of units as the last search, wherever the scores put them now

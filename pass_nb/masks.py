@@ -22,12 +22,12 @@ from tqdm.auto import tqdm
 from .models import count_macs_params, measure_latency, latency_ratio, read_torch_file, _param_device
 
 # %% auto #0
-__all__ = ['MASK_AT', 'ALLOCATION_SHORTFALL', 'PRUNED_FORMAT', 'READABLE_FORMATS', 'LATENCY_FEATURES', 'UnsupportedLayerError',
-           'Member', 'ChannelGroup', 'find_attention_heads', 'ChannelGroups', 'norm_fed_members', 'MaskHandle',
-           'straight_through', 'UnitRanking', 'keep_counts_global', 'global_keep', 'masks_from_counts', 'atomic_write',
-           'atomic_torch_save', 'save_pruned', 'load_pruned', 'sparsity_table', 'plot_sparsity', 'check_export',
-           'ExportMismatchError', 'LatencyTable', 'latency_cache_dir', 'measure_latency_table', 'export_onnx',
-           'ConcatResNet']
+__all__ = ['MASK_AT', 'ALLOCATION_SHORTFALL', 'PRUNED_FORMAT', 'CHAINED_FORMAT', 'READABLE_FORMATS', 'LATENCY_FEATURES',
+           'UnsupportedLayerError', 'Member', 'ChannelGroup', 'find_attention_heads', 'ChannelGroups',
+           'norm_fed_members', 'MaskHandle', 'straight_through', 'UnitRanking', 'keep_counts_global', 'global_keep',
+           'masks_from_counts', 'atomic_write', 'atomic_torch_save', 'save_pruned', 'load_pruned', 'sparsity_table',
+           'plot_sparsity', 'check_export', 'ExportMismatchError', 'LatencyTable', 'latency_cache_dir',
+           'measure_latency_table', 'export_onnx', 'ConcatResNet']
 
 # %% ../nbs/05_masks.ipynb #e1a1cbf2
 class UnsupportedLayerError(ValueError):
@@ -142,7 +142,7 @@ class ChannelGroups:
     "The prunable channel groups of `model`, in forward order, with everything needed to mask, count and export them."
     def __init__(self,
                  model:nn.Module, # the backbone to prune (its classifier outputs are never pruned)
-                 example_inputs, # an input batch (or tuple/dict of inputs) the model accepts
+                 example_inputs:torch.Tensor, # an input batch the model is called with (one tensor)
                  ignored_layers:list=None, # modules whose output channels must not be pruned
                  num_heads:dict=None, # `{qkv_linear: heads}`; default: found by `find_attention_heads`
                  customized_pruners:dict=None, # `{module type or module: tp.BasePruningFunc}` for layers torch-pruning lacks
@@ -152,6 +152,10 @@ class ChannelGroups:
                  build_timeout:float|None=120., # CPU seconds building may take before it stops with an error (None: no limit; Swin's grouping fills 24 GB in minutes)
                 ):
         if mask_at not in MASK_AT: raise ValueError(f"mask_at must be one of {MASK_AT}, got {mask_at!r}.")
+        if isinstance(example_inputs, (tuple, list)) and len(example_inputs) == 1: example_inputs = example_inputs[0]
+        if not isinstance(example_inputs, torch.Tensor):
+            raise TypeError(f'example_inputs is one input batch, a tensor (got a {type(example_inputs).__name__}): pass_nb prunes '
+                            'models called with one tensor. Wrap a model with more inputs in a module that takes one.')
         what, was_training = f'building the channel groups of {type(model).__name__}', model.training
         try:
             with _time_limit(build_timeout, what): self._build(model, example_inputs, ignored_layers, num_heads, customized_pruners,
@@ -178,6 +182,19 @@ class ChannelGroups:
         return [torch.ones(n, device=device) for n in self.n_units]
 
 # %% ../nbs/05_masks.ipynb #e2469111
+def _ignored_modules(model:nn.Module, layers:list|None)->list:
+    "Every module inside each of `layers` (modules of `model`, or their names): a block leaves all of its layers whole."
+    out = {}
+    for layer in layers or []:
+        if isinstance(layer, str):
+            try: layer = model.get_submodule(layer)
+            except AttributeError: raise ValueError(f'ignored_layers: {type(model).__name__} has no submodule {layer!r} '
+                                                    '(names as in model.named_modules()).') from None
+        if not isinstance(layer, nn.Module):
+            raise ValueError(f'ignored_layers holds modules of the model (or their names), got a {type(layer).__name__}.')
+        out.update(dict.fromkeys(layer.modules()))
+    return list(out)
+
 @patch
 def _build(self:ChannelGroups, model, example_inputs, ignored_layers, num_heads, customized_pruners, min_units, mask_at, self_check):
     "The work of `__init__`, inside its time limit."
@@ -187,7 +204,8 @@ def _build(self:ChannelGroups, model, example_inputs, ignored_layers, num_heads,
     self._names = {m: n for n, m in model.named_modules()}
     self._pnames = {p: n for n, p in model.named_parameters()}
     order, heads = _execution_order(model, example_inputs)
-    self.ignored = list(ignored_layers or []) + [m for m in heads if m not in (ignored_layers or [])]
+    ignored = _ignored_modules(model, ignored_layers)
+    self.ignored = ignored + [m for m in heads if m not in ignored]
     self.num_heads = find_attention_heads(model) if num_heads is None else dict(num_heads)
     self.customized_pruners = customized_pruners
     self.DG = self._build_graph(model, example_inputs)
@@ -206,6 +224,9 @@ def _build(self:ChannelGroups, model, example_inputs, ignored_layers, num_heads,
     self.dense_params = sum(p.numel() for p in model.parameters())
     self.dense_macs = self.predict_macs(self.full_masks())
     if self_check: self._leave_inexact_whole()
+    if not self.groups and not self.excluded:
+        warnings.warn(f'{type(model).__name__} has no channel group to prune: no conv or linear layer whose outputs can be '
+                      'removed (the classifier and ignored_layers are never pruned).')
     if self.excluded:
         warnings.warn(f'{len(self.excluded)} channel group(s) left whole (never pruned): '
                       + '; '.join(f"'{n}': {why}" for n, why in self.excluded[:5]) + (' ...' if len(self.excluded) > 5 else '')
@@ -253,21 +274,29 @@ class _CutGraph(tp.DependencyGraph):
         return module2node
 
 # %% ../nbs/05_masks.ipynb #be29a46b
-@patch
-def _build_graph(self:ChannelGroups, model, example_inputs):
+_INFERENCE_MODE = ('pass_nb traces the model with autograd, which torch.inference_mode() turns off: build the channel groups '
+                   'or load a pruned model outside the inference_mode block (and create the model outside it); '
+                   'torch.no_grad() is fine.')
+
+def _traced_graph(model:nn.Module, example_inputs, customized_pruners:dict=None)->_CutGraph:
+    "torch-pruning's dependency graph of `model` (channel shuffles cut out), traced with autograd on, under `no_grad` and for a frozen model too."
+    if torch.is_inference_mode_enabled() or any(p.is_inference() for p in model.parameters()): raise RuntimeError(_INFERENCE_MODE)
     DG = _CutGraph()
     frozen = [p for p in model.parameters() if not p.requires_grad]
     with warnings.catch_warnings(), torch.enable_grad():  # torch-pruning traces through autograd: a frozen model, or one
         warnings.simplefilter('ignore')                     # traced under no_grad, would show no layer at all
         try:
             for p in frozen: p.requires_grad_(True)
-            return DG.build_dependency(model, example_inputs=example_inputs, customized_pruners=self.customized_pruners, verbose=False)
+            return DG.build_dependency(model, example_inputs=example_inputs, customized_pruners=customized_pruners, verbose=False)
         except (ZeroDivisionError, IndexError, KeyError) as e:  # torch-pruning could not map the channels through an op
             raise UnsupportedLayerError(
                 f'torch-pruning cannot follow the channels of {type(model).__name__} ({type(e).__name__}: {e}); a reshape '
                 'that mixes channels in a way it cannot map is the usual cause. Nothing of it can be pruned exactly.') from None
         finally:
             for p in frozen: p.requires_grad_(False)
+
+@patch
+def _build_graph(self:ChannelGroups, model, example_inputs): return _traced_graph(model, example_inputs, self.customized_pruners)
 
 @patch
 def _check_unwrapped(self:ChannelGroups):
@@ -681,13 +710,21 @@ def _apply_masks(self:ChannelGroups,
     self.check_masks(masks)
     return MaskHandle(self, self.model if model is None else model, masks, probe, fold)
 
-def _check_masks(self:ChannelGroups, masks:list):
+def _check_masks(self:ChannelGroups, masks:list,
+                 binary:bool=False, # also require every value to be 0 or 1 (what counting and exporting read)
+                ):
     "Raise a clear error when `masks` does not fit these groups."
     if len(masks) != len(self):
         raise ValueError(f'Expected {len(self)} masks (one per channel group), got {len(masks)}.')
     for g, m in zip(self.groups, masks):
+        if not isinstance(m, torch.Tensor):
+            raise TypeError(f"Mask for group {g.index} ('{g.name}') is a {type(m).__name__}; masks are torch tensors "
+                            '(torch.as_tensor(...)).')
         if m.ndim != 1 or len(m) != g.n_units:
             raise ValueError(f"Mask for group {g.index} ('{g.name}') must have shape ({g.n_units},), got {tuple(m.shape)}.")
+        if binary and not bool(((m == 0) | (m == 1)).all()):
+            raise ValueError(f"Mask for group {g.index} ('{g.name}') holds values other than 0 and 1: a mask keeps a unit (1) or "
+                             'removes it (0). Turn scores into masks with `allocate`, or threshold soft masks, e.g. (m > 0.5).float().')
 
 ChannelGroups.apply_masks, ChannelGroups.check_masks = _apply_masks, _check_masks
 
@@ -767,7 +804,7 @@ def _replay(m, record, records)->int:
 # %% ../nbs/05_masks.ipynb #850a6101
 def _layer_records(self:ChannelGroups, masks:list)->tuple:
     "(the counted layers, their calls: input shape, live input channels, output shape, live output channels) under `masks`, from one probe pass."
-    self.check_masks(masks)
+    self.check_masks(masks, binary=True)
     model, dev = self.model, _param_device(self.model)
     masks = [m.detach().float().to(dev) for m in masks]
     if self._probe is None or next(iter(self._probe.values())).device != dev:  # built (again) where the model lives
@@ -814,6 +851,10 @@ def _flat_scores(scores:list)->tuple:
         if not scores: flat = torch.zeros(0)
         elif len({s.device for s in scores}) == 1: flat = torch.cat(list(scores)).float().cpu()  # one copy, not one per group
         else: flat = torch.cat([s.float().cpu() for s in scores])
+        if torch.isnan(flat).any():  # NaN has no rank: it would leave units out of any count
+            g = next(i for i, s in enumerate(scores) if torch.isnan(s).any())
+            raise ValueError(f'The scores of channel group {g} (and maybe others) hold NaN, which has no rank: whatever computed '
+                             'them diverged (a NaN loss or weight). Fix that, or replace NaN by a value first (torch.nan_to_num).')
     return flat, torch.repeat_interleave(torch.arange(len(scores)), torch.tensor([len(s) for s in scores], dtype=torch.long))
 
 class UnitRanking:
@@ -1025,7 +1066,7 @@ def _export(self:ChannelGroups,
             path:str|Path=None, # also save it there (see `save_pruned`)
            )->nn.Module:
     "A physically pruned copy of the model (a plain `nn.Module`), optionally saved to `path`."
-    self.check_masks(masks)
+    self.check_masks(masks, binary=True)
     for g, m in zip(self.groups, masks):
         if not bool((m > 0.5).any()):
             raise ValueError(f"Mask of group {g.index} ('{g.name}') removes every unit; keep at least one (min_keep).")
@@ -1045,6 +1086,8 @@ def _export(self:ChannelGroups,
     pruned.train(was_training)
     pruned.pass_nb_pruning = {'pruning_history': [list(h) for h in DG.pruning_history()], 'head_dims': heads,
                               'input_shape': [1, *_first_tensor(self.example_inputs).shape[1:]], 'norm_group_sizes': norm_sizes}
+    if (base := getattr(self.model, 'pass_nb_pruning', None)) is not None:  # pruned before: a fresh model replays both
+        pruned.pass_nb_pruning['base'] = base
     if path is not None: save_pruned(pruned, path)
     return pruned
 
@@ -1080,7 +1123,14 @@ def atomic_torch_save(obj, # anything `torch.save` accepts (keep it to tensors a
 
 # %% ../nbs/05_masks.ipynb #20cec55e
 PRUNED_FORMAT = 'pass_nb.pruned/2'  # /2 records each GroupNorm's channels per group
-READABLE_FORMATS = ('pass_nb.pruned/1', PRUNED_FORMAT)  # /1: written before GroupNorms could be pruned
+CHAINED_FORMAT = 'pass_nb.pruned/3'  # a model pruned again: also the history it was pruned from ('base')
+READABLE_FORMATS = ('pass_nb.pruned/1', PRUNED_FORMAT, CHAINED_FORMAT)  # /1: written before GroupNorms could be pruned
+
+def _plain(v)->bool:
+    "Is `v` a value a pruned file can hold and load with `weights_only=True` (numbers, strings, tensors, lists and dicts of them)?"
+    if v is None or isinstance(v, (bool, int, float, str, torch.Tensor)): return True
+    if isinstance(v, (list, tuple)): return all(_plain(x) for x in v)
+    return isinstance(v, dict) and all(isinstance(k, (str, int)) and _plain(x) for k, x in v.items())
 
 def save_pruned(model:nn.Module, # a model returned by `ChannelGroups.export`
                 path:str|Path, # destination file (e.g. 'pruned.pt')
@@ -1090,7 +1140,11 @@ def save_pruned(model:nn.Module, # a model returned by `ChannelGroups.export`
     info = getattr(model, 'pass_nb_pruning', None)
     if info is None:
         raise ValueError('This model has no pruning history; save the model returned by `ChannelGroups.export`.')
-    atomic_torch_save({'format': PRUNED_FORMAT, 'state_dict': model.state_dict(), **info, 'meta': meta}, path)
+    if bad := [k for k, v in meta.items() if not _plain(v)]:
+        raise TypeError(f'save_pruned: {bad} are not plain values (numbers, strings, tensors, and lists or dicts of them), '
+                        'the only ones a pruned file loads safely; convert them first (e.g. dataclasses.asdict(...)).')
+    fmt = CHAINED_FORMAT if 'base' in info else PRUNED_FORMAT
+    atomic_torch_save({'format': fmt, 'state_dict': model.state_dict(), **info, 'meta': meta}, path)
 
 # %% ../nbs/05_masks.ipynb #9e55ad96
 def load_pruned(path:str|Path, # file written by `save_pruned`
@@ -1103,26 +1157,29 @@ def load_pruned(path:str|Path, # file written by `save_pruned`
     ckpt = read_torch_file(path, 'pruned-model file')
     if not isinstance(ckpt, dict) or ckpt.get('format') not in READABLE_FORMATS:
         raise ValueError(f'{path} is not a pass_nb pruned model (expected format {PRUNED_FORMAT!r}).')
+    if torch.is_inference_mode_enabled() or any(p.is_inference() for p in model.parameters()): raise RuntimeError(_INFERENCE_MODE)
     was_training = model.training
-    DG = tp.DependencyGraph()
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        DG.build_dependency(model, example_inputs=torch.zeros(ckpt['input_shape']),
-                            customized_pruners=customized_pruners, verbose=False)
-    norm_sizes = _norm_group_sizes(model)
-    if {k: v for k, v in ckpt.get('norm_group_sizes', norm_sizes).items() if k in norm_sizes} != norm_sizes:
-        raise ValueError(f'{path} was pruned from a model whose GroupNorms group their channels differently; pass a fresh '
-                         'model of the architecture it was pruned from.')
     try:
-        DG.load_pruning_history([tuple(h) for h in ckpt['pruning_history']])
-        _set_heads(model, ckpt['head_dims']); _set_norm_groups(model, norm_sizes)
+        _replay_pruning(model, ckpt, customized_pruners, path)
         model.load_state_dict(ckpt['state_dict'])
     except (AttributeError, RuntimeError, IndexError, KeyError) as e:
         raise ValueError(f'{path} does not fit this model ({type(model).__name__}): was it saved from another '
                          f'architecture? Pass a fresh model of the one it was pruned from. ({e})') from e
     model.train(was_training)
-    model.pass_nb_pruning = {k: ckpt[k] for k in ('pruning_history', 'head_dims', 'input_shape')} | {'norm_group_sizes': norm_sizes}
     return model
+
+def _replay_pruning(model:nn.Module, info:dict, customized_pruners:dict|None, path:Path):
+    "Prune `model` in place as `info` (a pruned file, or its 'base') records: first what it was pruned from, then its own history."
+    if info.get('base') is not None: _replay_pruning(model, info['base'], customized_pruners, path)
+    DG = _traced_graph(model, torch.zeros(info['input_shape']), customized_pruners)
+    norm_sizes = _norm_group_sizes(model)
+    if {k: v for k, v in info.get('norm_group_sizes', norm_sizes).items() if k in norm_sizes} != norm_sizes:
+        raise ValueError(f'{path} was pruned from a model whose GroupNorms group their channels differently; pass a fresh '
+                         'model of the architecture it was pruned from.')
+    DG.load_pruning_history([tuple(h) for h in info['pruning_history']])
+    _set_heads(model, info['head_dims']); _set_norm_groups(model, norm_sizes)
+    model.pass_nb_pruning = {k: info[k] for k in ('pruning_history', 'head_dims', 'input_shape')} | {'norm_group_sizes': norm_sizes}
+    if info.get('base') is not None: model.pass_nb_pruning['base'] = info['base']
 
 # %% ../nbs/05_masks.ipynb #81b489e7
 def sparsity_table(groups:ChannelGroups, # the channel groups
@@ -1170,7 +1227,7 @@ def check_export(groups:ChannelGroups, # groups of the dense model
         pruned = groups.export(masks).eval()
         with torch.no_grad(): out = _call(pruned, x)
     finally: model.train(was_training)
-    err = float((masked - out).abs().max() / masked.abs().max().clamp_min(1e-12))
+    err = _relative_error(masked, out)
     predicted = groups.predict_macs(masks)
     measured, params = count_macs_params(pruned, _first_tensor(groups.example_inputs)[:1])
     res = dict(rel_err=err, predicted_macs=predicted, measured_macs=measured, dense_macs=groups.dense_macs,
@@ -1178,6 +1235,12 @@ def check_export(groups:ChannelGroups, # groups of the dense model
     if err > rtol: raise ExportMismatchError(f'exported output differs from the masked model: {err:.2e} > {rtol}')
     if exact_macs and predicted != measured: raise ExportMismatchError(f'predicted MACs {predicted} != measured {measured}')
     return res
+
+def _relative_error(want, got)->float:
+    "Largest |want - got| relative to max |want|, over every tensor of two outputs (a tensor, or tuples and dicts of them)."
+    from torch.utils._pytree import tree_leaves
+    pairs = [(a, b) for a, b in zip(tree_leaves(want), tree_leaves(got)) if isinstance(a, torch.Tensor)]
+    return max(float((a - b).abs().max() / a.abs().max().clamp_min(1e-12)) for a, b in pairs)
 
 class ExportMismatchError(AssertionError):
     "The physically pruned model would not compute what the masked one does."

@@ -775,6 +775,11 @@ def _positive_inputs(x):
     if isinstance(x, (tuple, list)): return tuple(_positive_inputs(v) for v in x)
     return x
 
+def _to_model(x:torch.Tensor, model:nn.Module)->torch.Tensor:
+    "An input batch where `model` computes: on its parameters' device, and in their dtype when floating (a model moved after its groups were built)."
+    p = next(model.parameters(), None)
+    return x if p is None else x.to(p.device, p.dtype if x.is_floating_point() else x.dtype)
+
 def _to_device(x, dev):
     if isinstance(x, torch.Tensor): return x.to(dev)
     if isinstance(x, dict): return {k: _to_device(v, dev) for k, v in x.items()}
@@ -827,7 +832,7 @@ def _layer_records(self:ChannelGroups, masks:list)->tuple:
         with torch.no_grad(), self.apply_masks(masks, probe=True):  # record after the mask hooks have run
             extra = [m.qkv for m in counted if isinstance(getattr(m, 'qkv', None), nn.Linear)]  # for attention rules
             hs = [m.register_forward_hook(rec) for m in counted + extra]
-            torch.func.functional_call(model, state, _to_device(_positive_inputs(self.example_inputs), dev), strict=False)
+            torch.func.functional_call(model, state, _to_device(_positive_inputs(self.example_inputs), dev), strict=False)  # float32, as the stand-ins
     finally:
         for h in hs: h.remove()
         model.train(was_training)
@@ -1073,7 +1078,7 @@ def _export(self:ChannelGroups,
     was_training = self.model.training
     pruned = copy.deepcopy(self.model)
     heads, norm_sizes = _head_dims(pruned), _norm_group_sizes(pruned)
-    DG = self._build_graph(pruned, self.example_inputs)
+    DG = self._build_graph(pruned, _to_model(self.example_inputs, pruned))  # where the model is now (e.g. a GPU after training)
     mods = dict(pruned.named_modules())
     plan = [(mods[g.name], _pruned_root_channels(g, m)) for g, m in zip(self.groups, masks)]
     for module, idxs in plan:
@@ -1219,8 +1224,8 @@ def check_export(groups:ChannelGroups, # groups of the dense model
                  exact_macs:bool=True, # also require predicted MACs == measured MACs
                 )->dict:
     "Export `masks` and verify output equality and predicted == measured MACs; raises `ExportMismatchError` if not."
-    x = groups.example_inputs if inputs is None else inputs
     model, was_training = groups.model, groups.model.training
+    x = _to_model(groups.example_inputs if inputs is None else inputs, model)
     model.eval()
     try:
         with torch.no_grad(), groups.apply_masks(masks): masked = _call(model, x)
@@ -1229,7 +1234,7 @@ def check_export(groups:ChannelGroups, # groups of the dense model
     finally: model.train(was_training)
     err = _relative_error(masked, out)
     predicted = groups.predict_macs(masks)
-    measured, params = count_macs_params(pruned, _first_tensor(groups.example_inputs)[:1])
+    measured, params = count_macs_params(pruned, _to_model(_first_tensor(groups.example_inputs)[:1], pruned))
     res = dict(rel_err=err, predicted_macs=predicted, measured_macs=measured, dense_macs=groups.dense_macs,
                params=params, dense_params=groups.dense_params)
     if err > rtol: raise ExportMismatchError(f'exported output differs from the masked model: {err:.2e} > {rtol}')

@@ -1228,9 +1228,9 @@ def check_export(groups:ChannelGroups, # groups of the dense model
     x = _to_model(groups.example_inputs if inputs is None else inputs, model)
     model.eval()
     try:
-        with torch.no_grad(), groups.apply_masks(masks): masked = _call(model, x)
+        with torch.no_grad(), _full_float32(), groups.apply_masks(masks): masked = _call(model, x)
         pruned = groups.export(masks).eval()
-        with torch.no_grad(): out = _call(pruned, x)
+        with torch.no_grad(), _full_float32(): out = _call(pruned, x)
     finally: model.train(was_training)
     err = _relative_error(masked, out)
     predicted = groups.predict_macs(masks)
@@ -1240,6 +1240,14 @@ def check_export(groups:ChannelGroups, # groups of the dense model
     if err > rtol: raise ExportMismatchError(f'exported output differs from the masked model: {err:.2e} > {rtol}')
     if exact_macs and predicted != measured: raise ExportMismatchError(f'predicted MACs {predicted} != measured {measured}')
     return res
+
+@contextmanager
+def _full_float32():
+    "TF32 off for the CUDA convolutions and matrix products inside (cuDNN's are TF32 by default): an exactness check compares float32 with float32."
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try: yield
+    finally: torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 def _relative_error(want, got)->float:
     "Largest |want - got| relative to max |want|, over every tensor of two outputs (a tensor, or tuples and dicts of them)."

@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 
-from .masks import ChannelGroups, LatencyTable, _expand, straight_through, global_keep, masks_from_counts
+from .masks import ChannelGroups, LatencyTable, _expand, _check_fraction, straight_through, global_keep, masks_from_counts
 from .prompts import IMAGENET_MEAN, IMAGENET_STD, NoPrompt
 
 # %% auto #0
@@ -37,6 +37,10 @@ class Budget:
         if sum(b is not None for b in (self.sparsity, self.target_macs, self.target_latency)) != 1:
             raise ValueError('Give exactly one of sparsity=... (fraction of channels removed), target_macs=... (fraction of '
                              'dense MACs kept) or target_latency=... (fraction of the dense latency kept).')
+        for name in ('sparsity', 'target_macs', 'target_latency'):  # said when the budget is made, not at the first step
+            if getattr(self, name) is not None: _check_fraction(name, getattr(self, name))
+        if self.allocation not in ('global', 'uniform'):
+            raise ValueError(f"allocation must be 'global' or 'uniform', got {self.allocation!r}.")
         self._steps, self._counts = 0, None
 
     def __repr__(self)->str:  # `target_latency` only when set: checkpoints fingerprinted before it existed still resume
@@ -253,6 +257,9 @@ def embed_prompt(self:HyperNetwork, prompt:nn.Module)->torch.Tensor:
     "g_ω(V): the prompt encoding (1, hidden) that every step reads (zeros for the weights-only ablation)."
     dev = self.init_state.device
     if self.encoder is None: return torch.zeros(1, self.hidden, device=dev)
+    if (size := getattr(prompt, 'size', None)) is not None and size != self.image_size:
+        raise ValueError(f'This hypernetwork reads prompts of {self.image_size}-px images (image_size={self.image_size}), but the '
+                         f'prompt takes {size}-px images: build the HyperNetwork with image_size={size}.')
     return self.encoder(prompt_image(prompt, self.image_size, self.mean, self.std, dev))
 
 # %% ../nbs/06_hypernetwork.ipynb #d834b0ba

@@ -5,7 +5,7 @@
 # %% ../nbs/01_data.ipynb #cbacefd3
 from __future__ import annotations
 
-import difflib, gzip, inspect, os, random, shutil
+import difflib, gzip, inspect, os, random, shutil, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -31,13 +31,28 @@ class DatasetNotFoundError(FileNotFoundError):
     "A dataset's files are not where they should be (and could not be downloaded)."
 
 # %% ../nbs/01_data.ipynb #3e70dbb6
-def to_image_tensor(img:Any, # PIL image, numpy array (HW/HWC) or tensor (HW/CHW); uint8 or float in [0,1]
+def _unit_range(x:torch.Tensor)->torch.Tensor:
+    "Pixel values as floats in [0,1]: 8-bit integers / 255, 16-bit ones / 65535, floats as they are; anything else refused."
+    if x.dtype == torch.uint8: return x.float().div_(255)
+    if x.dtype == torch.uint16: return x.float().div_(65535)
+    if x.dtype == torch.bool: return x.float()
+    lo, hi = (float(v) for v in x.aminmax()) if x.numel() else (0., 0.)
+    if not x.is_floating_point():  # a wider integer type: 8-bit values if they fit, else 16-bit ones
+        if lo >= 0 and hi <= 65535: return x.float().div_(255 if hi <= 255 and x.dtype != torch.uint16 else 65535)
+        raise ValueError(f'Integer image values span [{lo:g}, {hi:g}]: pass_nb reads 0-255 or 0-65535 integers, or floats in [0, 1].')
+    if lo < -1e-3 or hi > 1 + 1e-3:
+        raise ValueError(f'Float image values span [{lo:.4g}, {hi:.4g}], but pass_nb expects floats in [0, 1] (it normalises '
+                         'them for the backbone itself): divide 0-255 values by 255, and leave out any Normalize transform.')
+    return x.float()
+
+def to_image_tensor(img:Any, # PIL image, numpy array (HW/HWC) or tensor (HW/CHW): uint8 (0-255), 16-bit (0-65535) or float in [0,1]
                     size:int|None=None, # output side length; None keeps the input size
                    )->torch.Tensor: # float32 (3, size, size) in [0,1]
     "Convert one image to a float 3-channel tensor in [0,1], resized to `size` x `size`."
     if isinstance(img, Image.Image):
-        if img.mode not in ('RGB', 'L'): img = img.convert('RGB')
-        x = TF.pil_to_tensor(img)
+        if img.mode.startswith('I;16'): x = torch.from_numpy(np.asarray(img).astype(np.float32) / 65535)  # 16-bit grey
+        elif img.mode in ('I', 'F'): x = torch.from_numpy(np.asarray(img).astype(np.float32 if img.mode == 'F' else np.int64))  # checked below
+        else: x = TF.pil_to_tensor(img if img.mode in ('RGB', 'L') else img.convert('RGB'))
     elif isinstance(img, np.ndarray):
         x = torch.from_numpy(np.ascontiguousarray(img))
         if x.ndim == 3: x = x.permute(2, 0, 1)
@@ -45,7 +60,7 @@ def to_image_tensor(img:Any, # PIL image, numpy array (HW/HWC) or tensor (HW/CHW
     else: raise TypeError(f'Cannot turn a {type(img).__name__} into an image tensor; pass a PIL image, numpy array or tensor.')
     if x.ndim == 2: x = x[None]
     if x.ndim != 3: raise ValueError(f'Expected an image with 2 or 3 dims (HW or CHW), got shape {tuple(x.shape)}.')
-    x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
+    x = _unit_range(x)
     c = x.shape[0]
     if c == 1: x = x.expand(3, -1, -1)
     elif c == 4: x = x[:3]
@@ -158,7 +173,7 @@ def register_dataset(name:str, # registry key used by `get_dataset` (lower case,
                     )->Callable:
     "Decorator adding a builder `fn(root:Path, download:bool, **options) -> DataSplits` to `DATASETS`."
     def deco(fn):
-        DATASETS[name] = fn
+        DATASETS[_key(name)] = fn  # 'My_Data' is found as 'my-data', as get_dataset looks it up
         return fn
     return deco
 
@@ -175,8 +190,10 @@ def did_you_mean(name:str, # a name that is not in `names`
     return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ''
 
 # %% ../nbs/01_data.ipynb #a92df4bd
+def _key(name:str)->str: return str(name).strip().lower().replace('_', '-')
+
 def _resolve_name(name:str)->str:
-    key = str(name).strip().lower().replace('_', '-')
+    key = _key(name)
     if key in DATASETS: return key
     raise ValueError(f'Unknown dataset {name!r}.{did_you_mean(key, DATASETS)} Available: {", ".join(list_datasets())}.')
 
@@ -194,7 +211,11 @@ def _at_most(ds, n, seed):
     if n is None: return ds
     if not isinstance(n, int) or isinstance(n, bool) or n < 1: raise ValueError(f'max_train/max_eval must be a positive int or None, got {n!r}.')
     if len(ds) <= n: return ds
-    return ds.subset(split_indices(len(ds), n / len(ds), seed, ds.targets)[1])
+    part = ds.subset(split_indices(len(ds), n / len(ds), seed, ds.targets)[1])
+    if ds.targets is not None and (lost := sorted(set(ds.targets) - set(part.targets))):
+        warnings.warn(f'A subset of {n} of {len(ds)} images has no image of class(es) {lost[:10]}: they are too rare for '
+                      'a stratified share; raise max_train/max_eval to keep them.')
+    return part
 
 def get_dataset(name:str, # registry name, see `list_datasets()`
                 root:str|Path='data', # folder holding the datasets (torchvision layout)
@@ -217,8 +238,20 @@ def get_dataset(name:str, # registry name, see `list_datasets()`
         train, val = train.subset(keep), train.subset(held)
     else: val = ImageDataset(raw.val, size, classes=classes)
     test = ImageDataset(raw.test, size, classes=classes)
+    _check_labels(train, raw.num_classes, key)
     train, val, test = _at_most(train, max_train, seed), _at_most(val, max_eval, seed), _at_most(test, max_eval, 0)
+    for split, ds in (('train', train), ('val', val), ('test', test)):
+        if len(ds) == 0 and not (split == 'val' and val_fraction == 0 and raw.val is None):
+            warnings.warn(f'{key}: the {split} split is empty, so its accuracies will be NaN; give the dataset more images '
+                          f'({split == "val" and "or a larger val_fraction" or "or a test/ folder"}).')
     return DataSplits(key, train, val, test, raw.num_classes, classes)
+
+def _check_labels(ds:ImageDataset, num_classes:int, key:str):
+    "Labels are class indices 0..num_classes-1 (when they can be read without loading images)."
+    t = ds.targets
+    if t and (min(t) < 0 or max(t) >= num_classes):
+        raise ValueError(f'{key}: labels must be class indices 0..{num_classes - 1}, but they span {min(t)}..{max(t)}; '
+                         'map them to 0..K-1 (and give the number of classes K).')
 
 # %% ../nbs/01_data.ipynb #d9b3646c
 def _not_found(name, expected, root, how=None, download=False):
@@ -402,30 +435,44 @@ def _check_class_folders(train_dir:Path):
                                'Add images or remove the folders.')
     if len(dirs) == 1: raise ValueError(f'{train_dir} has one class folder ({dirs[0].name!r}); a classifier needs at least '
                                         f'two: put each class in its own folder, {train_dir}/<class name>/.')
+    image = lambda f: tvd.folder.has_file_allowed_extension(f.name, tvd.folder.IMG_EXTENSIONS)
+    skipped = [f for p in dirs for f in p.rglob('*') if f.is_file() and not image(f) and not f.name.startswith('.')]
+    loose = [f for f in train_dir.iterdir() if f.is_file() and image(f)] if dirs else []
+    if skipped or loose:
+        warnings.warn(f'{train_dir}: {len(skipped)} file(s) of other types ({", ".join(sorted({f.suffix or f.name for f in skipped})[:5])}) '
+                      f'and {len(loose)} image(s) outside a class folder are not read; images are '
+                      f'{", ".join(tvd.folder.IMG_EXTENSIONS)}, each in {train_dir}/<class name>/.')
+
+def _split_dir(root:Path, names:tuple)->Path|None:
+    "The subfolder of `root` named like one of `names`, in any case ('Train', 'training', ...)."
+    return next((p for p in sorted(root.iterdir()) if p.is_dir() and p.name.lower() in names), None) if root.is_dir() else None
 
 @register_dataset('imagefolder')
 def imagefolder(root:Path, download:bool=False,
                 test_fraction:float=0.2, # share of train held out as test when there is no `test/` folder
                 test_seed:int=0, # seed of that hold-out
                )->DataSplits:
-    "Any folder of images: `root/train/<class>/*`, optional `root/test/<class>/*` (torchvision `ImageFolder`)."
+    "Any folder of images: `root/train/<class>/*`, optional `root/val/<class>/*` and `root/test/<class>/*` (any case; `training`, `validation`, `testing` too; torchvision `ImageFolder`)."
     root = Path(root)
-    train_dir = root/'train'
-    if not train_dir.is_dir() and root.is_dir() and not (root/'test').is_dir() and any(p.is_dir() for p in root.iterdir()):
-        train_dir = root
+    train_dir, val_dir = _split_dir(root, ('train', 'training')) or root/'train', _split_dir(root, ('val', 'valid', 'validation'))
+    test_dir = _split_dir(root, ('test', 'testing'))
+    if not train_dir.is_dir() and root.is_dir() and not test_dir and any(p.is_dir() for p in root.iterdir()):
+        train_dir = root  # root/<class>/*: no split folders
     how = f'put images in {root}/train/<class name>/ (and optionally {root}/test/<class name>/); imagefolder cannot download'
     _check_class_folders(train_dir)
     try: tr = tvd.ImageFolder(str(train_dir), loader=_read_image)
     except FileNotFoundError as e: raise _not_found('imagefolder', train_dir, root, how) from e
-    if train_dir != root and (root/'test').is_dir():
-        te = _FixedClassesImageFolder(str(root/'test'), tr.classes, loader=_read_image)
-        extra = sorted({p.name for p in (root/'test').iterdir() if p.is_dir()} - set(tr.classes))
-        if extra: raise ValueError(f'{root}/test has classes not in train: {extra}. Add them to train/ or remove them.')
+    def split(d):  # a test/ or val/ folder, with train's classes (some may be absent)
+        extra = sorted({p.name for p in d.iterdir() if p.is_dir()} - set(tr.classes))
+        if extra: raise ValueError(f'{d} has classes not in train: {extra}. Add them to train/ or remove them.')
+        return _FixedClassesImageFolder(str(d), tr.classes, loader=_read_image)
+    va = split(val_dir) if train_dir != root and val_dir else None  # an official val split: val_fraction is not used
+    if train_dir != root and test_dir: te = split(test_dir)
     else:
         keep, held = split_indices(len(tr), test_fraction, test_seed, tr.targets)
         tr, te = Subset(tr, keep), Subset(tr, held)
         tr.classes = te.classes = tr.dataset.classes
-    return DataSplits('imagefolder', tr, None, te, len(tr.classes), list(tr.classes))
+    return DataSplits('imagefolder', tr, va, te, len(tr.classes), list(tr.classes))
 
 # %% ../nbs/01_data.ipynb #69b78915
 def _split_builder(name, cls, expected, splits, num_classes=None, how=None, **extra):

@@ -676,7 +676,8 @@ def load_run(run_dir:str|Path, # a folder written by `prune`
     lm = read_torch_file(run_dir/'label_map.pt', 'label-map file')
     sd = lm['state_dict']
     if 'fc.weight' in sd: label_map = make_label_map('linear', *sd['fc.weight'].shape[::-1])  # 'linear', 'flm_linear'
-    else: label_map = IndexLabelMap(sd['mapping'])
+    elif 'mapping' in sd: label_map = IndexLabelMap(sd['mapping'])
+    else: label_map = torch.nn.Identity()  # 'identity': the backbone's own classes
     label_map.load_state_dict(sd)
     return PromptedModel(prompt, backbone, label_map, tuple(meta['mean']), tuple(meta['std'])).eval()
 

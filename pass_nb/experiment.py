@@ -183,12 +183,12 @@ def _validate(self:PruneConfig):
         raise ValueError(f'{self.method} masks single weights: give --sparsity (fraction of weights removed); '
                          'a MACs or latency target needs a channel method (pass, vpns or a baseline).')
     if spec.prompt is not None: self.prompt = spec.prompt  # hydra: 'none' (use vpns_unstructured for a prompt)
-    self.budget()  # validates early
     if self.sparsity is not None and not 0 <= self.sparsity < 1:
         raise ValueError(f'--sparsity must be in [0, 1), got {self.sparsity}.')
     for k in ('target_macs', 'target_latency'):
         if getattr(self, k) is not None and not 0 < getattr(self, k) <= 1:
             raise ValueError(f'--{k.replace("_", "-")} must be in (0, 1], got {getattr(self, k)}.')
+    self.budget()  # validates early (the rest of the budget: allocation)
     for k in _LRS:
         if getattr(self, k) is not None and not getattr(self, k) > 0:
             raise ValueError(f'--{k.replace("_", "-")} must be a positive number, got {getattr(self, k)!r}.')

@@ -41,7 +41,7 @@ class Budget:
             if getattr(self, name) is not None: _check_fraction(name, getattr(self, name))
         if self.allocation not in ('global', 'uniform'):
             raise ValueError(f"allocation must be 'global' or 'uniform', got {self.allocation!r}.")
-        self._steps, self._counts = 0, None
+        self._steps, self._counts, self._said = 0, None, False
 
     def __repr__(self)->str:  # `target_latency` only when set: checkpoints fingerprinted before it existed still resume
         fields = ('sparsity', 'target_macs', 'allocation', 'min_keep', 'round_to', 'macs_every')
@@ -49,18 +49,20 @@ class Budget:
         return 'Budget(' + ', '.join(f'{k}={getattr(self, k)!r}' for k in fields) + extra + ')'
 
     def final(self, groups:ChannelGroups, scores:list)->list:
-        "Exact hard masks for `scores`."
-        return groups.allocate(scores, sparsity=self.sparsity, target_macs=self.target_macs, allocation=self.allocation,
-                               min_keep=self.min_keep, round_to=self.round_to, target_latency=self.target_latency,
-                               latency_table=self.latency_table)
+        "Exact hard masks for `scores` (what an allocation warns about, such as a target out of reach, is said once per budget)."
+        with warnings.catch_warnings():
+            if self._said: warnings.simplefilter('ignore')
+            masks = groups.allocate(scores, sparsity=self.sparsity, target_macs=self.target_macs, allocation=self.allocation,
+                                    min_keep=self.min_keep, round_to=self.round_to, target_latency=self.target_latency,
+                                    latency_table=self.latency_table)
+        self._said = True
+        return masks
 
     def step(self, groups:ChannelGroups, scores:list)->list:
         "Hard masks for one training step (exact for a sparsity; a MACs or latency target is re-searched every `macs_every` steps)."
         if self.sparsity is not None: return self.final(groups, scores)
         if self._counts is None or self._steps % self.macs_every == 0:
-            with warnings.catch_warnings():  # what a search warns about (a target out of reach) is said at the first one
-                if self._counts is not None: warnings.simplefilter('ignore')
-                masks = self.final(groups, scores)
+            masks = self.final(groups, scores)
             self._counts = [int(m.sum()) for m in masks]
         elif self.allocation == 'uniform': masks = masks_from_counts(scores, self._counts, self.round_to)
         else:  # the same number of units as the last search, wherever the scores put them now

@@ -1000,19 +1000,19 @@ def _allocate(self:ChannelGroups,
         steps = 4096
         at = lambda i: masks_from_counts(scores, uniform_counts(1 - i / steps), round_to, r)
         lo, hi = 0, steps
-    if cost(at(lo)) > budget:
+    if (lo_cost := cost(at(lo))) > budget:
         raise ValueError(f'{name}={target} cannot be reached: keeping only min_keep={min_keep} unit(s) per group '
                          f'{f"(rounded up to a multiple of round_to={round_to}) " if round_to else ""}still costs '
-                         f'{cost(at(lo)) / dense:.4g} of the {what}. Raise {name}, lower min_keep{" or round_to" if round_to else ""} '
+                         f'{lo_cost / dense:.4g} of the {what}. Raise {name}, lower min_keep{" or round_to" if round_to else ""} '
                          '(or, in Python, build ChannelGroups with fewer ignored_layers).')
     if cost(at(hi)) <= budget: return at(hi)  # all of it fits (the dense model pays no pruned copy's overhead)
     hi -= 1
     while lo < hi:  # largest x with cost(at(x)) <= budget: below all, the cost grows with the kept count
         mid = (lo + hi + 1) // 2
-        if cost(at(mid)) <= budget: lo = mid
+        if (c := cost(at(mid))) <= budget: lo, lo_cost = mid, c
         else: hi = mid - 1
     masks = at(lo)
-    if (got := cost(masks) / dense) < ALLOCATION_SHORTFALL * target:  # the nearest allocation under the budget is far below it
+    if (got := lo_cost / dense) < ALLOCATION_SHORTFALL * target:  # the nearest allocation under the budget is far below it
         why = (f'with round_to={round_to} the kept counts move in steps of {round_to} units' if round_to else
                'the next unit kept would cross it' if allocation == 'global' else 'every group moves by the same fraction')
         other = ['a smaller round_to'] * bool(round_to) + ['allocation="global"'] * (allocation == 'uniform')
@@ -1164,9 +1164,11 @@ def load_pruned(path:str|Path, # file written by `save_pruned`
         raise ValueError(f'{path} is not a pass_nb pruned model (expected format {PRUNED_FORMAT!r}).')
     if torch.is_inference_mode_enabled() or any(p.is_inference() for p in model.parameters()): raise RuntimeError(_INFERENCE_MODE)
     was_training = model.training
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
     try:
         _replay_pruning(model, ckpt, customized_pruners, path)
         model.load_state_dict(ckpt['state_dict'])
+        for n, p in model.named_parameters(): p.requires_grad_(n not in frozen)
     except (AttributeError, RuntimeError, IndexError, KeyError) as e:
         raise ValueError(f'{path} does not fit this model ({type(model).__name__}): was it saved from another '
                          f'architecture? Pass a fresh model of the one it was pruned from. ({e})') from e
@@ -1181,7 +1183,7 @@ def _replay_pruning(model:nn.Module, info:dict, customized_pruners:dict|None, pa
     if {k: v for k, v in info.get('norm_group_sizes', norm_sizes).items() if k in norm_sizes} != norm_sizes:
         raise ValueError(f'{path} was pruned from a model whose GroupNorms group their channels differently; pass a fresh '
                          'model of the architecture it was pruned from.')
-    DG.load_pruning_history([tuple(h) for h in info['pruning_history']])
+    DG.load_pruning_history([tuple(h) for h in info['pruning_history']])  # new parameters: frozen ones are frozen again by load_pruned
     _set_heads(model, info['head_dims']); _set_norm_groups(model, norm_sizes)
     model.pass_nb_pruning = {k: info[k] for k in ('pruning_history', 'head_dims', 'input_shape')} | {'norm_group_sizes': norm_sizes}
     if info.get('base') is not None: model.pass_nb_pruning['base'] = info['base']
@@ -1241,13 +1243,21 @@ def check_export(groups:ChannelGroups, # groups of the dense model
     if exact_macs and predicted != measured: raise ExportMismatchError(f'predicted MACs {predicted} != measured {measured}')
     return res
 
+def _tf32_settings()->tuple:
+    "Where TF32 is switched for CUDA convolutions and matrix products, and the value that switches it off (PyTorch ≥ 2.9: `fp32_precision`)."
+    if hasattr(getattr(torch.backends.cudnn, 'conv', None), 'fp32_precision'):
+        return [(torch.backends.cudnn.conv, 'fp32_precision'), (torch.backends.cuda.matmul, 'fp32_precision')], 'ieee'
+    return [(torch.backends.cudnn, 'allow_tf32'), (torch.backends.cuda.matmul, 'allow_tf32')], False
+
 @contextmanager
 def _full_float32():
     "TF32 off for the CUDA convolutions and matrix products inside (cuDNN's are TF32 by default): an exactness check compares float32 with float32."
-    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    places, off = _tf32_settings()
+    saved = [getattr(o, a) for o, a in places]
+    for o, a in places: setattr(o, a, off)
     try: yield
-    finally: torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+    finally:
+        for (o, a), v in zip(places, saved): setattr(o, a, v)
 
 def _relative_error(want, got)->float:
     "Largest |want - got| relative to max |want|, over every tensor of two outputs (a tensor, or tuples and dicts of them)."

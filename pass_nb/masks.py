@@ -1088,6 +1088,8 @@ def _export(self:ChannelGroups,
             raise RuntimeError(f'torch-pruning refused to prune {len(idxs)} channels of {self._names.get(module, module)}.')
         group.prune()
     _set_heads(pruned, heads); _set_norm_groups(pruned, norm_sizes)
+    frozen = {n for n, p in self.model.named_parameters() if not p.requires_grad}  # torch-pruning makes new parameters
+    for n, p in pruned.named_parameters(): p.requires_grad_(n not in frozen)
     pruned.train(was_training)
     pruned.pass_nb_pruning = {'pruning_history': [list(h) for h in DG.pruning_history()], 'head_dims': heads,
                               'input_shape': [1, *_first_tensor(self.example_inputs).shape[1:]], 'norm_group_sizes': norm_sizes}

@@ -609,6 +609,16 @@ def _stage1_prompt_sensitivity(model:PromptedModel, # the run's model (after sta
     try: return prompt_sensitivity(generator, model.prompt)
     finally: model.load_state_dict(now)
 
+def _same_data(run_dir:Path, data:DataSplits)->dict:
+    """What identifies the run's data wherever it lies (dataset, classes, split sizes); a resumed run whose data.json
+    says it started on other data is refused (`root` may change on resume, the data may not)."""
+    now = {'dataset': data.name, 'classes': [str(c) for c in data.classes], 'sizes': [len(data.train), len(data.val), len(data.test)]}
+    if (run_dir/'data.json').exists() and (was := json.loads((run_dir/'data.json').read_text())) != now:
+        raise ValueError(f"{run_dir} started on {was['dataset']} with {len(was['classes'])} classes and train/val/test of "
+                         f"{was['sizes']} images; the data found now has {len(now['classes'])} classes and {now['sizes']}. Resume "
+                         'it on the same data (its folder, --root, may differ), or start a new run (another --out).')
+    return now
+
 def prune(cfg:PruneConfig, # the run's settings
           run_dir:str|Path=None, # output folder (default: runs/<model>-<dataset>-<budget>-s<seed>)
           resume:bool=False, # continue an interrupted run in `run_dir`
@@ -627,11 +637,13 @@ def prune(cfg:PruneConfig, # the run's settings
     set_seed(cfg.seed)
     data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download,
                        max_train=cfg.max_train, max_eval=cfg.max_eval)
+    same_data = _same_data(run_dir, data)  # a resumed run: the data it started on, wherever --root finds it now
     model, spec = build_prompted_model(cfg, data, backbone=groups.model)  # the backbone preflight built and checked
     if changes:  # a resumed run with new learning rates, clipping, ...: say so in the run, then record the new values
         log = run_dir/'setting_changes.jsonl'  # rewritten whole: an interrupted write never leaves half a line
         _atomic_write_text(log, (log.read_text() if log.exists() else '') + json.dumps({'time': time.strftime('%Y-%m-%dT%H:%M:%S'), 'changes': changes}) + '\n')
     _atomic_write_text(run_dir/'config.json', json.dumps(asdict(cfg), indent=1))  # only once data and model are there
+    _atomic_write_text(run_dir/'data.json', json.dumps(same_data))
     if cfg.target_latency is not None:  # every method's `cfg.budget()` allocates with the calibrated table
         cfg.latency_table, calibration = stored or _run_latency_table(cfg, groups, pre['latency_table'], run_dir)
     test_loader = make_loader(data.test, cfg.batch_size, workers=cfg.workers)

@@ -278,9 +278,20 @@ _INFERENCE_MODE = ('pass_nb traces the model with autograd, which torch.inferenc
                    'or load a pruned model outside the inference_mode block (and create the model outside it); '
                    'torch.no_grad() is fine.')
 
+def _refuse_inference_mode(model:nn.Module):
+    "Tracing needs autograd: refuse `torch.inference_mode()` and a model created under it."
+    if torch.is_inference_mode_enabled() or any(p.is_inference() for p in model.parameters()): raise RuntimeError(_INFERENCE_MODE)
+
+@contextmanager
+def _keeping_frozen(model:nn.Module):
+    "torch-pruning replaces the parameters it prunes by trainable ones: those of `model` that were frozen are frozen again."
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    yield
+    for n, p in model.named_parameters(): p.requires_grad_(n not in frozen)
+
 def _traced_graph(model:nn.Module, example_inputs, customized_pruners:dict=None)->_CutGraph:
     "torch-pruning's dependency graph of `model` (channel shuffles cut out), traced with autograd on, under `no_grad` and for a frozen model too."
-    if torch.is_inference_mode_enabled() or any(p.is_inference() for p in model.parameters()): raise RuntimeError(_INFERENCE_MODE)
+    _refuse_inference_mode(model)
     DG = _CutGraph()
     frozen = [p for p in model.parameters() if not p.requires_grad]
     with warnings.catch_warnings(), torch.enable_grad():  # torch-pruning traces through autograd: a frozen model, or one
@@ -1081,15 +1092,14 @@ def _export(self:ChannelGroups,
     DG = self._build_graph(pruned, _to_model(self.example_inputs, pruned))  # where the model is now (e.g. a GPU after training)
     mods = dict(pruned.named_modules())
     plan = [(mods[g.name], _pruned_root_channels(g, m)) for g, m in zip(self.groups, masks)]
-    for module, idxs in plan:
-        if not idxs: continue
-        group = DG.get_pruning_group(module, DG.get_pruner_of_module(module).prune_out_channels, idxs)
-        if not DG.check_pruning_group(group):
-            raise RuntimeError(f'torch-pruning refused to prune {len(idxs)} channels of {self._names.get(module, module)}.')
-        group.prune()
+    with _keeping_frozen(pruned):
+        for module, idxs in plan:
+            if not idxs: continue
+            group = DG.get_pruning_group(module, DG.get_pruner_of_module(module).prune_out_channels, idxs)
+            if not DG.check_pruning_group(group):
+                raise RuntimeError(f'torch-pruning refused to prune {len(idxs)} channels of {self._names.get(module, module)}.')
+            group.prune()
     _set_heads(pruned, heads); _set_norm_groups(pruned, norm_sizes)
-    frozen = {n for n, p in self.model.named_parameters() if not p.requires_grad}  # torch-pruning makes new parameters
-    for n, p in pruned.named_parameters(): p.requires_grad_(n not in frozen)
     pruned.train(was_training)
     pruned.pass_nb_pruning = {'pruning_history': [list(h) for h in DG.pruning_history()], 'head_dims': heads,
                               'input_shape': [1, *_first_tensor(self.example_inputs).shape[1:]], 'norm_group_sizes': norm_sizes}
@@ -1164,13 +1174,11 @@ def load_pruned(path:str|Path, # file written by `save_pruned`
     ckpt = read_torch_file(path, 'pruned-model file')
     if not isinstance(ckpt, dict) or ckpt.get('format') not in READABLE_FORMATS:
         raise ValueError(f'{path} is not a pass_nb pruned model (expected format {PRUNED_FORMAT!r}).')
-    if torch.is_inference_mode_enabled() or any(p.is_inference() for p in model.parameters()): raise RuntimeError(_INFERENCE_MODE)
+    _refuse_inference_mode(model)  # before the try: its error is not a file that does not fit
     was_training = model.training
-    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
     try:
-        _replay_pruning(model, ckpt, customized_pruners, path)
+        with _keeping_frozen(model): _replay_pruning(model, ckpt, customized_pruners, path)
         model.load_state_dict(ckpt['state_dict'])
-        for n, p in model.named_parameters(): p.requires_grad_(n not in frozen)
     except (AttributeError, RuntimeError, IndexError, KeyError) as e:
         raise ValueError(f'{path} does not fit this model ({type(model).__name__}): was it saved from another '
                          f'architecture? Pass a fresh model of the one it was pruned from. ({e})') from e
@@ -1185,7 +1193,7 @@ def _replay_pruning(model:nn.Module, info:dict, customized_pruners:dict|None, pa
     if {k: v for k, v in info.get('norm_group_sizes', norm_sizes).items() if k in norm_sizes} != norm_sizes:
         raise ValueError(f'{path} was pruned from a model whose GroupNorms group their channels differently; pass a fresh '
                          'model of the architecture it was pruned from.')
-    DG.load_pruning_history([tuple(h) for h in info['pruning_history']])  # new parameters: frozen ones are frozen again by load_pruned
+    DG.load_pruning_history([tuple(h) for h in info['pruning_history']])
     _set_heads(model, info['head_dims']); _set_norm_groups(model, norm_sizes)
     model.pass_nb_pruning = {k: info[k] for k in ('pruning_history', 'head_dims', 'input_shape')} | {'norm_group_sizes': norm_sizes}
     if info.get('base') is not None: model.pass_nb_pruning['base'] = info['base']

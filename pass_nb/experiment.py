@@ -93,7 +93,7 @@ from .hypernetwork import Budget, count_parameters, prompt_sensitivity, BODIES, 
 from .prompts import PROMPT_KINDS
 from .label_mapping import LABEL_MAP_KINDS
 from .training import CHECKPOINT, CHECKPOINT_PREV, CHECKPOINT_NEW, find_checkpoint
-from .training import TrainConfig, SCORE_INITS, BN_STAGE1, MIXED_PRECISION, fit, evaluate, linear_probe, plot_metrics, set_seed, CheckpointError, NonFiniteLossError
+from .training import TrainConfig, SCORE_INITS, BN_STAGE1, MIXED_PRECISION, fit, evaluate, linear_probe, plot_metrics, set_seed, CheckpointError, NonFiniteLossError, _model_device, _run_device
 from .training import method_spec, method_names, FitResult
 
 from .baselines import baseline_scores
@@ -235,15 +235,17 @@ def pretrained_arg(weights:str, # a run's `weights` setting: 'pretrained', 'none
 def build_prompted_model(cfg:PruneConfig, # the run's settings
                          data:DataSplits, # its dataset
                          backbone:torch.nn.Module=None, # the backbone, if already built (default: built from `cfg`)
+                         device:str|torch.device=None, # where the model goes and FLM/ILM count (None: where the backbone is)
                         )->tuple:
-    "(prompted model with its label map, backbone spec) for `cfg`; FLM/ILM are computed on the training split."
+    "(prompted model with its label map, backbone spec) for `cfg`, on `device`; FLM/ILM are computed on the training split."
     spec = model_spec(cfg.model)
     backbone = (backbone if backbone is not None else create_model(spec.name, pretrained=pretrained_arg(cfg.weights))).eval()
+    device = device if device is not None else _model_device(backbone)
     kw = {'pad': cfg.pad if cfg.pad is not None else max(1, cfg.size // 8)} if cfg.prompt == 'pad' else {}
-    model = PromptedModel(make_prompt(cfg.prompt, cfg.size, **kw), backbone, None, spec.mean, spec.std)
+    model = PromptedModel(make_prompt(cfg.prompt, cfg.size, **kw), backbone, None, spec.mean, spec.std).to(device)
     loader = make_loader(data.train, cfg.batch_size, workers=cfg.workers)
     model.label_map = make_label_map(cfg.label_map, spec.num_classes, data.num_classes, model=model, loader=loader,
-                                     seed=cfg.seed, progress=cfg.progress)
+                                     seed=cfg.seed, progress=cfg.progress).to(device)
     return model, spec
 
 # %% ../nbs/11_experiment.ipynb #740e56a1
@@ -354,10 +356,10 @@ def mask_quality(cfg:PruneConfig, # the run's settings (model, weights, size, bu
     "Linear-probe accuracy before fine-tuning (`training.linear_probe`, on a fresh pretrained backbone) of `masks`, of random masks at the same MACs, and dense."
     spec = model_spec(cfg.model)
     bb = create_model(spec.name, pretrained=pretrained_arg(cfg.weights)).eval()
-    fresh = PromptedModel(None, bb, None, spec.mean, spec.std)
     groups = ChannelGroups(bb, torch.rand(1, 3, cfg.size, cfg.size), mask_at=cfg.mask_at)
     kept = groups.predict_macs(masks) / groups.dense_macs
     rnd = Budget(target_macs=kept, allocation=cfg.allocation, min_keep=cfg.min_keep, round_to=cfg.round_to).final(groups, baseline_scores('random', groups, cfg.seed))
+    fresh = PromptedModel(None, bb, None, spec.mean, spec.std).to(_run_device())  # the probe's passes run where the run trained
     tl, vl = make_loader(data.train, cfg.batch_size, workers=cfg.workers), make_loader(data.val, cfg.batch_size, workers=cfg.workers)
     probe = lambda m: linear_probe(fresh, groups if m is not None else None, m, tl, vl, seed=cfg.seed)
     return {'masks': probe([m.cpu() for m in masks]), 'random_same_macs': probe(rnd), 'dense': probe(None),
@@ -638,7 +640,7 @@ def prune(cfg:PruneConfig, # the run's settings
     data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download,
                        max_train=cfg.max_train, max_eval=cfg.max_eval)
     same_data = _same_data(run_dir, data)  # a resumed run: the data it started on, wherever --root finds it now
-    model, spec = build_prompted_model(cfg, data, backbone=groups.model)  # the backbone preflight built and checked
+    model, spec = build_prompted_model(cfg, data, backbone=groups.model, device=_run_device())  # preflight's checked backbone, where it will train
     if changes:  # a resumed run with new learning rates, clipping, ...: say so in the run, then record the new values
         log = run_dir/'setting_changes.jsonl'  # rewritten whole: an interrupted write never leaves half a line
         _atomic_write_text(log, (log.read_text() if log.exists() else '') + json.dumps({'time': time.strftime('%Y-%m-%dT%H:%M:%S'), 'changes': changes}) + '\n')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_models.ipynb #f8f2892d
 from __future__ import annotations
-import os, difflib, importlib, math, pickle, statistics, time
+import contextlib, os, difflib, importlib, math, pickle, statistics, time
 from dataclasses import dataclass
 from typing import Callable
 from pathlib import Path
@@ -324,6 +324,15 @@ def _param_device(model:nn.Module)->torch.device:
     p = next(iter(model.parameters()), None)
     return p.device if p is not None else torch.device('cpu')
 
+@contextlib.contextmanager
+def _placed(model:nn.Module, device):
+    "`model` on `device` inside the block, then back where it was; nothing moves when it is there already."
+    home, there = _param_device(model), torch.empty(0, device=device).device  # `there` with its index ('cuda' is cuda:<current>)
+    if home != there: model.to(there)
+    try: yield model
+    finally:
+        if home != there: model.to(home)
+
 def _example(inputs, device)->torch.Tensor:
     if isinstance(inputs, torch.Tensor): return inputs.to(device)
     if isinstance(inputs, int): inputs = (inputs, inputs)
@@ -354,8 +363,7 @@ def measure_latency(model:nn.Module, # model to time (temporarily moved to `devi
     if repeats < 1 or batch_size < 1: raise ValueError("repeats and batch_size must be at least 1.")
     device = torch.device(device)
     hw = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
-    was_training, old_device = model.training, _param_device(model)
-    model.to(device).eval()
+    was_training = model.training
     x = torch.rand(batch_size, 3, *hw, device=device)
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else (lambda: None)
     it = range(warmup + repeats)
@@ -364,13 +372,14 @@ def measure_latency(model:nn.Module, # model to time (temporarily moved to `devi
         it = tqdm(it, desc='latency')
     times = []
     try:
-        with torch.inference_mode():
+        with _placed(model, device), torch.inference_mode():
+            model.eval()
             for i in it:
                 sync(); t0 = time.perf_counter()
                 model(x)
                 sync(); dt = (time.perf_counter() - t0)*1000
                 if i >= warmup: times.append(dt)
-    finally: model.to(old_device).train(was_training)
+    finally: model.train(was_training)
     med = statistics.median(times)
     return dict(median_ms=med, mean_ms=statistics.fmean(times), std_ms=statistics.pstdev(times),
                 per_image_ms=med/batch_size, batch_size=batch_size, input_size=hw, repeats=repeats, device=str(device))
@@ -389,12 +398,13 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
     `ratio_hi`, and the median times `model_ms`, `reference_ms`."""
     if pairs < 1: raise ValueError(f'pairs={pairs}: time at least one pair of forward passes (20 by default).')
     one = lambda m, warmup=0: timer(m, batch_size=batch_size, input_size=input_size, device=device, repeats=1, warmup=warmup)['median_ms']
-    one(reference, 2); one(model, 2)  # untimed: both models' first passes (allocations, caches) are behind them
-    ms, ref = [], []
-    for i in range(pairs):
-        if i % 2: r = one(reference); m = one(model)
-        else: m = one(model); r = one(reference)
-        ms.append(m); ref.append(r)
+    with _placed(model, device), _placed(reference, device):  # moved there once, not for every pass
+        one(reference, 2); one(model, 2)  # untimed: both models' first passes (allocations, caches) are behind them
+        ms, ref = [], []
+        for i in range(pairs):
+            if i % 2: r = one(reference); m = one(model)
+            else: m = one(model); r = one(reference)
+            ms.append(m); ref.append(r)
     ratios = sorted(a / b for a, b in zip(ms, ref))
     q = statistics.quantiles(ratios, n=4, method='inclusive') if pairs > 1 else ratios * 3
     k = _median_rank(pairs)

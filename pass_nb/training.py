@@ -236,6 +236,11 @@ def make_accelerator(cfg:TrainConfig, # uses `cfg.mixed_precision`
             AcceleratorState._reset_state(reset_partial_state=True)
     return Accelerator(mixed_precision=mp, cpu=cpu)
 
+def _run_device()->torch.device:
+    "Where `make_accelerator(cfg)` trains this process: its own GPU under a multi-GPU launch, a GPU when there is one, else the CPU."
+    from accelerate import PartialState
+    return PartialState().device
+
 def _is_prepared(loader)->bool:
     from accelerate.data_loader import DataLoaderShard, DataLoaderDispatcher
     return isinstance(loader, (DataLoaderShard, DataLoaderDispatcher))

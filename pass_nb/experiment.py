@@ -621,6 +621,14 @@ def _same_data(run_dir:Path, data:DataSplits)->dict:
                          'it on the same data (its folder, --root, may differ), or start a new run (another --out).')
     return now
 
+def _workers_advice(device:torch.device, # where the run trains
+                    workers:int, # its data loader workers
+                   )->str|None:
+    "What to do when a GPU would be fed by the main process alone (None otherwise)."
+    if torch.device(device).type != 'cuda' or workers > 0: return None
+    return ('The data loaders run in the main process (workers=0): on a GPU, decoding and resizing every image there '
+            'can leave the GPU waiting. Set workers to 4 or more (--workers, or workers in a sweep\'s settings).')
+
 def prune(cfg:PruneConfig, # the run's settings
           run_dir:str|Path=None, # output folder (default: runs/<model>-<dataset>-<budget>-s<seed>)
           resume:bool=False, # continue an interrupted run in `run_dir`
@@ -640,6 +648,7 @@ def prune(cfg:PruneConfig, # the run's settings
     data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download,
                        max_train=cfg.max_train, max_eval=cfg.max_eval)
     same_data = _same_data(run_dir, data)  # a resumed run: the data it started on, wherever --root finds it now
+    if advice := _workers_advice(_run_device(), cfg.workers): warnings.warn(advice)
     model, spec = build_prompted_model(cfg, data, backbone=groups.model, device=_run_device())  # preflight's checked backbone, where it will train
     if changes:  # a resumed run with new learning rates, clipping, ...: say so in the run, then record the new values
         log = run_dir/'setting_changes.jsonl'  # rewritten whole: an interrupted write never leaves half a line

@@ -222,16 +222,16 @@ def make_accelerator(cfg:TrainConfig, # uses `cfg.mixed_precision`
                     ):
     "An `accelerate.Accelerator` for `cfg`; mixed precision only on CUDA."
     from accelerate import Accelerator
-    from accelerate.state import AcceleratorState
+    from accelerate.state import AcceleratorState, PartialState
     mp = cfg.mixed_precision
     if mp != 'no' and (cpu or not torch.cuda.is_available()):
         warnings.warn(f"mixed_precision={mp!r} needs CUDA; training in full precision on the CPU.")
         mp = 'no'
-    if AcceleratorState._shared_state:  # accelerate keeps one state per process: change it only outside DDP
-        st = AcceleratorState()
-        if st.mixed_precision != mp or (cpu and st.device.type != 'cpu'):
+    if PartialState._shared_state:  # accelerate keeps one state per process (its device; with an Accelerator, its precision too): change it only outside DDP
+        st, now = PartialState(), AcceleratorState().mixed_precision if AcceleratorState._shared_state else mp
+        if now != mp or (cpu and st.device.type != 'cpu'):  # a bare PartialState on a GPU would otherwise overrule cpu=True
             if st.num_processes > 1:
-                raise ValueError(f'This distributed run was started with mixed_precision={st.mixed_precision!r} on '
+                raise ValueError(f'This distributed run was started with mixed_precision={now!r} on '
                                  f'{st.device}; use the same settings in TrainConfig (or relaunch).')
             AcceleratorState._reset_state(reset_partial_state=True)
     return Accelerator(mixed_precision=mp, cpu=cpu)

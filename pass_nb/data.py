@@ -62,12 +62,11 @@ def to_image_tensor(img:Any, # PIL image, numpy array (HW/HWC) or tensor (HW/CHW
     if x.ndim != 3: raise ValueError(f'Expected an image with 2 or 3 dims (HW or CHW), got shape {tuple(x.shape)}.')
     x = _unit_range(x)
     c = x.shape[0]
-    if c == 1: x = x.expand(3, -1, -1)
-    elif c == 4: x = x[:3]
-    elif c != 3: raise ValueError(f'Expected 1, 3 or 4 channels, got {c} (shape {tuple(x.shape)}).')
+    if c == 4: x = x[:3]
+    elif c not in (1, 3): raise ValueError(f'Expected 1, 3 or 4 channels, got {c} (shape {tuple(x.shape)}).')
     if size is not None and tuple(x.shape[-2:]) != (size, size):
-        x = TF.resize(x, [size, size], antialias=True)
-    return x.clamp(0, 1).contiguous()
+        x = TF.resize(x, [size, size], antialias=True)  # a grey image is resized before it becomes three channels: a third of the work
+    return x.expand(3, -1, -1).clamp(0, 1).contiguous()
 
 # %% ../nbs/01_data.ipynb #1819f6cf
 def read_targets(ds:Dataset, # any dataset

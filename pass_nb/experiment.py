@@ -634,7 +634,7 @@ def prune(cfg:PruneConfig, # the run's settings
           resume:bool=False, # continue an interrupted run in `run_dir`
          )->RunSummary:
     "One method end to end (PASS by default): label mapping, stage 1 (masks), stage 2 (fine-tune), export, report."
-    t0 = time.time()
+    t0, device = time.time(), _run_device()  # first: under a multi-GPU launch each process takes its own GPU before anything is timed
     run_dir = Path(run_dir) if run_dir is not None else cfg.default_run_dir()
     changes = _check_run_dir(run_dir, cfg, resume)
     if resume and (run_dir/'summary.json').exists() and find_checkpoint(run_dir) is None:  # finished, checkpoints removed
@@ -648,8 +648,8 @@ def prune(cfg:PruneConfig, # the run's settings
     data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download,
                        max_train=cfg.max_train, max_eval=cfg.max_eval)
     same_data = _same_data(run_dir, data)  # a resumed run: the data it started on, wherever --root finds it now
-    if advice := _workers_advice(_run_device(), cfg.workers): warnings.warn(advice)
-    model, spec = build_prompted_model(cfg, data, backbone=groups.model, device=_run_device())  # preflight's checked backbone, where it will train
+    if advice := _workers_advice(device, cfg.workers): warnings.warn(advice)
+    model, spec = build_prompted_model(cfg, data, backbone=groups.model, device=device)  # preflight's checked backbone, where it will train
     if changes:  # a resumed run with new learning rates, clipping, ...: say so in the run, then record the new values
         log = run_dir/'setting_changes.jsonl'  # rewritten whole: an interrupted write never leaves half a line
         _atomic_write_text(log, (log.read_text() if log.exists() else '') + json.dumps({'time': time.strftime('%Y-%m-%dT%H:%M:%S'), 'changes': changes}) + '\n')

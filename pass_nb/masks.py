@@ -19,7 +19,7 @@ from torch_pruning.utils import op_counter
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 
-from .models import count_macs_params, measure_latency, latency_ratio, read_torch_file, _param_device
+from .models import count_macs_params, measure_latency, latency_ratio, read_torch_file, _param_device, _timing_place
 
 # %% auto #0
 __all__ = ['MASK_AT', 'ALLOCATION_SHORTFALL', 'PRUNED_FORMAT', 'CHAINED_FORMAT', 'READABLE_FORMATS', 'LATENCY_FEATURES',
@@ -1512,10 +1512,11 @@ def measure_latency_table(groups:ChannelGroups, # the model's channel groups
     path = latency_cache_dir(cache_dir)/name if _timer_name(timer) else None  # a timer without a name: never cached
     if path is not None and (cached := _read_table(path, meta, groups.n_units)) is not None: return cached
     rng, dense, removed, saved = torch.Generator().manual_seed(seed), [], [], []
-    for i in tqdm(range(samples), desc='latency table', disable=not progress):
-        masks = _random_structure(groups, rng, independent=i % 2 == 1)  # the two kinds in turn
-        r = latency_ratio(groups.export(masks), groups.model, batch_size, input_size, device, pairs=repeats, timer=timer)
-        dense.append(r['reference_ms']); removed.append(_removed_fractions(groups, masks)); saved.append(1 - r['ratio'])
+    with _timing_place(groups.model, device, timer):  # the dense model moves there once; its pruned copies are made there
+        for i in tqdm(range(samples), desc='latency table', disable=not progress):
+            masks = _random_structure(groups, rng, independent=i % 2 == 1)  # the two kinds in turn
+            r = latency_ratio(groups.export(masks), groups.model, batch_size, input_size, device, pairs=repeats, timer=timer)
+            dense.append(r['reference_ms']); removed.append(_removed_fractions(groups, masks)); saved.append(1 - r['ratio'])
     shares, overhead = _fit_shares(removed, saved)
     table = LatencyTable(statistics.median(dense), shares, list(groups.n_units), **meta, overhead=overhead,
                          spread=(max(dense) - min(dense)) / statistics.median(dense), fit_error=_fit_error(removed, saved))

@@ -333,6 +333,10 @@ def _placed(model:nn.Module, device):
     finally:
         if home != there: model.to(home)
 
+def _timing_place(model:nn.Module, device, timer:Callable):
+    "Where `timer` finds `model`: moved to `device` once for the built-in timer; a custom timer gets it as it is."
+    return _placed(model, device) if timer is measure_latency else contextlib.nullcontext(model)
+
 def _example(inputs, device)->torch.Tensor:
     if isinstance(inputs, torch.Tensor): return inputs.to(device)
     if isinstance(inputs, int): inputs = (inputs, inputs)
@@ -398,7 +402,7 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
     `ratio_hi`, and the median times `model_ms`, `reference_ms`."""
     if pairs < 1: raise ValueError(f'pairs={pairs}: time at least one pair of forward passes (20 by default).')
     one = lambda m, warmup=0: timer(m, batch_size=batch_size, input_size=input_size, device=device, repeats=1, warmup=warmup)['median_ms']
-    with _placed(model, device), _placed(reference, device):  # moved there once, not for every pass
+    with _timing_place(model, device, timer), _timing_place(reference, device, timer):  # moved there once, not for every pass
         one(reference, 2); one(model, 2)  # untimed: both models' first passes (allocations, caches) are behind them
         ms, ref = [], []
         for i in range(pairs):

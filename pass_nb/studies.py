@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_studies.ipynb #37383b2b
 from __future__ import annotations
-import time
+import copy, time
 from pathlib import Path
 
 import torch
@@ -158,7 +158,7 @@ def plot_studies(results:'pd.DataFrame', # from `run_studies`
     return fig
 
 # %% ../nbs/12_studies.ipynb #e718db30
-def prompt_cost(backbone:torch.nn.Module, # the network (its parameters train, as in stage 2)
+def prompt_cost(backbone:torch.nn.Module, # the network (a copy of it trains, as in stage 2; it stays as it is)
                 size:int=32, # image side
                 batch:int=32, # images per step
                 kinds:tuple=('none', 'pad', 'random', 'fixed', 'expand'), # prompts to compare ('none' is the baseline)
@@ -168,7 +168,7 @@ def prompt_cost(backbone:torch.nn.Module, # the network (its parameters train, a
     "Median step time (and CUDA peak memory) per prompt kind, with ratios to the step without a prompt."
     import pandas as pd
     dev = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    net = backbone.to(dev).train()
+    net = copy.deepcopy(backbone).to(dev).train()  # a copy trains: the caller's network keeps its weights, device and mode
     x = torch.rand(batch, 3, size, size, device=dev)
     rows = []
     for kind in tqdm(kinds, desc='prompt cost'):

@@ -229,7 +229,8 @@ def make_accelerator(cfg:TrainConfig, # uses `cfg.mixed_precision`
         mp = 'no'
     if PartialState._shared_state:  # accelerate keeps one state per process (its device; with an Accelerator, its precision too): change it only outside DDP
         st, now = PartialState(), AcceleratorState().mixed_precision if AcceleratorState._shared_state else mp
-        if now != mp or (cpu and st.device.type != 'cpu'):  # a bare PartialState on a GPU would otherwise overrule cpu=True
+        cpu_changed = bool(cpu) != bool(getattr(st, '_cpu', cpu))  # accelerate would keep the first call's cpu= for good
+        if now != mp or (cpu and st.device.type != 'cpu') or (cpu_changed and st.num_processes == 1):
             if st.num_processes > 1:
                 raise ValueError(f'This distributed run was started with mixed_precision={now!r} on '
                                  f'{st.device}; use the same settings in TrainConfig (or relaunch).')
@@ -908,8 +909,9 @@ def _resume_or_start(run:SimpleNamespace, # the stage's run (see `run_stage`)
         if stage == 1 and (run_dir/'stage1.pt').exists():  # stage 1 finished earlier: restore its end state
             done = load_checkpoint(run_dir/'stage1.pt', run.fp, run.cfgd, fmt=backend.stage1_format)
             model.load_state_dict(done['model'])
-            if backend.generator is not None and done[backend.gen_key] is not None:
-                accelerator.unwrap_model(backend.generator).load_state_dict(done[backend.gen_key])
+            if backend.generator is not None:  # on the device, as a generator that trained in this call would be
+                if done[backend.gen_key] is not None: accelerator.unwrap_model(backend.generator).load_state_dict(done[backend.gen_key])
+                backend.generator.to(accelerator.device)
             masks = [m.float().to(_model_device(model)) for m in done['masks']]
             return None, (masks, done['result'])
         found = find_checkpoint(run_dir)

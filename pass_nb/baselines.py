@@ -65,11 +65,14 @@ def tp_unit_scores(groups:ChannelGroups, # our channel groups
     return out
 
 # %% ../nbs/08_baselines.ipynb #76876c5e
-def _add_decay(p:nn.Parameter, dim:int, idx:torch.Tensor, coef:torch.Tensor):
-    "In place on the real gradient: `p.grad[idx along dim] += coef * p[idx along dim]`."
-    w = p.detach().index_select(dim, idx)
-    shape = [1] * w.ndim; shape[dim] = -1
-    p.grad.index_add_(dim, idx, w * coef.to(w.device, w.dtype).view(shape))
+def _add_decay(p:nn.Parameter, dim:int, idx:torch.Tensor|slice, coef:torch.Tensor):
+    "In place on the real gradient: `p.grad[idx along dim] += coef * p[idx along dim]` (`idx`: indices, or a slice of consecutive ones)."
+    shape = [1] * p.ndim; shape[dim] = -1
+    c = coef.to(p.device, p.dtype).view(shape)
+    if isinstance(idx, slice):  # a view of the real gradient: no index copies (the same sums as index_add_)
+        n = idx.stop - idx.start
+        p.grad.narrow(dim, idx.start, n).add_(p.detach().narrow(dim, idx.start, n) * c)
+    else: p.grad.index_add_(dim, idx, p.detach().index_select(dim, idx) * c)
 
 # %% ../nbs/08_baselines.ipynb #1b65ac71
 _BN = nn.modules.batchnorm._BatchNorm
@@ -85,16 +88,16 @@ class GrowingRegPrunerFixed(tp.pruner.GrowingRegPruner):
         "Add each group's growing L2 penalty `reg ⊙ w` to the gradients of its convs, linears and BatchNorms."
         ignored = set(self.ignored_layers)
         for group in self._groups:
-            imp = self.estimate_importance(group)
-            if imp is None or torch.isnan(imp).any(): continue
+            if not self._scorable(group): continue
             reg = self.group_reg[group]
             for item in group:
                 layer, fn = item.dep.layer, item.dep.pruning_fn
                 if getattr(layer, 'weight', None) is None or layer.weight.grad is None: continue
                 if any(r is None for r in item.root_idxs): continue
                 dev = layer.weight.device
-                idx = torch.as_tensor(list(item.idxs), dtype=torch.long, device=dev)
-                coef = reg.to(dev)[torch.as_tensor(item.root_idxs, dtype=torch.long, device=dev)]
+                idx, root = self._indices(item, dev)
+                if reg.device != dev: reg = self.group_reg[group] = reg.to(dev)  # once: the coefficients live with the weights
+                coef = reg[root]
                 out = (isinstance(layer, _BN) and layer.affine) or (isinstance(layer, (nn.modules.conv._ConvNd, nn.Linear)) and fn in _OUT_FNS)
                 if out and layer not in ignored:
                     _add_decay(layer.weight, 0, idx, coef)
@@ -102,8 +105,30 @@ class GrowingRegPrunerFixed(tp.pruner.GrowingRegPruner):
                 elif fn in _IN_FNS and getattr(layer, 'groups', 1) == 1:
                     _add_decay(layer.weight, 1, idx, coef)
 
+    def _scorable(self, group)->bool:
+        """Does the importance score this group (not None, not NaN)? The library computes every group's importance at
+        every step for this alone. None never changes, and a NaN importance needs NaN weights (the loss is then NaN and
+        training stops before this) or an all-zero group (whose penalty adds nothing): so it is asked once per group."""
+        cache = self.__dict__.setdefault('_scorable_cache', {})  # id -> (the group itself, so that its id is not reused, answer)
+        hit = cache.get(id(group))
+        if hit is None or hit[0] is not group:
+            imp = self.estimate_importance(group)
+            hit = cache[id(group)] = group, imp is not None and not bool(torch.isnan(imp).any())
+        return hit[1]
+
+    def _indices(self, item, dev)->tuple:
+        "A group item's channels (a slice when consecutive, else a tensor) and root indices on `dev`, made once, not at every step."
+        cache = self.__dict__.setdefault('_index_cache', {})  # id -> (the item itself, so that its id is not reused, ...)
+        hit = cache.get((id(item), dev))
+        if hit is None or hit[0] is not item:
+            i = list(item.idxs)
+            at = slice(i[0], i[-1] + 1) if i and i == list(range(i[0], i[-1] + 1)) else torch.as_tensor(i, dtype=torch.long, device=dev)
+            hit = cache[id(item), dev] = item, at, torch.as_tensor(item.root_idxs, dtype=torch.long, device=dev)
+        return hit[1:]
+
     def update_regularizer(self):
         "Re-list the groups (e.g. after pruning) keeping the grown coefficients of groups that are still there."
+        self._index_cache, self._scorable_cache = {}, {}  # both belong to the old groups
         grown = {(g[0].dep.target.module, len(g[0].idxs)): r for g, r in self.group_reg.items()}
         self._groups = list(self.DG.get_all_groups(root_module_types=self.root_module_types, ignored_layers=self.ignored_layers))
         self.group_reg = {g: grown.get((g[0].dep.target.module, len(g[0].idxs)), torch.ones(len(g[0].idxs)) * self.base_reg)

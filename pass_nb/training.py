@@ -223,13 +223,14 @@ def make_accelerator(cfg:TrainConfig, # uses `cfg.mixed_precision`
     "An `accelerate.Accelerator` for `cfg`; mixed precision only on CUDA."
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState, PartialState
+    from accelerate.utils import parse_flag_from_env
     mp = cfg.mixed_precision
     if mp != 'no' and (cpu or not torch.cuda.is_available()):
         warnings.warn(f"mixed_precision={mp!r} needs CUDA; training in full precision on the CPU.")
         mp = 'no'
     if PartialState._shared_state:  # accelerate keeps one state per process (its device; with an Accelerator, its precision too): change it only outside DDP
         st, now = PartialState(), AcceleratorState().mixed_precision if AcceleratorState._shared_state else mp
-        cpu_changed = bool(cpu) != bool(getattr(st, '_cpu', cpu))  # accelerate would keep the first call's cpu= for good
+        cpu_changed = (bool(cpu) or parse_flag_from_env('ACCELERATE_USE_CPU')) != bool(getattr(st, '_cpu', cpu))  # accelerate would keep the first call's cpu= for good
         if now != mp or (cpu and st.device.type != 'cpu') or (cpu_changed and st.num_processes == 1):
             if st.num_processes > 1:
                 raise ValueError(f'This distributed run was started with mixed_precision={now!r} on '

@@ -345,6 +345,7 @@ def _mnist_like(name, cls, root, download, source, src_name):
            + (f' (looked in {source})' if source else f', e.g. in {offline_data_dir()/src_name}'))
     tr = _tv_load(name, cls, raw, root, download and not found, how, train=True)
     te = _tv_load(name, cls, raw, root, download and not found, how, train=False)
+    tr, te = (TensorImageDataset(d.data, d.targets.tolist(), cls.classes) for d in (tr, te))  # the uint8 images as read: no PIL image per item
     return DataSplits(name, tr, None, te, len(cls.classes), list(cls.classes))
 
 @register_dataset('fashion-mnist')

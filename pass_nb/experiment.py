@@ -296,7 +296,7 @@ def preflight(cfg:PruneConfig, # the run's settings
     return {'spec': spec, 'groups': groups, 'latency_table': table}
 
 # %% ../nbs/11_experiment.ipynb #77fd3390
-_NOT_RESULTS = ('progress', 'workers', 'root', 'download', 'keep_checkpoints')  # settings that do not change what a run computes
+_NOT_RESULTS = ('progress', 'workers', 'root', 'download', 'keep_checkpoints')  # settings that do not change what a run computes (workers: unless augmented)
 _RESUMABLE = (*_LRS, 'latency_batch', 'probe')  # may change when a run resumes (recorded in setting_changes.jsonl)
 _BEFORE_FIELD = {'mask_at': 'all', 'probe': False, 'round_to': None}  # fields added later, with what runs did before they existed
 
@@ -310,13 +310,16 @@ def _settings_diff(old:dict, # a run's config.json
     "The settings of `cfg` that differ from a run's recorded ones: {name: (recorded, now)}."
     old = {**_BEFORE_FIELD, **old}  # a field added later: folders from before it ran with its old behaviour
     same = lambda k, v: _same_place(old.get(k), v) if k == 'source_run' else old.get(k) == v
-    return {k: (old.get(k), v) for k, v in asdict(cfg).items() if k not in _NOT_RESULTS and not same(k, v)}
+    free = [k for k in _NOT_RESULTS if not (k == 'workers' and cfg.augment)]  # augmented: each worker draws its own crops and flips
+    return {k: (old.get(k), v) for k, v in asdict(cfg).items() if k not in free and not same(k, v)}
 
 def _changes_on_resume(run_dir:Path, cfg:PruneConfig)->dict:
     "{setting: (recorded, now)} of a resumed run: only `_RESUMABLE` ones may differ, the rest raise."
     diff = _settings_diff(json.loads((run_dir/'config.json').read_text()), cfg)
     fixed = {k: v for k, v in diff.items() if k not in _RESUMABLE}
-    if fixed: raise ValueError(f'--resume with different settings than {run_dir}/config.json: {fixed}. Only '
+    why = (' (with --augment each data-loader worker draws its own crops and flips, so the number of workers is part of '
+           'the result)') if 'workers' in fixed else ''
+    if fixed: raise ValueError(f'--resume with different settings than {run_dir}/config.json: {fixed}{why}. Only '
                                f'{list(_RESUMABLE)} may change when a run resumes; start a new run (another --out) for the rest.')
     return diff
 

@@ -88,7 +88,7 @@ class GrowingRegPrunerFixed(tp.pruner.GrowingRegPruner):
         "Add each group's growing L2 penalty `reg ⊙ w` to the gradients of its convs, linears and BatchNorms."
         ignored = set(self.ignored_layers)
         for group in self._groups:
-            if not self._scorable(group): continue
+            if not self._scored(group): continue
             reg = self.group_reg[group]
             for item in group:
                 layer, fn = item.dep.layer, item.dep.pruning_fn
@@ -105,15 +105,14 @@ class GrowingRegPrunerFixed(tp.pruner.GrowingRegPruner):
                 elif fn in _IN_FNS and getattr(layer, 'groups', 1) == 1:
                     _add_decay(layer.weight, 1, idx, coef)
 
-    def _scorable(self, group)->bool:
-        """Does the importance score this group (not None, not NaN)? The library computes every group's importance at
-        every step for this alone. None never changes, and a NaN importance needs NaN weights (the loss is then NaN and
-        training stops before this) or an all-zero group (whose penalty adds nothing): so it is asked once per group."""
-        cache = self.__dict__.setdefault('_scorable_cache', {})  # id -> (the group itself, so that its id is not reused, answer)
+    def _scored(self, group)->bool:
+        """Does the importance read this group at all (not None)? That never changes, so it is asked once per group. The
+        library computes every group's importance at every step for this, and to skip a group whose importance is NaN:
+        that needs NaN weights (the loss is NaN first, and training stops) or an all-zero group, whose penalty adds
+        nothing while it is zero; so the NaN skip is left out."""
+        cache = self.__dict__.setdefault('_scored_cache', {})  # id -> (the group itself, so that its id is not reused, answer)
         hit = cache.get(id(group))
-        if hit is None or hit[0] is not group:
-            imp = self.estimate_importance(group)
-            hit = cache[id(group)] = group, imp is not None and not bool(torch.isnan(imp).any())
+        if hit is None or hit[0] is not group: hit = cache[id(group)] = group, self.estimate_importance(group) is not None
         return hit[1]
 
     def _indices(self, item, dev)->tuple:
@@ -128,7 +127,7 @@ class GrowingRegPrunerFixed(tp.pruner.GrowingRegPruner):
 
     def update_regularizer(self):
         "Re-list the groups (e.g. after pruning) keeping the grown coefficients of groups that are still there."
-        self._index_cache, self._scorable_cache = {}, {}  # both belong to the old groups
+        self._index_cache, self._scored_cache = {}, {}  # both belong to the old groups
         grown = {(g[0].dep.target.module, len(g[0].idxs)): r for g, r in self.group_reg.items()}
         self._groups = list(self.DG.get_all_groups(root_module_types=self.root_module_types, ignored_layers=self.ignored_layers))
         self.group_reg = {g: grown.get((g[0].dep.target.module, len(g[0].idxs)), torch.ones(len(g[0].idxs)) * self.base_reg)

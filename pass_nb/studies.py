@@ -165,9 +165,10 @@ def prompt_cost(backbone:torch.nn.Module, # the network (a copy of it trains, as
                 steps:int=10, # timed steps per prompt (after 2 warm-up steps), median taken
                 device:str|None=None, # 'cpu' or 'cuda' (default: CUDA when available)
                )->'pd.DataFrame':
-    "Median step time (and CUDA peak memory) per prompt kind, with ratios to the step without a prompt."
+    "Median step time (and CUDA peak memory beyond what was allocated before the call) per prompt kind, with ratios to the step without a prompt."
     import pandas as pd
     dev = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    held = torch.cuda.memory_allocated(dev) if dev.type == 'cuda' else 0  # what the caller holds there is not the step's
     net = copy.deepcopy(backbone).to(dev).train()  # a copy trains: the caller's network keeps its weights, device and mode
     x = torch.rand(batch, 3, size, size, device=dev)
     rows = []
@@ -184,7 +185,7 @@ def prompt_cost(backbone:torch.nn.Module, # the network (a copy of it trains, as
             if i >= 2: times.append(time.perf_counter() - t0)
         rows.append(dict(prompt=kind, prompt_params=sum(p.numel() for p in prompt.parameters()),
                          step_ms=1e3 * float(torch.tensor(times).median()),
-                         peak_mem_mb=torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == 'cuda' else float('nan'),
+                         peak_mem_mb=(torch.cuda.max_memory_allocated(dev) - held) / 2**20 if dev.type == 'cuda' else float('nan'),
                          device=dev.type))
     df = pd.DataFrame(rows)
     base = df[df.prompt == 'none'].iloc[0] if 'none' in set(df.prompt) else df.iloc[0]

@@ -241,7 +241,8 @@ def make_accelerator(cfg:TrainConfig, # uses `cfg.mixed_precision`
 def _run_device()->torch.device:
     "Where `make_accelerator(cfg)` trains this process: its own GPU under a multi-GPU launch, a GPU when there is one, else the CPU."
     from accelerate import PartialState
-    return PartialState().device
+    from accelerate.utils import parse_flag_from_env
+    return PartialState(cpu=parse_flag_from_env('ACCELERATE_USE_CPU')).device  # `accelerate launch --cpu` sets it
 
 def _is_prepared(loader)->bool:
     from accelerate.data_loader import DataLoaderShard, DataLoaderDispatcher

@@ -110,16 +110,15 @@ class GrowingRegPrunerFixed(tp.pruner.GrowingRegPruner):
         library computes every group's importance at every step for this, and to skip a group whose importance is NaN:
         that needs NaN weights (the loss is NaN first, and training stops) or an all-zero group, whose penalty adds
         nothing while it is zero; so the NaN skip is left out."""
-        cache = self.__dict__.setdefault('_scored_cache', {})  # id -> (the group itself, so that its id is not reused, answer)
-        hit = cache.get(id(group))
-        if hit is None or hit[0] is not group: hit = cache[id(group)] = group, self.estimate_importance(group) is not None
-        return hit[1]
+        cache = self.__dict__.setdefault('_scored_cache', {})  # keyed by the group, as `group_reg` is
+        if group not in cache: cache[group] = self.estimate_importance(group) is not None
+        return cache[group]
 
     def _indices(self, item, dev)->tuple:
         "A group item's channels (a slice when consecutive, else a tensor) and root indices on `dev`, made once, not at every step."
-        cache = self.__dict__.setdefault('_index_cache', {})  # id -> (the item itself, so that its id is not reused, ...)
+        cache = self.__dict__.setdefault('_index_cache', {})  # (id, device) -> (the item, held so that its id is not reused, ...)
         hit = cache.get((id(item), dev))
-        if hit is None or hit[0] is not item:
+        if hit is None:
             i = list(item.idxs)
             at = slice(i[0], i[-1] + 1) if i and i == list(range(i[0], i[-1] + 1)) else torch.as_tensor(i, dtype=torch.long, device=dev)
             hit = cache[id(item), dev] = item, at, torch.as_tensor(item.root_idxs, dtype=torch.long, device=dev)

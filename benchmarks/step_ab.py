@@ -8,6 +8,7 @@ model (random-init torchvision ResNet, 50 % channel sparsity, frozen backbone in
 - `masks_fixed` / `masks_grad`: the backbone's forward + backward under fixed masks / masks that carry gradients.
 
     python benchmarks/step_ab.py --base 6016363                 # 64 px, ResNet-18/34/50
+    python benchmarks/step_ab.py --base f42e02c --pieces hypernetwork --reps 300   # the hypernetwork's step alone
 """
 import argparse, importlib, statistics, subprocess, sys, tarfile, tempfile, time
 from io import BytesIO
@@ -58,33 +59,39 @@ def main(argv=None):
     p.add_argument('--models', nargs='+', default=['resnet18', 'resnet34', 'resnet50'])
     p.add_argument('--size', type=int, default=64); p.add_argument('--batch', type=int, default=16)
     p.add_argument('--reps', type=int, default=20); p.add_argument('--name', default='step_ab_cpu')
+    p.add_argument('--pieces', nargs='+', default=['hypernetwork', 'masks_fixed', 'masks_grad'], help='which pieces to time')
     a = p.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as d:
         base = import_commit(a.base, Path(d))
         new = {'hypernetwork': pass_nb.hypernetwork, 'masks': pass_nb.masks, 'prompts': pass_nb.prompts}
         for arch in a.models:
-            runs = {'new': pieces(new, arch, a.size, a.batch), 'base': pieces(base, arch, a.size, a.batch)}
+            runs = {v: {k: f for k, f in pieces(pkg, arch, a.size, a.batch).items() if k in a.pieces}
+                    for v, pkg in (('new', new), ('base', base))}
             for r in runs.values():
                 for f in r.values(): f()  # warm-up
             ts = {(v, k): [] for v in runs for k in runs[v]}
-            for _ in range(a.reps):
+            for rep in range(a.reps):
                 for k in runs['new']:
-                    for v in runs:
+                    for v in (runs if rep % 2 else list(runs)[::-1]):  # each commit goes first in every other rep
                         t0 = time.perf_counter(); runs[v][k](); ts[(v, k)].append(1e3 * (time.perf_counter() - t0))
             med = {key: statistics.median(v) for key, v in ts.items()}
             row = dict(model=arch, size=a.size, batch=a.batch, reps=a.reps, base=a.base)
             for k in runs['new']:
                 row[f'{k}_ms_base'], row[f'{k}_ms_new'] = med[('base', k)], med[('new', k)]
                 row[f'{k}_ratio'] = statistics.median(n / b for n, b in zip(ts[('new', k)], ts[('base', k)]))
-            for v in runs: row[f'mask_grad_ms_{v}'] = med[(v, 'masks_grad')] - med[(v, 'masks_fixed')]
+            if {'masks_grad', 'masks_fixed'} <= set(a.pieces):
+                for v in runs: row[f'mask_grad_ms_{v}'] = med[(v, 'masks_grad')] - med[(v, 'masks_fixed')]
             rows.append(row); print(row, flush=True)
     out = pd.DataFrame(rows)
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.2))
-    out.set_index('model')[['hypernetwork_ms_base', 'hypernetwork_ms_new', 'mask_grad_ms_base', 'mask_grad_ms_new']].plot.bar(ax=ax, rot=0)
+    cols = {'hypernetwork_ms_base': 'hypernetwork fwd+bwd+step, base', 'hypernetwork_ms_new': '... new',
+            'mask_grad_ms_base': "masks' gradients (grad - fixed), base", 'mask_grad_ms_new': '... new'}
+    cols = {k: v for k, v in cols.items() if k in out}
+    out.set_index('model')[list(cols)].plot.bar(ax=ax, rot=0)
     ax.set(ylabel='ms per step', title=f'stage-1 pieces, {a.base} vs this checkout, {a.size} px, batch {a.batch}')
-    ax.legend(['hypernetwork fwd+bwd+step, base', '... new', "masks' gradients (grad - fixed), base", '... new'], fontsize=7)
+    ax.legend(list(cols.values()), fontsize=7)
     print(out.round(3).to_string(index=False)); print(save(a.name, out, fig, reps=a.reps))
 
 

@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 
-from .masks import ChannelGroups, LatencyTable, _expand, _check_fraction, straight_through, global_keep, masks_from_counts
+from .masks import ChannelGroups, LatencyTable, _expand, _check_fraction, straight_through, global_keep, _global_keep_flat, masks_from_counts
 from .prompts import IMAGENET_MEAN, IMAGENET_STD, NoPrompt
 
 # %% auto #0
@@ -70,6 +70,15 @@ class Budget:
             if self.round_to: masks = masks_from_counts(scores, [int(m.sum()) for m in masks], self.round_to)
         self._steps += 1
         return masks
+
+    def step_flat(self, groups:ChannelGroups, scores:list)->torch.Tensor:
+        "`step`'s masks end to end in one float tensor on the scores' device; a global top-k without rounding skips the per-group copies."
+        between = self.sparsity is None and self._counts is not None and self._steps % self.macs_every != 0
+        if self.allocation != 'global' or self.round_to or not (self.sparsity is not None or between):
+            return torch.cat(self.step(groups, scores)).to(scores[0].device)
+        if between: self._steps += 1
+        n_keep = sum(self._counts) if between else groups.total_units - round(self.sparsity * groups.total_units)
+        return _global_keep_flat(scores, n_keep, self.min_keep).to(scores[0].device, torch.float32)
 
 # %% ../nbs/06_hypernetwork.ipynb #7c41d140
 def _input_member(groups:ChannelGroups, g):
@@ -175,9 +184,9 @@ class UnitHeads(nn.Module):
         the same as `forward`'s, for the provisional masks inside the recurrence (the groups' slices cut once)."""
         embed, bias, r = self.embed.split(self.n_units), self.bias.split(self.n_units), self.rank
         def score(i:int, h:torch.Tensor, prior:torch.Tensor|None=None)->torch.Tensor:
-            code = torch.addmv(self.code.bias, self.code.weight, h[0])
-            s = torch.addmv(bias[i], embed[i], code[:r]).add_(code[r + 1])
-            return s if prior is None else s.addcmul_(prior, code[r].exp())
+            unit, log_scale, shift = torch.addmv(self.code.bias, self.code.weight, h[0]).split([r, 1, 1])
+            s = torch.addmv(bias[i], embed[i], unit).add_(shift)
+            return s if prior is None else s.addcmul_(prior, log_scale.exp())
         return score
 
 # %% ../nbs/06_hypernetwork.ipynb #e6ed402d
@@ -227,7 +236,7 @@ def _stats(self:HyperNetwork, i, in_mask, device):
     if self.inputs == 'prompt': return torch.zeros(1, self.stat_width + 2, device=device), None
     A = _kernel_sums(self.groups, i, self.signed)[0]  # a new tensor whenever the weights change
     memo = self._memo.get(i)  # the last result: reused while the weights and the input mask are the same
-    if memo is not None and memo[0] is A and memo[1] == str(device) and _same_mask(memo[2], in_mask): return memo[3]
+    if memo is not None and memo[0] is A and memo[1] == device and _same_mask(memo[2], in_mask): return memo[3]
     s = root_weight_stats(self.groups, i, in_mask, self.signed).to(device, torch.float32)
     std, mean = torch.std_mean(s) if len(s) > 1 else (s.new_ones(()), s.mean())
     prior = (s - mean).div_(std.clamp_min(1e-6))  # every group's units compete on the same scale
@@ -236,12 +245,12 @@ def _stats(self:HyperNetwork, i, in_mask, device):
     quantiles = s.sort().values.index_select(0, at).div_(scale.clamp_min(1e-12))  # scale-free: layers differ by orders of magnitude
     density = in_mask.to(device, torch.float32).mean().view(1) if in_mask is not None else size.new_ones(1)
     out = torch.cat([quantiles, size, density]).view(1, -1), prior
-    self._memo[i] = (A, str(device), None if in_mask is None else in_mask.clone(), out)
+    self._memo[i] = (A, device, in_mask, out)  # the walk never changes a provisional mask once it has made it
     return out
 
 def _same_mask(a, b)->bool:
     "Are two input masks (or two Nones) equal?"
-    if a is None or b is None: return a is b
+    if a is None or b is None or a is b: return a is b
     return a.shape == b.shape and a.device == b.device and torch.equal(a, b)
 
 @patch
@@ -292,9 +301,9 @@ def _cell_step(self:HyperNetwork, ctx:torch.Tensor)->Callable:
     state = [self.init_state[:1], self.init_state[1:]]
     def step(x):  # PyTorch's LSTM cell (gates i, f, g, o) in fewer operations: this walk runs one group at a time
         gates = torch.addmm(bias, x, w_x).addmm_(state[0], w_h)
-        act = gates.sigmoid()
-        cell = torch.addcmul(act[:, H:2 * H] * state[1], act[:, :H], gates[:, 2 * H:3 * H].tanh())
-        state[:] = act[:, 3 * H:] * cell.tanh(), cell
+        i, f, _, o = gates.sigmoid().chunk(4, 1)
+        cell = torch.addcmul(f * state[1], i, gates[:, 2 * H:3 * H].tanh())
+        state[:] = o * cell.tanh(), cell
         return state[0]
     return step
 
@@ -350,8 +359,9 @@ def set_extra_state(self:HyperNetwork, state):
 def forward(self:HyperNetwork, prompt:nn.Module)->list:
     "Straight-through masks meeting the budget (exact top-k; in training a MACs target is re-searched periodically)."
     scores = self.scores(prompt)
-    hard = (self.budget.step if self.training else self.budget.final)(self.groups, scores)
-    flat, keep = torch.cat(scores), torch.cat(hard).to(scores[0].device)  # all groups at once: a few operations, not a few per group
+    flat = torch.cat(scores)  # all groups at once: a few operations, not a few per group
+    if self.training: keep = self.budget.step_flat(self.groups, scores)
+    else: keep = torch.cat(self.budget.final(self.groups, scores)).to(flat.device)
     kept = flat.detach()[keep > 0.5]
     if self.training and len(kept): self.threshold.fill_(float(kept.min()))
     return list(straight_through(keep, flat).split(self.groups.n_units))

@@ -871,7 +871,12 @@ def _flat_scores(scores:list)->tuple:
             g = next(i for i, s in enumerate(scores) if torch.isnan(s).any())
             raise ValueError(f'The scores of channel group {g} (and maybe others) hold NaN, which has no rank: whatever computed '
                              'them diverged (a NaN loss or weight). Fix that, or replace NaN by a value first (torch.nan_to_num).')
-    return flat, torch.repeat_interleave(torch.arange(len(scores)), torch.tensor([len(s) for s in scores], dtype=torch.long))
+    return flat, _unit_groups(tuple(len(s) for s in scores))
+
+@functools.lru_cache(maxsize=64)
+def _unit_groups(sizes:tuple)->torch.Tensor:
+    "Each unit's group index, groups of `sizes` end to end (cached: a training step asks every time; read it, never change it)."
+    return torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes, dtype=torch.long))
 
 class UnitRanking:
     "Every group's units from best to worst, all groups in one flat order (group by group), sorted once for any number of budgets."
@@ -914,9 +919,20 @@ def global_keep(scores:list, # one 1-D score tensor per group (higher = keep)
     """0/1 float masks of the same exact global top-`n_keep` as `keep_counts_global` + `masks_from_counts`, without
     sorting: each group's best `min_keep` units by a per-group maximum, the rest above the k-th largest remaining score,
     and of the scores equal to it the earliest (earlier group, then earlier unit)."""
-    reserve = _reserve(scores, n_keep, min_keep)
+    keep = _global_keep_flat(scores, n_keep, min_keep)
     if not scores: return []
+    return [m.to(s.device, copy=True) for m, s in zip(keep.float().split([len(s) for s in scores]), scores)]  # each its own tensor
+
+def _global_keep_flat(scores:list, n_keep:int, min_keep:int)->torch.Tensor:
+    "`global_keep`'s masks end to end, one bool tensor on the CPU (what a training step reads)."
+    reserve = _reserve(scores, n_keep, min_keep)
+    if not scores: return torch.zeros(0, dtype=torch.bool)
     v, group = _flat_scores(scores)
+    keep = _add_best(v, torch.zeros(len(v), dtype=torch.bool), n_keep)
+    # the plain top-k holds every group's best `reserve` units whenever it holds that many of the group (within a group
+    # it is the group's best units): then it is the answer, as it is at almost every training step
+    if max(reserve) == 0 or bool((torch.bincount(group[keep], minlength=len(scores)) >= _reserve_tensor(tuple(reserve))).all()):
+        return keep
     keep, n, first = torch.zeros(len(v), dtype=torch.bool), len(scores), torch.arange(len(v))
     for _ in range(max(reserve)):  # each group's best unit not kept yet (a group that has run out has no candidate)
         left = v.masked_fill(keep, float('-inf'))
@@ -924,13 +940,20 @@ def global_keep(scores:list, # one 1-D score tensor per group (higher = keep)
         cand = ~keep & (left == best[group])
         at = torch.full((n,), len(v)).scatter_reduce(0, group[cand], first[cand], 'amin')
         keep[at[at < len(v)]] = True
-    if (k := n_keep - int(keep.sum())) > 0:
-        rest = v[~keep]
-        t = torch.kthvalue(rest, len(rest) - k + 1).values  # the k-th largest remaining score
-        above = ~keep & (v > t)
-        keep |= above
-        keep[(~keep & (v == t)).nonzero().flatten()[:k - int(above.sum())]] = True  # ties: the earliest
-    return [m.to(s.device, copy=True) for m, s in zip(keep.float().split([len(s) for s in scores]), scores)]  # each its own tensor
+    return _add_best(v, keep, n_keep - int(keep.sum()))
+
+def _add_best(v:torch.Tensor, keep:torch.Tensor, k:int)->torch.Tensor:
+    "`keep` (changed in place) with the `k` best units it lacks: above the k-th largest score left, then the earliest of those equal to it."
+    if k <= 0: return keep
+    rest = v[~keep] if bool(keep.any()) else v
+    t = torch.kthvalue(rest, len(rest) - k + 1).values  # the k-th largest remaining score
+    above = ~keep & (v > t)
+    keep |= above
+    keep[(~keep & (v == t)).nonzero().flatten()[:k - int(above.sum())]] = True  # ties: the earliest
+    return keep
+
+@functools.lru_cache(maxsize=64)
+def _reserve_tensor(reserve:tuple)->torch.Tensor: return torch.tensor(reserve)
 
 # %% ../nbs/05_masks.ipynb #3e9a2263
 def masks_from_counts(scores:list, # one 1-D score tensor per group

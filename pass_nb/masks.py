@@ -286,8 +286,9 @@ def _refuse_inference_mode(model:nn.Module):
 def _keeping_frozen(model:nn.Module):
     "torch-pruning replaces the parameters it prunes by trainable ones: those of `model` that were frozen are frozen again."
     frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
-    yield
-    for n, p in model.named_parameters(): p.requires_grad_(n not in frozen)
+    try: yield
+    finally:  # also when pruning fails midway: the parameters already replaced are frozen again
+        for n, p in model.named_parameters(): p.requires_grad_(n not in frozen)
 
 def _traced_graph(model:nn.Module, example_inputs, customized_pruners:dict=None)->_CutGraph:
     "torch-pruning's dependency graph of `model` (channel shuffles cut out), traced with autograd on, under `no_grad` and for a frozen model too."

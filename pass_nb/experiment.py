@@ -500,6 +500,17 @@ def _run_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTable
     _atomic_write_text(run_dir/'latency.json', json.dumps({'table': asdict(table), 'calibration': attempts}, indent=1))
     return table, attempts
 
+def _shared_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTable, run_dir:Path, stored:tuple|None)->tuple:
+    """(calibrated table, calibration attempts) of a latency-target run, the same in every process of a multi-process
+    launch: the main process calibrates it (or reads the stored one) and the others take it. Tables timed in each process
+    differ, and would allocate different masks in each."""
+    from accelerate import PartialState
+    from accelerate.utils import broadcast_object_list
+    state = PartialState()
+    got = [stored or (_run_latency_table(cfg, groups, table, run_dir) if state.is_main_process else None)]
+    if state.num_processes > 1: broadcast_object_list(got, from_process=0)
+    return got[0]
+
 def _latency_report(cfg:PruneConfig, groups:ChannelGroups, masks:list, table:LatencyTable, attempts:list, size:dict)->dict:
     "The summary's `latency_budget`: target, predicted and measured latency fractions; a warning when the target is missed."
     device, batch = _latency_setting(cfg)
@@ -659,7 +670,7 @@ def prune(cfg:PruneConfig, # the run's settings
     _atomic_write_text(run_dir/'config.json', json.dumps(asdict(cfg), indent=1))  # only once data and model are there
     _atomic_write_text(run_dir/'data.json', json.dumps(same_data))
     if cfg.target_latency is not None:  # every method's `cfg.budget()` allocates with the calibrated table
-        cfg.latency_table, calibration = stored or _run_latency_table(cfg, groups, pre['latency_table'], run_dir)
+        cfg.latency_table, calibration = _shared_latency_table(cfg, groups, pre['latency_table'], run_dir, stored)
     test_loader = make_loader(data.test, cfg.batch_size, workers=cfg.workers)
     val_loader = make_loader(data.val, cfg.batch_size, workers=cfg.workers)
     dense_val, dense_test = evaluate(model, val_loader), evaluate(model, test_loader)

@@ -76,9 +76,10 @@ class Budget:
         between = self.sparsity is None and self._counts is not None and self._steps % self.macs_every != 0
         if self.allocation != 'global' or self.round_to or not (self.sparsity is not None or between):
             return torch.cat(self.step(groups, scores)).to(scores[0].device)
-        if between: self._steps += 1
         n_keep = sum(self._counts) if between else groups.total_units - round(self.sparsity * groups.total_units)
-        return _global_keep_flat(scores, n_keep, self.min_keep).to(scores[0].device, torch.float32)
+        keep = _global_keep_flat(scores, n_keep, self.min_keep).to(scores[0].device, torch.float32)
+        if between: self._steps += 1  # counted once the masks are made, as `step` does (scores with NaN raise first)
+        return keep
 
 # %% ../nbs/06_hypernetwork.ipynb #7c41d140
 def _input_member(groups:ChannelGroups, g):

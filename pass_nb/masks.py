@@ -918,8 +918,9 @@ def global_keep(scores:list, # one 1-D score tensor per group (higher = keep)
                 min_keep:int=1, # units every group keeps at least
                )->list:
     """0/1 float masks of the same exact global top-`n_keep` as `keep_counts_global` + `masks_from_counts`, without
-    sorting: each group's best `min_keep` units by a per-group maximum, the rest above the k-th largest remaining score,
-    and of the scores equal to it the earliest (earlier group, then earlier unit)."""
+    sorting: the units above the k-th largest score and of the scores equal to it the earliest (earlier group, then
+    earlier unit); when that leaves a group short of its `min_keep` units, each group's best ones first (a per-group
+    maximum), then the rest the same way."""
     keep = _global_keep_flat(scores, n_keep, min_keep)
     if not scores: return []
     return [m.to(s.device, copy=True) for m, s in zip(keep.float().split([len(s) for s in scores]), scores)]  # each its own tensor
@@ -932,7 +933,7 @@ def _global_keep_flat(scores:list, n_keep:int, min_keep:int)->torch.Tensor:
     keep = _add_best(v, torch.zeros(len(v), dtype=torch.bool), n_keep)
     # the plain top-k holds every group's best `reserve` units whenever it holds that many of the group (within a group
     # it is the group's best units): then it is the answer, as it is at almost every training step
-    if max(reserve) == 0 or bool((torch.bincount(group[keep], minlength=len(scores)) >= _reserve_tensor(tuple(reserve))).all()):
+    if max(reserve) == 0 or bool((torch.bincount(group[keep], minlength=len(scores)) >= torch.tensor(reserve)).all()):
         return keep
     keep, n, first = torch.zeros(len(v), dtype=torch.bool), len(scores), torch.arange(len(v))
     for _ in range(max(reserve)):  # each group's best unit not kept yet (a group that has run out has no candidate)
@@ -952,9 +953,6 @@ def _add_best(v:torch.Tensor, keep:torch.Tensor, k:int)->torch.Tensor:
     keep |= above
     keep[(~keep & (v == t)).nonzero().flatten()[:k - int(above.sum())]] = True  # ties: the earliest
     return keep
-
-@functools.lru_cache(maxsize=64)
-def _reserve_tensor(reserve:tuple)->torch.Tensor: return torch.tensor(reserve)
 
 # %% ../nbs/05_masks.ipynb #3e9a2263
 def masks_from_counts(scores:list, # one 1-D score tensor per group

@@ -157,7 +157,9 @@ class ChannelScores(nn.Module):
     def forward(self, prompt:nn.Module|None=None, # the prompt module (unused: scores do not depend on it)
                )->list:
         scores = list(self.scores)
-        hard = (self.budget.step if self.training else self.budget.final)(self.groups, [s.detach() for s in scores])
+        detached = [s.detach() for s in scores]
+        if self.training: hard = self.budget.step_flat(self.groups, detached).split(self.groups.n_units)
+        else: hard = self.budget.final(self.groups, detached)
         return [straight_through(h.to(s.device, s.dtype), s) for h, s in zip(hard, scores)]
 
 # %% ../nbs/07_training.ipynb #7c1d9eac

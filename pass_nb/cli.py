@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .masks import ExportMismatchError
 from .training import CheckpointError, NonFiniteLossError
-from .experiment import (PruneConfig, DEMO, prune, format_summary, run_check, run_sweep, load_sweep_config, report,
+from .experiment import (PruneConfig, DEMO, prune, format_summary, run_check, run_sweep, load_sweep_config, report, _process_state, _from_main,
                                 export_run)
 
 # %% auto #0
@@ -87,16 +87,17 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
             print(json.dumps(r, indent=1) if a.json else _format_check(r))
         elif a.command == 'sweep':
             df = run_sweep(a.config)
-            print(f'{len(df)} runs of this sweep in {Path(load_sweep_config(a.config)["out"])/"results.csv"}')
+            if _process_state().is_main_process: print(f'{len(df)} runs of this sweep in {Path(load_sweep_config(a.config)["out"])/"results.csv"}')
         elif a.command == 'report': print(f"report written to {report(a.results, a.out)/'report.md'}")
         elif a.command == 'export':
             r = export_run(a.run, a.onnx)
             print(f"ONNX model written to {r['path']} ({r['bytes'] / 1e6:.1f} MB); onnxruntime matches PyTorch to {r['rel_err']:.1e}")
         else:
             out = a.out
-            if a.command == 'demo' and out is None and not a.resume: out = _fresh_dir(Path('runs')/'demo')
+            if a.command == 'demo' and out is None and not a.resume:  # one folder for all processes of a multi-process launch
+                out = _from_main(lambda: _fresh_dir(Path('runs')/'demo'))
             s = prune(_config_from(a, DEMO if a.command == 'demo' else None), out, resume=a.resume)
-            print(format_summary(s))
+            if _process_state().is_main_process: print(format_summary(s))  # once under a multi-process launch
     except (ValueError, OSError, ImportError, CheckpointError, NonFiniteLossError, ExportMismatchError) as e:  # OSError: unreadable or unwritable files
         print(f'pass_nb {a.command}: error: {e}', file=sys.stderr)
         return 2

@@ -371,7 +371,9 @@ def mask_quality(cfg:PruneConfig, # the run's settings (model, weights, size, bu
                     'BatchNorm recalibrated under each mask set, no prompt'}
 
 # %% ../nbs/11_experiment.ipynb #0a9642b2
-def _write_model(cfg:PruneConfig, spec, model, groups, masks, run_dir, unstructured)->torch.nn.Module:
+def _write_model(cfg:PruneConfig, spec, model, groups, masks, run_dir, unstructured,
+                 write:bool=True, # False: export only (the other processes of a multi-process launch; the main one writes)
+                )->torch.nn.Module:
     "Export the masks as a smaller backbone (checked against the masked model first), then write it, the prompt and the label map."
     dev = next(groups.model.parameters()).device
     masks = [m.to(dev) for m in masks]
@@ -382,6 +384,7 @@ def _write_model(cfg:PruneConfig, spec, model, groups, masks, run_dir, unstructu
                                       f'Please report this model ({spec.name}); ChannelGroups(..., ignored_layers=[...]) '
                                       'leaves a layer whole meanwhile.') from None
     pruned = groups.export(masks)
+    if not write: return pruned
     save_pruned(pruned, run_dir/'pruned_model.pt', arch=spec.name, dataset=cfg.dataset, size=cfg.size,
                 mean=list(spec.mean), std=list(spec.std))
     atomic_torch_save({'kind': cfg.prompt, 'size': cfg.size, 'pad': cfg.pad if cfg.pad is not None else max(1, cfg.size // 8),
@@ -390,7 +393,9 @@ def _write_model(cfg:PruneConfig, spec, model, groups, masks, run_dir, unstructu
     return pruned
 
 # %% ../nbs/11_experiment.ipynb #8c577dae
-def _size_and_speed(cfg:PruneConfig, groups, masks, pruned, unstructured)->tuple:
+def _size_and_speed(cfg:PruneConfig, groups, masks, pruned, unstructured,
+                    time_latency:bool=True, # False: no latency entries (the other processes of a multi-process launch)
+                   )->tuple:
     "The summary's MACs, parameters, CPU latency and per-group table; and, for weight masks, the per-layer densities."
     backbone = groups.model
     macs, params = count_macs_params(pruned, cfg.size)
@@ -404,8 +409,9 @@ def _size_and_speed(cfg:PruneConfig, groups, masks, pruned, unstructured)->tuple
         macs_info = {'dense': dense_macs, 'pruned': macs, 'kept': macs / dense_macs, 'predicted': macs,
                      'kind': 'theoretical', 'note': 'zero weights skipped; the exported model keeps its dense shape'}
         table = [dict(layer=l['layer'], units=l['weights'], kept=l['nonzero'], sparsity=1 - l['density']) for l in layers]
-    out = {'macs': macs_info, 'params': {'dense': dense_params, 'pruned': params, 'kept': params / dense_params},
-           'latency_cpu_ms': _latency_entry(pruned, backbone, cfg.latency_batch, cfg.size, 'cpu'), 'groups': table}
+    out = {'macs': macs_info, 'params': {'dense': dense_params, 'pruned': params, 'kept': params / dense_params}, 'groups': table}
+    if not time_latency: return out, layers
+    out['latency_cpu_ms'] = _latency_entry(pruned, backbone, cfg.latency_batch, cfg.size, 'cpu')
     if torch.cuda.is_available(): out['latency_cuda_ms'] = _latency_entry(pruned, backbone, 128, cfg.size, 'cuda')
     return out, layers
 
@@ -500,16 +506,25 @@ def _run_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTable
     _atomic_write_text(run_dir/'latency.json', json.dumps({'table': asdict(table), 'calibration': attempts}, indent=1))
     return table, attempts
 
+def _process_state():
+    """accelerate's `PartialState` of this process, started as training starts it: under a multi-process launch only
+    its main process writes a run's files, and the others wait for it where they would read them."""
+    from accelerate import PartialState
+    _run_device(); return PartialState()
+
+def _from_main(make:Callable):
+    "`make()` of the main process of a multi-process launch, given to the others (which do not call it); `make()` outside one."
+    from accelerate.utils import broadcast_object_list
+    state = _process_state()
+    got = [make() if state.is_main_process else None]
+    if state.num_processes > 1: broadcast_object_list(got, from_process=0)
+    return got[0]
+
 def _shared_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTable, run_dir:Path, stored:tuple|None)->tuple:
     """(calibrated table, calibration attempts) of a latency-target run, the same in every process of a multi-process
     launch: the main process calibrates it (or reads the stored one) and the others take it. Tables timed in each process
     differ, and would allocate different masks in each."""
-    from accelerate import PartialState
-    from accelerate.utils import broadcast_object_list
-    state = PartialState()
-    got = [stored or (_run_latency_table(cfg, groups, table, run_dir) if state.is_main_process else None)]
-    if state.num_processes > 1: broadcast_object_list(got, from_process=0)
-    return got[0]
+    return _from_main(lambda: stored or _run_latency_table(cfg, groups, table, run_dir))
 
 def _latency_report(cfg:PruneConfig, groups:ChannelGroups, masks:list, table:LatencyTable, attempts:list, size:dict)->dict:
     "The summary's `latency_budget`: target, predicted and measured latency fractions; a warning when the target is missed."
@@ -649,26 +664,30 @@ def prune(cfg:PruneConfig, # the run's settings
          )->RunSummary:
     "One method end to end (PASS by default): label mapping, stage 1 (masks), stage 2 (fine-tune), export, report."
     t0, device = time.time(), _run_device()  # first: under a multi-GPU launch each process takes its own GPU before anything is timed
+    state = _process_state()
     run_dir = Path(run_dir) if run_dir is not None else cfg.default_run_dir()
     changes = _check_run_dir(run_dir, cfg, resume)
     if resume and (run_dir/'summary.json').exists() and find_checkpoint(run_dir) is None:  # finished, checkpoints removed
         if changes: raise ValueError(f'{run_dir} holds a finished run whose checkpoints were removed, so {sorted(changes)} cannot '
                                      'change any more: start a new run (another --out; --keep-checkpoints keeps them).')
         return RunSummary.read(run_dir)
+    state.wait_for_everyone()  # every process has checked the folder before the main one writes into it
     set_seed(cfg.seed)  # a randomly initialised backbone is built in `preflight`: seeded
     stored = _stored_latency_table(cfg, run_dir) if resume and cfg.target_latency is not None else None  # a resumed run's table
     pre = preflight(cfg, stored[0] if stored else None); groups = pre['groups']  # everything that could fail later, before the first file
     set_seed(cfg.seed)
-    data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download,
-                       max_train=cfg.max_train, max_eval=cfg.max_eval)
+    with state.main_process_first():  # a download is written once, then read by the others
+        data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download,
+                           max_train=cfg.max_train, max_eval=cfg.max_eval)
     same_data = _same_data(run_dir, data)  # a resumed run: the data it started on, wherever --root finds it now
     if advice := _workers_advice(device, cfg.workers): warnings.warn(advice)
     model, spec = build_prompted_model(cfg, data, backbone=groups.model, device=device)  # preflight's checked backbone, where it will train
-    if changes:  # a resumed run with new learning rates, clipping, ...: say so in the run, then record the new values
-        log = run_dir/'setting_changes.jsonl'  # rewritten whole: an interrupted write never leaves half a line
-        _atomic_write_text(log, (log.read_text() if log.exists() else '') + json.dumps({'time': time.strftime('%Y-%m-%dT%H:%M:%S'), 'changes': changes}) + '\n')
-    _atomic_write_text(run_dir/'config.json', json.dumps(asdict(cfg), indent=1))  # only once data and model are there
-    _atomic_write_text(run_dir/'data.json', json.dumps(same_data))
+    if state.is_main_process:
+        if changes:  # a resumed run with new learning rates, clipping, ...: say so in the run, then record the new values
+            log = run_dir/'setting_changes.jsonl'  # rewritten whole: an interrupted write never leaves half a line
+            _atomic_write_text(log, (log.read_text() if log.exists() else '') + json.dumps({'time': time.strftime('%Y-%m-%dT%H:%M:%S'), 'changes': changes}) + '\n')
+        _atomic_write_text(run_dir/'config.json', json.dumps(asdict(cfg), indent=1))  # only once data and model are there
+        _atomic_write_text(run_dir/'data.json', json.dumps(same_data))
     if cfg.target_latency is not None:  # every method's `cfg.budget()` allocates with the calibrated table
         cfg.latency_table, calibration = _shared_latency_table(cfg, groups, pre['latency_table'], run_dir, stored)
     test_loader = make_loader(data.test, cfg.batch_size, workers=cfg.workers)
@@ -679,9 +698,9 @@ def prune(cfg:PruneConfig, # the run's settings
     masks = [torch.ones(n) for n in groups.n_units] if unstructured else r.masks
     dev = next(groups.model.parameters()).device
     test_masked = evaluate(model, test_loader, groups=groups, masks=[m.to(dev) for m in masks])
-    pruned = _write_model(cfg, spec, model, groups, masks, run_dir, unstructured)
+    pruned = _write_model(cfg, spec, model, groups, masks, run_dir, unstructured, write=state.is_main_process)
     test_exported = evaluate(PromptedModel(model.prompt, pruned.to(dev), model.label_map, spec.mean, spec.std), test_loader)
-    size, layers = _size_and_speed(cfg, groups, masks, pruned, unstructured)
+    size, layers = _size_and_speed(cfg, groups, masks, pruned, unstructured, time_latency=state.is_main_process)  # one process times
     summary = RunSummary(
         spec.name, cfg.dataset, cfg.method,
         {'sparsity': cfg.sparsity, 'target_macs': cfg.target_macs, 'target_latency': cfg.target_latency},
@@ -695,10 +714,12 @@ def prune(cfg:PruneConfig, # the run's settings
     if generator is not None and hasattr(generator, 'embed_prompt'):  # a hypernetwork: how much its prompt moves the masks
         summary.prompt_sensitivity = _stage1_prompt_sensitivity(model, generator, run_dir)
     if cfg.probe and not unstructured: summary.mask_quality = mask_quality(cfg, data, masks)
-    if cfg.target_latency is not None:
-        summary.latency_budget = _latency_report(cfg, groups, masks, cfg.latency_table, calibration, size)
-    _finish_run(cfg, run_dir, summary, groups, masks, layers)
-    return RunSummary.from_dict(summary.to_dict(), run_dir)  # as summary.json holds it (NaN as None outside `accuracy`)
+    if state.is_main_process:
+        if cfg.target_latency is not None:
+            summary.latency_budget = _latency_report(cfg, groups, masks, cfg.latency_table, calibration, size)
+        _finish_run(cfg, run_dir, summary, groups, masks, layers)
+    state.wait_for_everyone()
+    return RunSummary.read(run_dir)  # as summary.json holds it (NaN as None outside `accuracy`), in every process
 
 # %% ../nbs/11_experiment.ipynb #3a53039c
 def load_run(run_dir:str|Path, # a folder written by `prune`
@@ -848,13 +869,14 @@ def run_sweep(config:str|Path|dict, # a sweep config file or dict
              )->'pd.DataFrame':
     "Run every missing run of the sweep, appending one row per finished run to `<out>/results.csv`; its rows (not the folder's others)."
     import pandas as pd, csv
-    cfg = load_sweep_config(config)
+    cfg, state = load_sweep_config(config), _process_state()
     out = Path(cfg['out']); results = out/'results.csv'
     done = {_key(r) for r in _complete_rows(results)}
     runs = sweep_runs(cfg)
-    check_sweep_inputs([pc for pc in runs if _key(asdict(pc)) not in done])  # hours of runs must not stop at a missing file
+    with state.main_process_first():  # hours of runs must not stop at a missing file; a download is written once
+        check_sweep_inputs([pc for pc in runs if _key(asdict(pc)) not in done])
     out.mkdir(parents=True, exist_ok=True)
-    for pc in tqdm(runs, desc='sweep', disable=not cfg.get('progress', True)):
+    for pc in tqdm(runs, desc='sweep', disable=not cfg.get('progress', True) or not state.is_local_main_process):
         row_key, run_dir = _key(asdict(pc)), sweep_run_dir(out, pc)
         if row_key in done:  # finished before: only if it was run with these settings
             diff = _settings_diff(json.loads((run_dir/'config.json').read_text()), pc) if (run_dir/'config.json').exists() else {}
@@ -863,11 +885,13 @@ def run_sweep(config:str|Path|dict, # a sweep config file or dict
             continue
         resume = (run_dir/'config.json').exists()
         s = prune(pc, run_dir, resume=resume)
-        new = not results.exists()
-        with open(results, 'a', newline='') as f:  # one whole line per finished run, flushed to disk
-            w = csv.DictWriter(f, fieldnames=RESULT_COLUMNS)
-            if new: w.writeheader()
-            w.writerow(_row(pc, s)); f.flush(); os.fsync(f.fileno())
+        if state.is_main_process:  # one process of a multi-process launch writes the row
+            new = not results.exists()
+            with open(results, 'a', newline='') as f:  # one whole line per finished run, flushed to disk
+                w = csv.DictWriter(f, fieldnames=RESULT_COLUMNS)
+                if new: w.writeheader()
+                w.writerow(_row(pc, s)); f.flush(); os.fsync(f.fileno())
+        state.wait_for_everyone()  # the others read it, here or at the next run
         done.add(row_key)
     mine = {_key(asdict(pc)) for pc in runs}  # matched on the CSV's own text: a budget of 1 reads back as 1.0 in pandas
     return pd.read_csv(results)[[_key(r) in mine for r in _complete_rows(results)]].reset_index(drop=True)

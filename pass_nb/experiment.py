@@ -78,7 +78,7 @@ def run_check(model:str='efficientnet_lite0', # registry name of an ImageNet bac
     return res
 
 # %% ../nbs/11_experiment.ipynb #27875778
-import dataclasses, math, os, tempfile
+import contextlib, dataclasses, math, os, tempfile
 from dataclasses import dataclass, asdict, field, fields, MISSING
 from fastcore.basics import patch
 from pathlib import Path
@@ -371,10 +371,8 @@ def mask_quality(cfg:PruneConfig, # the run's settings (model, weights, size, bu
                     'BatchNorm recalibrated under each mask set, no prompt'}
 
 # %% ../nbs/11_experiment.ipynb #0a9642b2
-def _write_model(cfg:PruneConfig, spec, model, groups, masks, run_dir, unstructured,
-                 write:bool=True, # False: export only (the other processes of a multi-process launch; the main one writes)
-                )->torch.nn.Module:
-    "Export the masks as a smaller backbone (checked against the masked model first), then write it, the prompt and the label map."
+def _export_model(spec, groups, masks, run_dir, unstructured)->torch.nn.Module:
+    "The masks exported as a smaller backbone, checked against the masked model first."
     dev = next(groups.model.parameters()).device
     masks = [m.to(dev) for m in masks]
     if not unstructured:  # never write a pruned model that computes something else than the masked one
@@ -383,14 +381,15 @@ def _write_model(cfg:PruneConfig, spec, model, groups, masks, run_dir, unstructu
             raise ExportMismatchError(f'{e}: the pruned model is not written; the masks and checkpoints in {run_dir} are kept. '
                                       f'Please report this model ({spec.name}); ChannelGroups(..., ignored_layers=[...]) '
                                       'leaves a layer whole meanwhile.') from None
-    pruned = groups.export(masks)
-    if not write: return pruned
+    return groups.export(masks)
+
+def _write_model(cfg:PruneConfig, spec, model, pruned, run_dir):
+    "Write the pruned backbone, the prompt and the label map it runs with."
     save_pruned(pruned, run_dir/'pruned_model.pt', arch=spec.name, dataset=cfg.dataset, size=cfg.size,
                 mean=list(spec.mean), std=list(spec.std))
     atomic_torch_save({'kind': cfg.prompt, 'size': cfg.size, 'pad': cfg.pad if cfg.pad is not None else max(1, cfg.size // 8),
                        'state_dict': model.prompt.state_dict()}, run_dir/'prompt.pt')
     atomic_torch_save({'kind': cfg.label_map, 'state_dict': model.label_map.state_dict()}, run_dir/'label_map.pt')
-    return pruned
 
 # %% ../nbs/11_experiment.ipynb #8c577dae
 def _size_and_speed(cfg:PruneConfig, groups, masks, pruned, unstructured,
@@ -513,12 +512,33 @@ def _process_state():
     _run_device(); return PartialState()
 
 def _from_main(make:Callable):
-    "`make()` of the main process of a multi-process launch, given to the others (which do not call it); `make()` outside one."
+    """`make()` of the main process of a multi-process launch, given to the others (which do not call it); `make()` outside
+    one. An exception in the main process is raised in every process, so none waits for it."""
     from accelerate.utils import broadcast_object_list
+    import pickle
     state = _process_state()
-    got = [make() if state.is_main_process else None]
-    if state.num_processes > 1: broadcast_object_list(got, from_process=0)
-    return got[0]
+    if state.num_processes == 1: return make()
+    got, error = [None], None
+    if state.is_main_process:
+        try: got = [(True, make())]
+        except Exception as e:
+            error = e
+            try: got = [(False, pickle.loads(pickle.dumps(e)))]  # the same exception in the others, where it can travel
+            except Exception: got = [(False, RuntimeError(f'the main process failed with {type(e).__name__}: {e}'))]
+    broadcast_object_list(got, from_process=0)
+    ok, value = got[0]
+    if ok: return value
+    raise error if error is not None else value
+
+@contextlib.contextmanager
+def _main_first():
+    """The body in the main process of a multi-process launch first, then in the others (which then find its downloads and
+    caches); the others go on when it raises, to meet the same error themselves."""
+    state = _process_state()
+    if not state.is_main_process: state.wait_for_everyone()
+    try: yield
+    finally:
+        if state.is_main_process: state.wait_for_everyone()
 
 def _shared_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTable, run_dir:Path, stored:tuple|None)->tuple:
     """(calibrated table, calibration attempts) of a latency-target run, the same in every process of a multi-process
@@ -650,6 +670,14 @@ def _same_data(run_dir:Path, data:DataSplits)->dict:
                          'it on the same data (its folder, --root, may differ), or start a new run (another --out).')
     return now
 
+def _record_start(run_dir:Path, cfg:PruneConfig, changes:dict, same_data:dict):
+    "Write the run's config.json and data.json; on a resume with changed settings, say so first in setting_changes.jsonl."
+    if changes:  # a resumed run with new learning rates, clipping, ...: say so in the run, then record the new values
+        log = run_dir/'setting_changes.jsonl'  # rewritten whole: an interrupted write never leaves half a line
+        _atomic_write_text(log, (log.read_text() if log.exists() else '') + json.dumps({'time': time.strftime('%Y-%m-%dT%H:%M:%S'), 'changes': changes}) + '\n')
+    _atomic_write_text(run_dir/'config.json', json.dumps(asdict(cfg), indent=1))
+    _atomic_write_text(run_dir/'data.json', json.dumps(same_data))
+
 def _workers_advice(device:torch.device, # where the run trains
                     workers:int, # its data loader workers
                    )->str|None:
@@ -666,28 +694,23 @@ def prune(cfg:PruneConfig, # the run's settings
     t0, device = time.time(), _run_device()  # first: under a multi-GPU launch each process takes its own GPU before anything is timed
     state = _process_state()
     run_dir = Path(run_dir) if run_dir is not None else cfg.default_run_dir()
-    changes = _check_run_dir(run_dir, cfg, resume)
+    changes = _from_main(lambda: _check_run_dir(run_dir, cfg, resume))  # the main process checks and creates the folder
     if resume and (run_dir/'summary.json').exists() and find_checkpoint(run_dir) is None:  # finished, checkpoints removed
         if changes: raise ValueError(f'{run_dir} holds a finished run whose checkpoints were removed, so {sorted(changes)} cannot '
                                      'change any more: start a new run (another --out; --keep-checkpoints keeps them).')
         return RunSummary.read(run_dir)
-    state.wait_for_everyone()  # every process has checked the folder before the main one writes into it
     set_seed(cfg.seed)  # a randomly initialised backbone is built in `preflight`: seeded
     stored = _stored_latency_table(cfg, run_dir) if resume and cfg.target_latency is not None else None  # a resumed run's table
-    pre = preflight(cfg, stored[0] if stored else None); groups = pre['groups']  # everything that could fail later, before the first file
+    with _main_first():  # its downloads and its latency table (cached) are made once, not timed side by side
+        pre = preflight(cfg, stored[0] if stored else None); groups = pre['groups']  # everything that could fail later, before the first file
     set_seed(cfg.seed)
-    with state.main_process_first():  # a download is written once, then read by the others
+    with _main_first():  # a download is written once, then read by the others
         data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download,
                            max_train=cfg.max_train, max_eval=cfg.max_eval)
     same_data = _same_data(run_dir, data)  # a resumed run: the data it started on, wherever --root finds it now
     if advice := _workers_advice(device, cfg.workers): warnings.warn(advice)
     model, spec = build_prompted_model(cfg, data, backbone=groups.model, device=device)  # preflight's checked backbone, where it will train
-    if state.is_main_process:
-        if changes:  # a resumed run with new learning rates, clipping, ...: say so in the run, then record the new values
-            log = run_dir/'setting_changes.jsonl'  # rewritten whole: an interrupted write never leaves half a line
-            _atomic_write_text(log, (log.read_text() if log.exists() else '') + json.dumps({'time': time.strftime('%Y-%m-%dT%H:%M:%S'), 'changes': changes}) + '\n')
-        _atomic_write_text(run_dir/'config.json', json.dumps(asdict(cfg), indent=1))  # only once data and model are there
-        _atomic_write_text(run_dir/'data.json', json.dumps(same_data))
+    _from_main(lambda: _record_start(run_dir, cfg, changes, same_data))  # only once data and model are there
     if cfg.target_latency is not None:  # every method's `cfg.budget()` allocates with the calibrated table
         cfg.latency_table, calibration = _shared_latency_table(cfg, groups, pre['latency_table'], run_dir, stored)
     test_loader = make_loader(data.test, cfg.batch_size, workers=cfg.workers)
@@ -698,7 +721,8 @@ def prune(cfg:PruneConfig, # the run's settings
     masks = [torch.ones(n) for n in groups.n_units] if unstructured else r.masks
     dev = next(groups.model.parameters()).device
     test_masked = evaluate(model, test_loader, groups=groups, masks=[m.to(dev) for m in masks])
-    pruned = _write_model(cfg, spec, model, groups, masks, run_dir, unstructured, write=state.is_main_process)
+    pruned = _export_model(spec, groups, masks, run_dir, unstructured)
+    _from_main(lambda: _write_model(cfg, spec, model, pruned, run_dir))
     test_exported = evaluate(PromptedModel(model.prompt, pruned.to(dev), model.label_map, spec.mean, spec.std), test_loader)
     size, layers = _size_and_speed(cfg, groups, masks, pruned, unstructured, time_latency=state.is_main_process)  # one process times
     summary = RunSummary(
@@ -714,12 +738,12 @@ def prune(cfg:PruneConfig, # the run's settings
     if generator is not None and hasattr(generator, 'embed_prompt'):  # a hypernetwork: how much its prompt moves the masks
         summary.prompt_sensitivity = _stage1_prompt_sensitivity(model, generator, run_dir)
     if cfg.probe and not unstructured: summary.mask_quality = mask_quality(cfg, data, masks)
-    if state.is_main_process:
+    def finish()->dict:  # the main process: the latency report, summary.json and the figures
         if cfg.target_latency is not None:
             summary.latency_budget = _latency_report(cfg, groups, masks, cfg.latency_table, calibration, size)
         _finish_run(cfg, run_dir, summary, groups, masks, layers)
-    state.wait_for_everyone()
-    return RunSummary.read(run_dir)  # as summary.json holds it (NaN as None outside `accuracy`), in every process
+        return summary.to_dict()
+    return RunSummary.from_dict(_from_main(finish), run_dir)  # as summary.json holds it (NaN as None outside `accuracy`), in every process
 
 # %% ../nbs/11_experiment.ipynb #3a53039c
 def load_run(run_dir:str|Path, # a folder written by `prune`
@@ -871,9 +895,9 @@ def run_sweep(config:str|Path|dict, # a sweep config file or dict
     import pandas as pd, csv
     cfg, state = load_sweep_config(config), _process_state()
     out = Path(cfg['out']); results = out/'results.csv'
-    done = {_key(r) for r in _complete_rows(results)}
+    done = _from_main(lambda: {_key(r) for r in _complete_rows(results)})  # the main process reads (and repairs) the table
     runs = sweep_runs(cfg)
-    with state.main_process_first():  # hours of runs must not stop at a missing file; a download is written once
+    with _main_first():  # hours of runs must not stop at a missing file; a download is written once
         check_sweep_inputs([pc for pc in runs if _key(asdict(pc)) not in done])
     out.mkdir(parents=True, exist_ok=True)
     for pc in tqdm(runs, desc='sweep', disable=not cfg.get('progress', True) or not state.is_local_main_process):
@@ -885,16 +909,19 @@ def run_sweep(config:str|Path|dict, # a sweep config file or dict
             continue
         resume = (run_dir/'config.json').exists()
         s = prune(pc, run_dir, resume=resume)
-        if state.is_main_process:  # one process of a multi-process launch writes the row
-            new = not results.exists()
-            with open(results, 'a', newline='') as f:  # one whole line per finished run, flushed to disk
-                w = csv.DictWriter(f, fieldnames=RESULT_COLUMNS)
-                if new: w.writeheader()
-                w.writerow(_row(pc, s)); f.flush(); os.fsync(f.fileno())
-        state.wait_for_everyone()  # the others read it, here or at the next run
+        _from_main(lambda: _append_row(results, _row(pc, s)))  # one process of a multi-process launch writes it
         done.add(row_key)
     mine = {_key(asdict(pc)) for pc in runs}  # matched on the CSV's own text: a budget of 1 reads back as 1.0 in pandas
-    return pd.read_csv(results)[[_key(r) in mine for r in _complete_rows(results)]].reset_index(drop=True)
+    return _from_main(lambda: pd.read_csv(results)[[_key(r) in mine for r in _complete_rows(results)]].reset_index(drop=True))
+
+def _append_row(results:Path, row:dict):
+    "Append `row` to the results table as one whole line, flushed to disk (the header first in a new table)."
+    import csv
+    new = not results.exists()
+    with open(results, 'a', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=RESULT_COLUMNS)
+        if new: w.writeheader()
+        w.writerow(row); f.flush(); os.fsync(f.fileno())
 
 # %% ../nbs/11_experiment.ipynb #b8bfd52c
 def summarize(results:'pd.DataFrame', # rows of results.csv

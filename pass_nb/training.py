@@ -24,13 +24,13 @@ from .label_mapping import ILM, prediction_counts, greedy_mapping
 from .data import make_loader, did_you_mean
 
 # %% auto #0
-__all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'RESUMABLE', 'SCORE_INITS', 'METHOD_REGISTRY', 'CHECKPOINT', 'CHECKPOINT_PREV',
-           'CHECKPOINT_NEW', 'CKPT_FORMAT', 'STAGE1_FORMAT', 'MASKS_FORMAT', 'METRIC_COLUMNS', 'TrainConfig',
-           'set_seed', 'get_rng_state', 'set_rng_state', 'unit_magnitudes', 'ChannelScores', 'MethodSpec',
-           'register_method', 'method_names', 'method_spec', 'make_accelerator', 'evaluate', 'CheckpointError',
-           'CheckpointMismatchError', 'NonFiniteLossError', 'fingerprint', 'save_checkpoint', 'find_checkpoint',
-           'load_checkpoint', 'save_masks', 'read_tagged_file', 'load_masks', 'MetricsLog', 'reseed_loader',
-           'restore_optimizers', 'set_trainable', 'recalibrate_bn', 'pooled_features', 'linear_probe',
+__all__ = ['MIXED_PRECISION', 'BN_STAGE1', 'RESUMABLE', 'SCORE_INITS', 'METHOD_REGISTRY', 'PROCESS_TIMEOUT_S', 'CHECKPOINT',
+           'CHECKPOINT_PREV', 'CHECKPOINT_NEW', 'CKPT_FORMAT', 'STAGE1_FORMAT', 'MASKS_FORMAT', 'METRIC_COLUMNS',
+           'TrainConfig', 'set_seed', 'get_rng_state', 'set_rng_state', 'unit_magnitudes', 'ChannelScores',
+           'MethodSpec', 'register_method', 'method_names', 'method_spec', 'make_accelerator', 'evaluate',
+           'CheckpointError', 'CheckpointMismatchError', 'NonFiniteLossError', 'fingerprint', 'save_checkpoint',
+           'find_checkpoint', 'load_checkpoint', 'save_masks', 'read_tagged_file', 'load_masks', 'MetricsLog',
+           'reseed_loader', 'restore_optimizers', 'set_trainable', 'recalibrate_bn', 'pooled_features', 'linear_probe',
            'collapse_warning', 'validate_epoch', 'train_epoch', 'Validation', 'MaskBudget', 'StageResult', 'FitResult',
            'MaskBackend', 'ChannelMasks', 'run_stage', 'train_stage1', 'train_stage2', 'train_val_loaders', 'fit',
            'plot_metrics']
@@ -240,11 +240,15 @@ def make_accelerator(cfg:TrainConfig, # uses `cfg.mixed_precision`
             AcceleratorState._reset_state(reset_partial_state=True)
     return Accelerator(mixed_precision=mp, cpu=cpu)
 
+PROCESS_TIMEOUT_S = 7200  # how long the processes of a multi-process launch wait for each other: the main one alone downloads data and times latency
+
 def _run_device()->torch.device:
     "Where `make_accelerator(cfg)` trains this process: its own GPU under a multi-GPU launch, a GPU when there is one, else the CPU."
     from accelerate import PartialState
     from accelerate.utils import parse_flag_from_env
-    return PartialState(cpu=parse_flag_from_env('ACCELERATE_USE_CPU')).device  # `accelerate launch --cpu` sets it
+    from datetime import timedelta
+    return PartialState(cpu=parse_flag_from_env('ACCELERATE_USE_CPU'),  # `accelerate launch --cpu` sets it
+                        timeout=timedelta(seconds=PROCESS_TIMEOUT_S)).device  # used where it starts the process group
 
 def _is_prepared(loader)->bool:
     from accelerate.data_loader import DataLoaderShard, DataLoaderDispatcher
@@ -926,6 +930,7 @@ def _resume_or_start(run:SimpleNamespace, # the stage's run (see `run_stage`)
                 s = ckpt['stage']
                 raise CheckpointError(f"{found} is a stage-{s} checkpoint after epoch {ckpt['epoch']}; finish stage {s} "
                                       f"first ({backend.resume_with.format(stage=s)} with resume=True).")
+    accelerator.wait_for_everyone()  # every process has read its checkpoint before the main one removes any
     if accelerator.is_main_process:
         run_dir.mkdir(parents=True, exist_ok=True)
         if ckpt is None:  # a fresh start: forget this stage's (and later stages') files

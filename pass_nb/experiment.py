@@ -520,7 +520,7 @@ def _from_main(make:Callable):
     if state.num_processes == 1: return make()
     got, error = [None], None
     if state.is_main_process:
-        try: got = [(True, make())]
+        try: got = [(True, make())]; pickle.dumps(got)  # a value that cannot travel fails here, as an error of the main process
         except Exception as e:
             error = e
             try: got = [(False, pickle.loads(pickle.dumps(e)))]  # the same exception in the others, where it can travel

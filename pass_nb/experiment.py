@@ -892,7 +892,7 @@ def check_sweep_inputs(runs:list, # the `PruneConfig`s about to run
 def run_sweep(config:str|Path|dict, # a sweep config file or dict
              )->'pd.DataFrame':
     "Run every missing run of the sweep, appending one row per finished run to `<out>/results.csv`; its rows (not the folder's others)."
-    import pandas as pd, csv
+    import pandas as pd
     cfg, state = load_sweep_config(config), _process_state()
     out = Path(cfg['out']); results = out/'results.csv'
     done = _from_main(lambda: {_key(r) for r in _complete_rows(results)})  # the main process reads (and repairs) the table

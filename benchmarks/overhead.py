@@ -245,14 +245,20 @@ def split_main(a, accelerator):
     out['extra_step_ms'] = out[[f'extra_{c}' for c in cols]].sum(axis=1)
     out['extra_pct'] = 100 * out.extra_step_ms / out.fixed_step_ms
     out['extra_range_ms'] = [' '.join(f'{k}:{lo:.2f}..{hi:.2f}' for k, lo, hi in _extra_ranges(t[t.model == m], cols)) for m in out.model]
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    out.set_index('model')[[f'extra_{c}' for c in cols]].plot.bar(ax=ax, stacked=True, rot=0)
-    ax.legend([f'{k} ({"the generator" if k == "masks" else k})' for k in SEGMENTS], fontsize=7)
-    ax.set(ylabel='ms added to a step', title=f'what the hypernetwork adds, by segment\n{accelerator.device.type}, {a.size} px, batch {a.batch}, {a.phases} phases')
     print(out.to_string(index=False))
+    fig = split_plot(out, f'{accelerator.device.type}, {a.size} px, batch {a.batch}, {a.phases} phases')
     print(save(a.name or f'overhead_split_{accelerator.device.type}', out, fig, steps=a.steps, phases=a.phases, rows=t.to_dict('records'),
                statistic='per phase the median over its steps; per model the median over the phases; extra = hypernetwork - fixed'))
+
+
+def split_plot(out, setting:str):
+    "What the hypernetwork adds to each segment of a step, stacked per model (`out`: `split_main`'s table)."
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    out.set_index('model')[[f'extra_{k}_ms' for k in SEGMENTS]].plot.bar(ax=ax, stacked=True, rot=0)
+    ax.legend(["the generator's call", "forward (the masks' update included)", 'loss and backward', 'optimiser steps, next batch'], fontsize=7)
+    ax.set(ylabel='ms added to a step', title=f'what the hypernetwork adds, by segment\n{setting}')
+    return fig
 
 
 def _extra_ranges(t, cols)->list:

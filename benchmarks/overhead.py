@@ -298,15 +298,17 @@ def main(argv=None):
     p.add_argument('--parts', action='store_true', help='time the pieces of a step instead (random images)')
     p.add_argument('--mask-at', default='all', help="'all' (the default) or 'after_norm' (see `ChannelGroups`)")
     p.add_argument('--control', action='store_true', help='both configurations with fixed masks: the harness\'s own bias and spread')
-    p.add_argument('--split', action='store_true', help='where the extra time of a step goes (one process, the configurations in turns)')
+    p.add_argument('--split', action='store_true', help='where the extra time of a step goes (one process, the configurations in turns; '
+                   '--allocator does not apply: export MALLOC_* before starting for the steady allocator)')
     p.add_argument('--phases', type=int, default=3, help='with --split: phases of each configuration')
     a = p.parse_args(argv)
     if a.runs < 1: p.error('--runs must be at least 1')
+    if a.split:  # timed in this process, whose C library read its allocator settings at its start: the stamp records those
+        return split_main(a, make_accelerator(TrainConfig()))
     if a.allocator == 'steady':  # read by each spawned process's C library at its start; recorded in the results' stamp
         for k, v in STEADY_MALLOC.items(): os.environ.setdefault(k, v)
     accelerator = make_accelerator(TrainConfig())
     if a.parts: return parts_main(a, accelerator)
-    if a.split: return split_main(a, accelerator)
     data = (a.dataset, a.size, a.batch, a.steps, a.root)
     rows = []
     for arch in a.models:

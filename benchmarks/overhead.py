@@ -292,7 +292,7 @@ def main(argv=None):
     p.add_argument('--runs', type=int, default=6, help='fresh pairs of processes; the interval is over the runs (one run: over its pairs)')
     p.add_argument('--allocator', choices=['steady', 'default'], default='steady',
                    help="'steady': glibc malloc keeps the memory it has (no mmap/trim per step; the steps of a process "
-                        "vary less between processes); 'default': the environment's settings. Set for the timed processes.")
+                        "vary less between processes); 'default': the environment's settings. Set for the timed processes of the paired runs (not --parts or --split).")
     p.add_argument('--dataset', default='synthetic', help="'synthetic' or a real dataset, e.g. fashion-mnist, digits")
     p.add_argument('--root', default='data', help='dataset folder'); p.add_argument('--name', default=None, help='results/<name>.csv')
     p.add_argument('--parts', action='store_true', help='time the pieces of a step instead (random images)')
@@ -303,12 +303,12 @@ def main(argv=None):
     p.add_argument('--phases', type=int, default=3, help='with --split: phases of each configuration')
     a = p.parse_args(argv)
     if a.runs < 1: p.error('--runs must be at least 1')
-    if a.split:  # timed in this process, whose C library read its allocator settings at its start: the stamp records those
-        return split_main(a, make_accelerator(TrainConfig()))
+    accelerator = make_accelerator(TrainConfig())
+    # --parts and --split time in this process, whose C library read its allocator settings at its start: the stamp records those
+    if a.parts: return parts_main(a, accelerator)
+    if a.split: return split_main(a, accelerator)
     if a.allocator == 'steady':  # read by each spawned process's C library at its start; recorded in the results' stamp
         for k, v in STEADY_MALLOC.items(): os.environ.setdefault(k, v)
-    accelerator = make_accelerator(TrainConfig())
-    if a.parts: return parts_main(a, accelerator)
     data = (a.dataset, a.size, a.batch, a.steps, a.root)
     rows = []
     for arch in a.models:

@@ -518,17 +518,20 @@ def _from_main(make:Callable):
     import pickle
     state = _process_state()
     if state.num_processes == 1: return make()
-    got, error = [None], None
+    sent, value, error = [None], None, None  # the main process sends its outcome pickled once, as bytes
     if state.is_main_process:
-        try: got = [(True, make())]; pickle.dumps(got)  # a value that cannot travel fails here, as an error of the main process
+        try: value = make(); sent = [pickle.dumps((True, value))]  # a value that cannot travel fails here, as an error of the main process
         except Exception as e:
             error = e
-            try: got = [(False, pickle.loads(pickle.dumps(e)))]  # the same exception in the others, where it can travel
-            except Exception: got = [(False, RuntimeError(f'the main process failed with {type(e).__name__}: {e}'))]
-    broadcast_object_list(got, from_process=0)
-    ok, value = got[0]
-    if ok: return value
-    raise error if error is not None else value
+            try: sent = [pickle.dumps((False, e))]; pickle.loads(sent[0])  # the same exception in the others, where it can travel
+            except Exception: sent = [pickle.dumps((False, RuntimeError(f'the main process failed with {type(e).__name__}: {e}')))]
+    broadcast_object_list(sent, from_process=0)
+    if state.is_main_process:
+        if error is not None: raise error
+        return value
+    ok, got = pickle.loads(sent[0])
+    if ok: return got
+    raise got
 
 @contextlib.contextmanager
 def _main_first():

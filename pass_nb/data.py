@@ -5,7 +5,8 @@
 # %% ../nbs/01_data.ipynb #cbacefd3
 from __future__ import annotations
 
-import difflib, gzip, inspect, os, random, shutil, warnings
+import difflib, gzip, importlib, inspect, os, random, shutil, sys, warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -19,12 +20,12 @@ from torchvision import datasets as tvd
 from torchvision.transforms.v2 import functional as TF
 
 # %% auto #0
-__all__ = ['DATASETS', 'IDX_FILES', 'DEFAULT_OFFLINE_DIR', 'TINY_IMAGENET_URL', 'SYNTHETIC_PATTERNS', 'DatasetNotFoundError',
-           'to_image_tensor', 'read_targets', 'TensorImageDataset', 'ImageDataset', 'split_indices', 'DataSplits',
-           'register_dataset', 'list_datasets', 'did_you_mean', 'get_dataset', 'cifar10', 'cifar100',
-           'offline_data_dir', 'offline_source', 'prepare_idx_folder', 'fashion_mnist', 'mnist', 'TinyImageNet',
-           'tiny_imagenet', 'imagefolder', 'digits', 'synthetic_images', 'synthetic', 'seed_worker', 'BatchAugment',
-           'make_loader']
+__all__ = ['IMAGE_KEYS', 'LABEL_KEYS', 'DATASETS', 'IDX_FILES', 'DEFAULT_OFFLINE_DIR', 'TINY_IMAGENET_URL', 'SYNTHETIC_PATTERNS',
+           'DatasetNotFoundError', 'to_image_tensor', 'image_and_label', 'label_index', 'class_names', 'read_targets',
+           'TensorImageDataset', 'ImageDataset', 'split_indices', 'DataSplits', 'register_dataset', 'list_datasets',
+           'did_you_mean', 'load_builder', 'dataset_label', 'get_dataset', 'cifar10', 'cifar100', 'offline_data_dir',
+           'offline_source', 'prepare_idx_folder', 'fashion_mnist', 'mnist', 'TinyImageNet', 'tiny_imagenet',
+           'imagefolder', 'digits', 'synthetic_images', 'synthetic', 'seed_worker', 'BatchAugment', 'make_loader']
 
 # %% ../nbs/01_data.ipynb #14f11bd7
 class DatasetNotFoundError(FileNotFoundError):
@@ -45,7 +46,7 @@ def _unit_range(x:torch.Tensor)->torch.Tensor:
                          'them for the backbone itself): divide 0-255 values by 255, and leave out any Normalize transform.')
     return x.float()
 
-def to_image_tensor(img:Any, # PIL image, numpy array (HW/HWC) or tensor (HW/CHW): uint8 (0-255), 16-bit (0-65535) or float in [0,1]
+def to_image_tensor(img:Any, # PIL image, numpy array (HW/HWC) or tensor (HW/CHW, or HWC when its first dim is over 4): uint8 (0-255), 16-bit (0-65535) or float in [0,1]
                     size:int|None=None, # output side length; None keeps the input size
                    )->torch.Tensor: # float32 (3, size, size) in [0,1]
     "Convert one image to a float 3-channel tensor in [0,1], resized to `size` x `size`."
@@ -54,65 +55,125 @@ def to_image_tensor(img:Any, # PIL image, numpy array (HW/HWC) or tensor (HW/CHW
         elif img.mode in ('I', 'F'): x = torch.from_numpy(np.asarray(img).astype(np.float32 if img.mode == 'F' else np.int64))  # checked below
         else: x = TF.pil_to_tensor(img if img.mode in ('RGB', 'L') else img.convert('RGB'))
     elif isinstance(img, np.ndarray):
-        x = torch.from_numpy(np.ascontiguousarray(img))
+        x = torch.from_numpy(np.ascontiguousarray(img) if img.flags.writeable else img.copy())  # read-only arrays (memory maps, Arrow) are copied
         if x.ndim == 3: x = x.permute(2, 0, 1)
-    elif isinstance(img, torch.Tensor): x = img
+    elif isinstance(img, torch.Tensor):
+        x = img
+        if x.ndim == 3 and x.shape[0] > 4 and x.shape[-1] in (1, 3, 4): x = x.permute(2, 0, 1)  # an HWC tensor, as some datasets give
     else: raise TypeError(f'Cannot turn a {type(img).__name__} into an image tensor; pass a PIL image, numpy array or tensor.')
     if x.ndim == 2: x = x[None]
     if x.ndim != 3: raise ValueError(f'Expected an image with 2 or 3 dims (HW or CHW), got shape {tuple(x.shape)}.')
     x = _unit_range(x)
     c = x.shape[0]
     if c == 4: x = x[:3]
-    elif c not in (1, 3): raise ValueError(f'Expected 1, 3 or 4 channels, got {c} (shape {tuple(x.shape)}).')
+    elif c not in (1, 3): raise ValueError(f'Expected 1, 3 or 4 channels, got {c} (shape {tuple(x.shape)}); tensors are read as CHW '
+                                           '(or HWC when the first dim is over 4), numpy arrays as HWC.')
     if size is not None and tuple(x.shape[-2:]) != (size, size):
         x = TF.resize(x, [size, size], antialias=True)  # a grey image is resized before it becomes three channels: a third of the work
     return x.expand(3, -1, -1).clamp(0, 1).contiguous()
 
+# %% ../nbs/01_data.ipynb #c3d9e8f1
+IMAGE_KEYS = ('image', 'img', 'pixel_values')  # where a dict item keeps its image, in the order looked for
+LABEL_KEYS = ('label', 'labels', 'target')  # ... and its label
+
+def _describe(v:Any)->str:
+    "A short description of a value for an error message: its type, and its shape or its value."
+    if hasattr(v, 'shape'): return f'{type(v).__name__} of shape {tuple(v.shape)}'
+    return f'{type(v).__name__} {v!r}'[:80]
+
+def _item_key(keys, names:tuple, what:str)->str:
+    "The first of `names` among a dict item's `keys`, or an error that lists the keys and says what to do."
+    if (k := next((n for n in names if n in keys), None)) is not None: return k
+    raise ValueError(f'A dataset item is a dict with keys {list(keys)}, but none of them is a{"n" if what == "image" else ""} '
+                     f'{what}: pass_nb reads one of {names}. Rename that column (Hugging Face datasets: '
+                     f'ds.rename_column(old, {names[0]!r})).')
+
+def image_and_label(item:Any, # a dataset item: (image, label), or a dict with an image and a label
+                   )->tuple: # (image, label)
+    "A dataset item as `(image, label)`: a pair as it is, or a dict's image (a key of `IMAGE_KEYS`) and label (of `LABEL_KEYS`)."
+    if isinstance(item, Mapping): return item[_item_key(item, IMAGE_KEYS, 'image')], item[_item_key(item, LABEL_KEYS, 'label')]
+    if isinstance(item, (tuple, list)) and len(item) == 2: return tuple(item)
+    n = f' of {len(item)}' if isinstance(item, (tuple, list)) else ''
+    raise TypeError(f'A dataset item must be (image, label) or a dict with an image and a label; got a {type(item).__name__}{n}. '
+                    'Wrap the dataset so that its items are (image, label).')
+
+def label_index(label:Any, # a class index (int, NumPy integer, one-element tensor), a one-hot vector, or a class name
+                classes:Sequence[str]|None=None, # class names (index = class), to look a name up in
+               )->int:
+    "The class index that `label` stands for; soft and multi-label targets are refused (one class per image)."
+    if type(label) is int: return label
+    if isinstance(label, str):
+        if classes is not None and label in classes: return list(classes).index(label)
+        known = 'no class names were given: give the dataset its classes (the name of class i at index i)' if classes is None \
+                else f'it is not one of the class names {list(classes)[:8]}{" ..." if len(classes) > 8 else ""}'
+        raise ValueError(f'The label {label!r} is a class name, but {known}.')
+    v = label.detach().cpu().numpy() if isinstance(label, torch.Tensor) else np.asarray(label)
+    if v.dtype.kind in 'biuf':
+        if v.size == 1 and float(v.reshape(())) == int(v.reshape(())): return int(v.reshape(()))
+        if v.ndim == 1 and ((v == 0) | (v == 1)).all() and v.sum() == 1: return int(v.argmax())  # one-hot
+    raise ValueError(f'Cannot read a class index from the label {_describe(label)}: pass_nb trains with one class per '
+                     'image, given as an int, a one-hot vector or a class name; soft and multi-label targets are not supported.')
+
 # %% ../nbs/01_data.ipynb #1819f6cf
+def _label_column(ds)->str|None:
+    "The label column of a dataset whose columns are read by name (Hugging Face `datasets`), else None."
+    cols = getattr(ds, 'column_names', None)
+    return next((k for k in LABEL_KEYS if k in cols), None) if isinstance(cols, list) else None
+
+def class_names(ds:Dataset)->list[str]|None:
+    "A dataset's class names: torchvision's `classes`, or the names of a Hugging Face `ClassLabel` label column."
+    if (c := getattr(ds, 'classes', None)) is not None: return list(c)
+    if isinstance(ds, Subset): return class_names(ds.dataset)
+    feature = getattr(ds, 'features', {}).get(key) if (key := _label_column(ds)) else None
+    return list(feature.names) if getattr(feature, 'names', None) is not None else None
+
 def read_targets(ds:Dataset, # any dataset
-                )->list[int]|None: # labels in dataset order, or None if they cannot be read without loading images
-    "Labels of a dataset read from its metadata (torchvision's `targets`, `_labels`, `labels`, `_samples`, ...)."
+                 classes:Sequence[str]|None=None, # class names, for labels given as names
+                )->list[int]|None: # class indices in dataset order, or None if they cannot be read without loading images
+    "Class indices of a dataset's items read from its metadata (torchvision's `targets`, `_labels`, `labels`, `_samples`, a label column)."
     if isinstance(ds, Subset):
-        t = read_targets(ds.dataset)
+        t = read_targets(ds.dataset, classes)
         return None if t is None else [t[i] for i in ds.indices]
     if isinstance(ds, ImageDataset): return ds.targets
+    classes = classes if classes is not None else class_names(ds)
+    if (key := _label_column(ds)) is not None: return [label_index(v, classes) for v in ds[key]]  # the column alone: no image decoded
     for attr in ('targets', '_labels', 'labels'):
         t = getattr(ds, attr, None)
         if t is not None and not callable(t):
-            t = [int(v) for v in (t.tolist() if hasattr(t, 'tolist') else t)]
-            if len(t) == len(ds): return t
+            t = t.tolist() if hasattr(t, 'tolist') else list(t)
+            if len(t) == len(ds): return [label_index(v, classes) for v in t]
     for attr in ('_samples', 'samples'):
         s = getattr(ds, attr, None)
-        if s is not None and len(s) == len(ds): return [int(v[1]) for v in s]
+        if s is not None and len(s) == len(ds): return [label_index(v[1], classes) for v in s]
     return None
 
 # %% ../nbs/01_data.ipynb #13da110a
 class TensorImageDataset(Dataset):
-    "Images held in memory as one tensor `(N,C,H,W)` (uint8, or float in [0,1]) with integer labels."
+    "Images held in memory as one tensor `(N,C,H,W)` (uint8, or float in [0,1]) with their class indices."
     def __init__(self, images:torch.Tensor, # (N,C,H,W) or (N,H,W); uint8 or float in [0,1]
-                 labels:Sequence[int], # one int label per image
+                 labels:Sequence, # one label per image (see `label_index`)
                  classes:Sequence[str]|None=None, # class names (index = label)
                 ):
         if images.ndim == 3: images = images[:, None]
         if len(images) != len(labels): raise ValueError(f'{len(images)} images but {len(labels)} labels.')
-        self.images, self.targets = images, [int(l) for l in labels]
         self.classes = list(classes) if classes is not None else None
+        self.images, self.targets = images, [label_index(l, self.classes) for l in labels]
     def __len__(self): return len(self.targets)
     def __getitem__(self, i): return self.images[i], self.targets[i]
 
 # %% ../nbs/01_data.ipynb #4df5380d
 class ImageDataset(Dataset):
     "Wrap a dataset so items are `(float (3,size,size) in [0,1], int label)`; converts lazily, item by item."
-    def __init__(self, base:Dataset, # any dataset of (image, label); images as PIL, numpy or tensor
+    def __init__(self, base:Dataset, # any dataset of (image, label) pairs or dicts (see `image_and_label`); images as PIL, numpy or tensor
                  size:int=32, # output side length
                  indices:Sequence[int]|None=None, # subset of `base` to expose (None: all)
-                 classes:Sequence[str]|None=None, # class names; default `base.classes` if present
+                 classes:Sequence[str]|None=None, # class names; default `class_names(base)`
                  _targets=None, # (internal) labels of `base`, to avoid re-reading them
                 ):
         self.base, self.size = base, size
         self.indices = list(range(len(base))) if indices is None else [int(i) for i in indices]
-        self.classes = list(classes) if classes is not None else getattr(base, 'classes', None)
-        self._base_targets = read_targets(base) if _targets is None else _targets
+        self.classes = list(classes) if classes is not None else class_names(base)
+        self._base_targets = read_targets(base, self.classes) if _targets is None else _targets
     @property
     def targets(self)->list[int]|None:
         "Labels of the exposed items, read without decoding images (None if the base cannot tell)."
@@ -122,8 +183,8 @@ class ImageDataset(Dataset):
         return ImageDataset(self.base, self.size, [self.indices[i] for i in indices], self.classes, self._base_targets)
     def __len__(self): return len(self.indices)
     def __getitem__(self, i):
-        img, label = self.base[self.indices[i]]
-        return to_image_tensor(img, self.size), int(label)
+        img, label = image_and_label(self.base[self.indices[i]])
+        return to_image_tensor(img, self.size), label_index(label, self.classes)
     def __repr__(self): return f'ImageDataset({type(self.base).__name__}, n={len(self)}, size={self.size})'
 
 # %% ../nbs/01_data.ipynb #ce20f2e0
@@ -194,7 +255,42 @@ def _key(name:str)->str: return str(name).strip().lower().replace('_', '-')
 def _resolve_name(name:str)->str:
     key = _key(name)
     if key in DATASETS: return key
-    raise ValueError(f'Unknown dataset {name!r}.{did_you_mean(key, DATASETS)} Available: {", ".join(list_datasets())}.')
+    raise ValueError(f'Unknown dataset {name!r}.{did_you_mean(key, DATASETS)} Available: {", ".join(list_datasets())}, '
+                     "or a builder of your own as 'package.module:function' or 'path/to/file.py:function'.")
+
+def _import_file(path:Path, spec:str):
+    "The module of a .py file, imported by its name with its folder on the path (as `python file.py` would; worker processes find it too)."
+    name = path.stem
+    if not name.isidentifier(): raise ValueError(f'{spec!r}: {path.name} cannot be imported as a module; rename it (letters, digits, _).')
+    if (known := sys.modules.get(name)) is not None and Path(getattr(known, '__file__', '') or '').resolve() != path:
+        raise ValueError(f'{spec!r}: a module named {name!r} is already imported (from {getattr(known, "__file__", "built in")}); rename {path.name}.')
+    if str(path.parent) not in sys.path: sys.path.insert(0, str(path.parent))
+    return importlib.import_module(name)
+
+def load_builder(spec:str, # 'package.module:function', or 'path/to/file.py:function'
+                )->Callable:
+    "The dataset builder that a spec names: datasets of your own code, by name, where a registry name goes (command line, sweeps)."
+    where, _, fn = str(spec).strip().rpartition(':')
+    if not where or not fn.isidentifier():
+        raise ValueError(f"{spec!r} is not a builder: give 'package.module:function' or 'path/to/file.py:function'.")
+    if where.endswith('.py'):
+        path = Path(where).expanduser().resolve()
+        if not path.is_file(): raise ValueError(f'{spec!r}: there is no file {path}.')
+        module = _import_file(path, spec)
+    else:
+        try: module = importlib.import_module(where)
+        except ModuleNotFoundError as e:
+            raise ValueError(f'{spec!r}: cannot import {where!r} ({e}). Give a module on the Python path, or its file: '
+                             f'path/to/{where.rpartition(".")[2]}.py:{fn}.') from None
+    if not callable(builder := getattr(module, fn, None)): raise ValueError(f'{spec!r}: {where} has no function {fn!r}.')
+    return builder
+
+def dataset_label(name:str, # a registry name or a builder spec
+                 )->str:
+    "A dataset's name as one folder name: a registry name as it is, a builder spec as 'module.function'."
+    if ':' not in str(name): return str(name)
+    where, _, fn = str(name).strip().rpartition(':')
+    return f'{Path(where).stem if where.endswith(".py") else where}.{fn}'
 
 def _call_builder(key, fn, root, download, kw):
     params = inspect.signature(fn).parameters
@@ -216,7 +312,7 @@ def _at_most(ds, n, seed):
                       'a stratified share; raise max_train/max_eval to keep them.')
     return part
 
-def get_dataset(name:str, # registry name, see `list_datasets()`
+def get_dataset(name:str, # registry name (see `list_datasets()`), or a builder 'module:function' or 'file.py:function'
                 root:str|Path='data', # folder holding the datasets (torchvision layout)
                 size:int=32, # images come out as (3, size, size)
                 val_fraction:float=0.1, # fraction of train held out as val (ignored if the dataset has an official val split)
@@ -227,10 +323,11 @@ def get_dataset(name:str, # registry name, see `list_datasets()`
                 **kw, # dataset-specific options (e.g. `num_classes` for 'synthetic', `partition` for 'dtd')
                )->DataSplits:
     "Load dataset `name` as train/val/test splits of float 3-channel `size`x`size` images in [0,1]."
-    key = _resolve_name(name)
+    own = ':' in str(name)  # a builder of the user's code, named by its module
+    key = str(name).strip() if own else _resolve_name(name)
     if not isinstance(size, int) or size < 1: raise ValueError(f'size must be a positive int, got {size!r}.')
-    raw = _call_builder(key, DATASETS[key], Path(root).expanduser(), download, kw)
-    classes = list(raw.classes) if raw.classes else [str(i) for i in range(raw.num_classes)]
+    raw = _call_builder(key, load_builder(key) if own else DATASETS[key], Path(root).expanduser(), download, kw)
+    classes = list(raw.classes) if raw.classes else (class_names(raw.train) or [str(i) for i in range(raw.num_classes)])
     train = ImageDataset(raw.train, size, classes=classes)
     if raw.val is None:
         keep, held = split_indices(len(train), val_fraction, seed, train.targets)

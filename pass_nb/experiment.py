@@ -84,7 +84,7 @@ from fastcore.basics import patch
 from pathlib import Path
 from typing import Callable
 
-from .data import DataSplits
+from .data import DataSplits, dataset_label
 from .prompts import make_prompt
 from .label_mapping import make_label_map, IndexLabelMap
 from .masks import sparsity_table, plot_sparsity, save_pruned, load_pruned, atomic_torch_save, atomic_write, MASK_AT, export_onnx
@@ -114,7 +114,7 @@ class PruneConfig:
     model: str = 'efficientnet_lite0' # backbone registry name (see `pass_nb.models.list_models`)
     method: str = 'pass' # 'pass' (hypernetwork), 'vpns' (structured VPNs), a baseline, a transfer, 'vpns_unstructured', 'hydra', or any registered method (`method_names()`)
     source_run: str = None # transfer methods: the folder of a finished run on the source task
-    dataset: str = 'digits' # dataset registry name (see `pass_nb.data.list_datasets`)
+    dataset: str = 'digits' # dataset registry name (see `pass_nb.data.list_datasets`), or a builder of your own: 'module:function' or 'file.py:function'
     sparsity: float = None # fraction of channel units removed ...
     target_macs: float = None # ... or fraction of dense MACs kept ...
     target_latency: float = None # ... or fraction of the dense latency kept, measured where the run runs: CPU at --latency-batch, or the GPU (give exactly one)
@@ -220,7 +220,7 @@ def default_run_dir(self:PruneConfig)->Path:
     "runs/<model>-<dataset>[-<method>]-<budget>-s<seed>: the folder a run writes when none is given."
     b, tag = _budget_tag(self), method_spec(self.method).run_tag
     m = f'-{self.method}' if tag is None else tag  # PASS: none
-    return Path('runs')/f'{self.model.replace("/", "_")}-{self.dataset}{m}-{b}-s{self.seed}'
+    return Path('runs')/f'{self.model.replace("/", "_")}-{dataset_label(self.dataset)}{m}-{b}-s{self.seed}'
 
 # %% ../nbs/11_experiment.ipynb #31509272
 def _atomic_write_text(path:Path, text:str):
@@ -868,7 +868,7 @@ def sweep_run_dir(out:str|Path, # the sweep's `out` folder
                   pc:PruneConfig, # one run of the sweep
                  )->Path:
     "The folder of one run of a sweep: `<out>/runs/<model>/<dataset>/<method>/<budget>/s<seed>`."
-    return Path(out)/'runs'/pc.model.replace('/', '_')/pc.dataset/pc.method/_budget_tag(pc)/f's{pc.seed}'
+    return Path(out)/'runs'/pc.model.replace('/', '_')/dataset_label(pc.dataset)/pc.method/_budget_tag(pc)/f's{pc.seed}'
 
 # %% ../nbs/11_experiment.ipynb #13ebc74f
 def check_sweep_inputs(runs:list, # the `PruneConfig`s about to run

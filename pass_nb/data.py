@@ -5,7 +5,7 @@
 # %% ../nbs/01_data.ipynb #cbacefd3
 from __future__ import annotations
 
-import difflib, gzip, importlib, inspect, os, random, shutil, sys, warnings
+import csv, difflib, gzip, importlib, inspect, os, random, shutil, sys, warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +20,13 @@ from torchvision import datasets as tvd
 from torchvision.transforms.v2 import functional as TF
 
 # %% auto #0
-__all__ = ['IMAGE_KEYS', 'LABEL_KEYS', 'DATASETS', 'IDX_FILES', 'DEFAULT_OFFLINE_DIR', 'TINY_IMAGENET_URL', 'SYNTHETIC_PATTERNS',
-           'DatasetNotFoundError', 'to_image_tensor', 'image_and_label', 'label_index', 'class_names', 'read_targets',
-           'TensorImageDataset', 'ImageDataset', 'split_indices', 'DataSplits', 'register_dataset', 'list_datasets',
-           'did_you_mean', 'load_builder', 'dataset_label', 'get_dataset', 'cifar10', 'cifar100', 'offline_data_dir',
-           'offline_source', 'prepare_idx_folder', 'fashion_mnist', 'mnist', 'TinyImageNet', 'tiny_imagenet',
-           'imagefolder', 'digits', 'synthetic_images', 'synthetic', 'seed_worker', 'BatchAugment', 'make_loader']
+__all__ = ['IMAGE_KEYS', 'LABEL_KEYS', 'DATASETS', 'IDX_FILES', 'DEFAULT_OFFLINE_DIR', 'TINY_IMAGENET_URL', 'IMAGE_PATH_COLUMNS',
+           'CSV_LABEL_COLUMNS', 'SYNTHETIC_PATTERNS', 'DatasetNotFoundError', 'to_image_tensor', 'image_and_label',
+           'label_index', 'class_names', 'read_targets', 'TensorImageDataset', 'ImageDataset', 'split_indices',
+           'DataSplits', 'register_dataset', 'list_datasets', 'did_you_mean', 'load_builder', 'dataset_label',
+           'get_dataset', 'cifar10', 'cifar100', 'offline_data_dir', 'offline_source', 'prepare_idx_folder',
+           'fashion_mnist', 'mnist', 'TinyImageNet', 'tiny_imagenet', 'imagefolder', 'CsvImages', 'csv_images',
+           'digits', 'synthetic_images', 'synthetic', 'seed_worker', 'BatchAugment', 'make_loader']
 
 # %% ../nbs/01_data.ipynb #14f11bd7
 class DatasetNotFoundError(FileNotFoundError):
@@ -540,6 +541,13 @@ def _check_class_folders(train_dir:Path):
                       f'and {len(loose)} image(s) outside a class folder are not read; images are '
                       f'{", ".join(tvd.folder.IMG_EXTENSIONS)}, each in {train_dir}/<class name>/.')
 
+def _hold_out_test(tr:Dataset, fraction:float, seed:int)->tuple:
+    "(train, test): a seeded, stratified `fraction` of `tr` held out as the test split, both with `tr`'s class names."
+    keep, held = split_indices(len(tr), fraction, seed, read_targets(tr))
+    kept, test = Subset(tr, keep), Subset(tr, held)
+    kept.classes = test.classes = tr.classes
+    return kept, test
+
 def _split_dir(root:Path, names:tuple)->Path|None:
     "The subfolder of `root` named like one of `names`, in any case ('Train', 'training', ...)."
     return next((p for p in sorted(root.iterdir()) if p.is_dir() and p.name.lower() in names), None) if root.is_dir() else None
@@ -564,12 +572,59 @@ def imagefolder(root:Path, download:bool=False,
         if extra: raise ValueError(f'{d} has classes not in train: {extra}. Add them to train/ or remove them.')
         return _FixedClassesImageFolder(str(d), tr.classes, loader=_read_image)
     va = split(val_dir) if train_dir != root and val_dir else None  # an official val split: val_fraction is not used
-    if train_dir != root and test_dir: te = split(test_dir)
-    else:
-        keep, held = split_indices(len(tr), test_fraction, test_seed, tr.targets)
-        tr, te = Subset(tr, keep), Subset(tr, held)
-        tr.classes = te.classes = tr.dataset.classes
+    tr, te = (tr, split(test_dir)) if train_dir != root and test_dir else _hold_out_test(tr, test_fraction, test_seed)
     return DataSplits('imagefolder', tr, va, te, len(tr.classes), list(tr.classes))
+
+# %% ../nbs/01_data.ipynb #b2d8f4a6
+IMAGE_PATH_COLUMNS = ('image', 'path', 'file', 'filename', 'image_path', 'img')  # a CSV's column of image paths, in the order looked for
+CSV_LABEL_COLUMNS = (*LABEL_KEYS, 'class', 'category')  # ... and of labels
+
+def _csv_column(file:Path, columns:list, names:tuple, what:str)->str:
+    "The first of `names` among a CSV file's `columns` (any case), or an error that lists them."
+    found = next((c for n in names for c in columns if c.strip().lower() == n), None)
+    if found is None: raise ValueError(f'{file} has columns {columns}, none of them a column of {what}s: name one {names[0]!r} '
+                                       f'(or one of {names[1:]}).')
+    return found
+
+class CsvImages(Dataset):
+    "Images listed in a CSV file: a column of paths (relative to the file's folder, or absolute) and one of labels (class indices or names)."
+    def __init__(self, file:str|Path, # the CSV file
+                 classes:Sequence[str]|None=None, # class names (index = class); None: from the labels (sorted names, or 0..K-1)
+                ):
+        self.file = Path(file)
+        with open(self.file, newline='', encoding='utf-8-sig') as f: rows = list(csv.DictReader(f))  # utf-8-sig: spreadsheets' BOM
+        if not rows: raise ValueError(f'{self.file} lists no images: give it a header and one row per image.')
+        path_col = _csv_column(self.file, list(rows[0]), IMAGE_PATH_COLUMNS, 'image path')
+        label_col = _csv_column(self.file, list(rows[0]), CSV_LABEL_COLUMNS, 'label')
+        labels = [str(int(l)) if l.isdigit() else l for l in ((r[label_col] or '').strip() for r in rows)]
+        if classes is None: classes = [str(i) for i in range(max(map(int, labels)) + 1)] if all(l.isdigit() for l in labels) else sorted(set(labels))
+        self.classes, index = list(classes), {c: i for i, c in enumerate(classes)}
+        if unknown := sorted(set(labels) - set(index)):
+            raise ValueError(f'{self.file}: label(s) {unknown[:5]} are not among the classes {self.classes[:8]}'
+                             f'{" ..." if len(self.classes) > 8 else ""} of the training list; fix them or add them to train.')
+        self.targets = [index[l] for l in labels]
+        self.paths = [p if p.is_absolute() else self.file.parent/p for p in (Path((r[path_col] or '').strip()) for r in rows)]
+        if missing := [str(p) for p in self.paths if not p.is_file()]:
+            raise ValueError(f'{self.file} lists {len(missing)} image(s) that are not there, e.g. {missing[:3]}; fix the paths '
+                             '(relative ones start at the CSV file\'s folder) or remove those rows.')
+    def __len__(self): return len(self.paths)
+    def __getitem__(self, i): return _read_image(str(self.paths[i])), self.targets[i]
+
+@register_dataset('csv')
+def csv_images(root:Path, download:bool=False,
+               test_fraction:float=0.2, # share of train held out as test when there is no test.csv
+               test_seed:int=0, # seed of that hold-out
+              )->DataSplits:
+    "Images listed in CSV files: `root/train.csv`, optional `root/val.csv` and `root/test.csv` (see `CsvImages`)."
+    root = Path(root)
+    if not (root/'train.csv').is_file():
+        raise _not_found('csv', root/'train.csv', root, f'write {root}/train.csv with a column of image paths ({", ".join(IMAGE_PATH_COLUMNS[:3])}, '
+                         f'...) and one of labels ({", ".join(CSV_LABEL_COLUMNS[:3])}, ...); csv cannot download')
+    tr = CsvImages(root/'train.csv')
+    listed = lambda name: CsvImages(root/name, tr.classes) if (root/name).is_file() else None
+    va, te = listed('val.csv'), listed('test.csv')
+    tr, te = (tr, te) if te is not None else _hold_out_test(tr, test_fraction, test_seed)
+    return DataSplits('csv', tr, va, te, len(tr.classes), list(tr.classes))
 
 # %% ../nbs/01_data.ipynb #69b78915
 def _split_builder(name, cls, expected, splits, num_classes=None, how=None, **extra):

@@ -335,7 +335,7 @@ def get_dataset(name:str, # registry name (see `list_datasets()`), or a builder 
         train, val = train.subset(keep), train.subset(held)
     else: val = ImageDataset(raw.val, size, classes=classes)
     test = ImageDataset(raw.test, size, classes=classes)
-    _check_labels(train, raw.num_classes, key)
+    for split, ds in (('train', train), ('val', val), ('test', test)): _check_labels(ds, raw.num_classes, key, split)
     train, val, test = _at_most(train, max_train, seed), _at_most(val, max_eval, seed), _at_most(test, max_eval, 0)
     for split, ds in (('train', train), ('val', val), ('test', test)):
         if len(ds) == 0 and not (split == 'val' and val_fraction == 0 and raw.val is None):
@@ -343,12 +343,14 @@ def get_dataset(name:str, # registry name (see `list_datasets()`), or a builder 
                           f'({split == "val" and "or a larger val_fraction" or "or a test/ folder"}).')
     return DataSplits(key, train, val, test, raw.num_classes, classes)
 
-def _check_labels(ds:ImageDataset, num_classes:int, key:str):
-    "Labels are class indices 0..num_classes-1 (when they can be read without loading images)."
+def _check_labels(ds:ImageDataset, num_classes:int, key:str, split:str):
+    "A split's labels are class indices 0..num_classes-1 (when they can be read without loading images)."
     t = ds.targets
     if t and (min(t) < 0 or max(t) >= num_classes):
-        raise ValueError(f'{key}: labels must be class indices 0..{num_classes - 1}, but they span {min(t)}..{max(t)}; '
-                         'map them to 0..K-1 (and give the number of classes K).')
+        unlabelled = ' Labels of -1 mark images without a label (as in some Hugging Face test splits): such a split cannot ' \
+                     'be scored; give a labelled one, or none (test: a share of train is then held out).' if min(t) == -1 else ''
+        raise ValueError(f'{key}: {split} labels must be class indices 0..{num_classes - 1}, but they span {min(t)}..{max(t)}; '
+                         f'map them to 0..K-1 (and give the number of classes K).{unlabelled}')
 
 # %% ../nbs/01_data.ipynb #d9b3646c
 def _not_found(name, expected, root, how=None, download=False):

@@ -22,11 +22,11 @@ from torchvision.transforms.v2 import functional as TF
 # %% auto #0
 __all__ = ['IMAGE_KEYS', 'LABEL_KEYS', 'DATASETS', 'IDX_FILES', 'DEFAULT_OFFLINE_DIR', 'TINY_IMAGENET_URL', 'IMAGE_PATH_COLUMNS',
            'CSV_LABEL_COLUMNS', 'SYNTHETIC_PATTERNS', 'DatasetNotFoundError', 'to_image_tensor', 'image_and_label',
-           'label_index', 'class_names', 'read_targets', 'TensorImageDataset', 'ImageDataset', 'split_indices',
-           'DataSplits', 'register_dataset', 'list_datasets', 'did_you_mean', 'load_builder', 'dataset_label',
-           'get_dataset', 'cifar10', 'cifar100', 'offline_data_dir', 'offline_source', 'prepare_idx_folder',
-           'fashion_mnist', 'mnist', 'TinyImageNet', 'tiny_imagenet', 'imagefolder', 'CsvImages', 'csv_images',
-           'digits', 'synthetic_images', 'synthetic', 'seed_worker', 'BatchAugment', 'make_loader']
+           'class_index', 'label_index', 'class_names', 'read_targets', 'TensorImageDataset', 'ImageDataset',
+           'split_indices', 'DataSplits', 'register_dataset', 'list_datasets', 'did_you_mean', 'load_builder',
+           'dataset_label', 'get_dataset', 'cifar10', 'cifar100', 'offline_data_dir', 'offline_source',
+           'prepare_idx_folder', 'fashion_mnist', 'mnist', 'TinyImageNet', 'tiny_imagenet', 'imagefolder', 'CsvImages',
+           'csv_images', 'digits', 'synthetic_images', 'synthetic', 'seed_worker', 'BatchAugment', 'make_loader']
 
 # %% ../nbs/01_data.ipynb #14f11bd7
 class DatasetNotFoundError(FileNotFoundError):
@@ -98,13 +98,17 @@ def image_and_label(item:Any, # a dataset item: (image, label), or a dict with a
     raise TypeError(f'A dataset item must be (image, label) or a dict with an image and a label; got a {type(item).__name__}{n}. '
                     'Wrap the dataset so that its items are (image, label).')
 
+def class_index(classes:Sequence[str]|None)->dict|None:
+    "Each class name's index, to look many labels up in at once (`label_index`)."
+    return None if classes is None else {c: i for i, c in enumerate(classes)}
+
 def label_index(label:Any, # a class index (int, NumPy integer, one-element tensor), a one-hot vector, or a class name
-                classes:Sequence[str]|None=None, # class names (index = class), to look a name up in
+                classes:Sequence[str]|Mapping|None=None, # class names (index = class), or their `class_index`, to look a name up in
                )->int:
     "The class index that `label` stands for; soft and multi-label targets are refused (one class per image)."
     if type(label) is int: return label
     if isinstance(label, str):
-        if classes is not None and label in classes: return list(classes).index(label)
+        if classes is not None and label in classes: return classes[label] if isinstance(classes, Mapping) else list(classes).index(label)
         known = 'no class names were given: give the dataset its classes (the name of class i at index i)' if classes is None \
                 else f'it is not one of the class names {list(classes)[:8]}{" ..." if len(classes) > 8 else ""}'
         raise ValueError(f'The label {label!r} is a class name, but {known}.')
@@ -136,7 +140,7 @@ def read_targets(ds:Dataset, # any dataset
         t = read_targets(ds.dataset, classes)
         return None if t is None else [t[i] for i in ds.indices]
     if isinstance(ds, ImageDataset): return ds.targets
-    classes = classes if classes is not None else class_names(ds)
+    classes = class_index(classes if classes is not None else class_names(ds))  # names looked up in a dict: one pass over the labels
     if (key := _label_column(ds)) is not None: return [label_index(v, classes) for v in ds[key]]  # the column alone: no image decoded
     for attr in ('targets', '_labels', 'labels'):
         t = getattr(ds, attr, None)
@@ -158,7 +162,8 @@ class TensorImageDataset(Dataset):
         if images.ndim == 3: images = images[:, None]
         if len(images) != len(labels): raise ValueError(f'{len(images)} images but {len(labels)} labels.')
         self.classes = list(classes) if classes is not None else None
-        self.images, self.targets = images, [label_index(l, self.classes) for l in labels]
+        lookup = class_index(self.classes)
+        self.images, self.targets = images, [label_index(l, lookup) for l in labels]
     def __len__(self): return len(self.targets)
     def __getitem__(self, i): return self.images[i], self.targets[i]
 
@@ -174,6 +179,7 @@ class ImageDataset(Dataset):
         self.base, self.size = base, size
         self.indices = list(range(len(base))) if indices is None else [int(i) for i in indices]
         self.classes = list(classes) if classes is not None else class_names(base)
+        self._class_index = class_index(self.classes)  # a label given as a name is looked up in it
         self._base_targets = read_targets(base, self.classes) if _targets is None else _targets
     @property
     def targets(self)->list[int]|None:
@@ -185,7 +191,7 @@ class ImageDataset(Dataset):
     def __len__(self): return len(self.indices)
     def __getitem__(self, i):
         img, label = image_and_label(self.base[self.indices[i]])
-        return to_image_tensor(img, self.size), label_index(label, self.classes)
+        return to_image_tensor(img, self.size), label_index(label, self._class_index)
     def __repr__(self): return f'ImageDataset({type(self.base).__name__}, n={len(self)}, size={self.size})'
 
 # %% ../nbs/01_data.ipynb #ce20f2e0

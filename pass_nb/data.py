@@ -605,6 +605,8 @@ class CsvImages(Dataset):
         path_col = _csv_column(self.file, list(rows[0]), IMAGE_PATH_COLUMNS, 'image path')
         label_col = _csv_column(self.file, list(rows[0]), CSV_LABEL_COLUMNS, 'label')
         labels = [str(int(l)) if l.isdigit() else l for l in ((r[label_col] or '').strip() for r in rows)]
+        if blank := [i + 2 for i, l in enumerate(labels) if not l]:  # + 2: the header is line 1
+            raise ValueError(f'{self.file}: line(s) {blank[:5]} have no label; give every image one, or remove those lines.')
         if classes is None: classes = [str(i) for i in range(max(map(int, labels)) + 1)] if all(l.isdigit() for l in labels) else sorted(set(labels))
         self.classes, index = list(classes), {c: i for i, c in enumerate(classes)}
         if unknown := sorted(set(labels) - set(index)):

@@ -239,9 +239,9 @@ def split_main(a, accelerator):
     t = pd.DataFrame([r for arch in a.models for r in split_times(arch, data, a.size, a.batch, a.mask_at, accelerator, a.phases)])
     cols = [f'{k}_ms' for k in SEGMENTS]
     med = t.groupby(['model', 'config'], sort=False)[cols].median()
-    extra = (med.xs('hypernetwork', level='config') - med.xs('fixed', level='config')).add_prefix('extra_')
-    out = med.xs('fixed', level='config').add_prefix('fixed_').join(extra).reset_index()
-    out['fixed_step_ms'] = med.xs('fixed', level='config')[cols].sum(axis=1).values
+    fixed = med.xs('fixed', level='config')
+    out = fixed.add_prefix('fixed_').join((med.xs('hypernetwork', level='config') - fixed).add_prefix('extra_')).reset_index()
+    out['fixed_step_ms'] = fixed[cols].sum(axis=1).values
     out['extra_step_ms'] = out[[f'extra_{c}' for c in cols]].sum(axis=1)
     out['extra_pct'] = 100 * out.extra_step_ms / out.fixed_step_ms
     out['extra_range_ms'] = [' '.join(f'{k}:{lo:.2f}..{hi:.2f}' for k, lo, hi in _extra_ranges(t[t.model == m], cols)) for m in out.model]

@@ -82,9 +82,14 @@ def _describe(v:Any)->str:
     if hasattr(v, 'shape'): return f'{type(v).__name__} of shape {tuple(v.shape)}'
     return f'{type(v).__name__} {v!r}'[:80]
 
+def _first_named(keys, names:tuple)->str|None:
+    "The first of `names` among `keys` (compared without case or surrounding spaces), spelt as in `keys`; None if none is."
+    folded = {str(k).strip().lower(): k for k in keys}
+    return next((folded[n] for n in names if n in folded), None)
+
 def _item_key(keys, names:tuple, what:str)->str:
     "The first of `names` among a dict item's `keys`, or an error that lists the keys and says what to do."
-    if (k := next((n for n in names if n in keys), None)) is not None: return k
+    if (k := _first_named(keys, names)) is not None: return k
     raise ValueError(f'A dataset item is a dict with keys {list(keys)}, but none of them is a{"n" if what == "image" else ""} '
                      f'{what}: pass_nb reads one of {names}. Rename that column (Hugging Face datasets: '
                      f'ds.rename_column(old, {names[0]!r})).')
@@ -123,7 +128,7 @@ def label_index(label:Any, # a class index (int, NumPy integer, one-element tens
 def _label_column(ds)->str|None:
     "The label column of a dataset whose columns are read by name (Hugging Face `datasets`), else None."
     cols = getattr(ds, 'column_names', None)
-    return next((k for k in LABEL_KEYS if k in cols), None) if isinstance(cols, list) else None
+    return _first_named(cols, LABEL_KEYS) if isinstance(cols, list) else None
 
 def class_names(ds:Dataset)->list[str]|None:
     "A dataset's class names: torchvision's `classes`, or the names of a Hugging Face `ClassLabel` label column."
@@ -589,9 +594,8 @@ CSV_LABEL_COLUMNS = (*LABEL_KEYS, 'class', 'category')  # ... and of labels
 
 def _csv_column(file:Path, columns:list, names:tuple, what:str)->str:
     "The first of `names` among a CSV file's `columns` (any case), or an error that lists them."
-    found = next((c for n in names for c in columns if c.strip().lower() == n), None)
-    if found is None: raise ValueError(f'{file} has columns {columns}, none of them a column of {what}s: name one {names[0]!r} '
-                                       f'(or one of {names[1:]}).')
+    if (found := _first_named(columns, names)) is None:
+        raise ValueError(f'{file} has columns {columns}, none of them a column of {what}s: name one {names[0]!r} (or one of {names[1:]}).')
     return found
 
 class CsvImages(Dataset):

@@ -106,18 +106,20 @@ def _output_layers(DG)->list:
 
 # %% ../nbs/05_masks.ipynb #3471e41b
 @contextmanager
-def _time_limit(seconds:float|None, # raise after this much CPU time (None: no limit)
+def _time_limit(seconds:float|None, # raise after the calling thread has used this much CPU time (None: no limit)
                 what:str, # what runs, for the messages
-                say_after:float=10., # print one progress line after this much CPU time
+                say_after:float=10., # print one progress line after this much CPU time of the calling thread
                ):
-    "Bound a long Python computation by the CPU time it uses, so a busy machine does not make it fail (main thread, POSIX: a SIGPROF timer; elsewhere unbounded, silent)."
+    """Bound a long Python computation by the CPU time of the thread that runs it, so that neither a busy machine nor
+    torch's worker threads on many cores make it fail (main thread, POSIX: polled on a SIGPROF timer; elsewhere unbounded, silent)."""
     if (seconds is None and say_after is None) or threading.current_thread() is not threading.main_thread() or not hasattr(signal, 'setitimer'):
         yield; return
-    t0, said = time.process_time(), []
+    t0, said = time.thread_time(), []  # the handler runs in the main thread, so thread_time() there is this thread's
     def tick(*_):
-        if seconds is not None and time.process_time() - t0 >= seconds:
-            raise TimeoutError(f'{what} took more than {seconds:g} s of CPU time')
-        if not said: print(f'pass_nb: {what} is taking a while ...', file=sys.stderr, flush=True); said.append(1)
+        used = time.thread_time() - t0
+        if seconds is not None and used >= seconds: raise TimeoutError(f'{what} took more than {seconds:g} s of CPU time')
+        if not said and say_after is not None and used >= say_after:
+            print(f'pass_nb: {what} is taking a while ...', file=sys.stderr, flush=True); said.append(1)
     old = signal.signal(signal.SIGPROF, tick)
     first = min(x for x in (seconds, say_after) if x is not None)
     signal.setitimer(signal.ITIMER_PROF, first, max(0.5, min(5., first)))

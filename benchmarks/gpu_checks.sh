@@ -46,7 +46,8 @@ step() {  # step NAME COMMAND...: run it with --name NAME; on success its result
 }
 latency_batch=()  # a GPU times latency at batch 128, as `prune` does there; the CPU smoke run at $BATCH
 if [ "$DEVICE" = cpu ]; then latency_batch=(--batch "$BATCH"); fi
-overhead=(python3 benchmarks/overhead.py --size "$SIZE" --batch "$BATCH" --steps "$STEPS" --runs "$RUNS")
+WORKERS=${WORKERS:-$([ "$DEVICE" = cuda ] && echo 6 || echo 0)}  # loader workers of each of the two timed processes
+overhead=(python3 benchmarks/overhead.py --size "$SIZE" --batch "$BATCH" --steps "$STEPS" --runs "$RUNS" --workers "$WORKERS")
 if want overhead; then for m in $MODELS; do step "overhead_${DEVICE}_${m}${SUFFIX}" "${overhead[@]}" --models "$m"; done; fi
 if want speedup; then step "speedup_${DEVICE}${SUFFIX}" python3 benchmarks/speedup.py --device "$DEVICE" --batch "$BATCH" --size "$SIZE"; fi
 if want latency_budget; then

@@ -7,7 +7,7 @@ our targets are <= 3 % on the CPU at 224 px and <= 8 % at 64 px (and <= 5 % on a
 
     python benchmarks/overhead.py                                  # CPU variant: 64 px, batch 16, 6 runs of 24 steps
     python benchmarks/overhead.py --size 224 --batch 16 --dataset fashion-mnist --steps 27  # CPU, the GPU's image size, real images
-    python benchmarks/overhead.py --size 224 --batch 128 --steps 30 --runs 3   # GPU
+    python benchmarks/overhead.py --size 224 --batch 128 --steps 30 --runs 3 --workers 6   # GPU (loader workers: see --workers)
     python benchmarks/overhead.py --size 224 --batch 16 --parts       # where the overhead is: masks, their gradients, LSTM
     python benchmarks/overhead.py --size 224 --batch 16 --dataset fashion-mnist --mask-at after_norm --name overhead_cpu_224_after_norm
     python benchmarks/overhead.py --control --name overhead_cpu_control   # fixed masks in both turns: the harness's own reading
@@ -38,6 +38,12 @@ def images(dataset:str, size:int, batch:int, steps:int, root:str):
     return get_dataset(dataset, root=root, size=size, max_train=n, max_eval=8).train
 
 
+def loader(data:tuple, device:str):
+    "A timed run's training loader; `data`: (dataset, size, batch, steps, root, workers), the first five for `images`."
+    *spec, workers = data
+    return make_loader(images(*spec), batch_size=spec[2], train=True, seed=0, device=device, workers=workers)
+
+
 def stage1_run(arch:str, generator:str, size:int, mask_at:str):
     "The backbone, its groups, the prompted model and the mask generator of one configuration (seeded)."
     torch.manual_seed(0)
@@ -62,7 +68,7 @@ def _turns(g:str, other:str, arch:str, data:tuple, size:int, batch:int, mask_at:
     try:
         accelerator = make_accelerator(TrainConfig())
         model, groups, gen, *params = stage1_run(arch, 'control' if control and g == 'hypernetwork' else g, size, mask_at)
-        dl = make_loader(images(*data), batch_size=batch, train=True, seed=0, device=accelerator.device.type)
+        dl = loader(data, accelerator.device.type)
         cfg = TrainConfig(stage1_epochs=1, stage2_epochs=0, batch_size=batch, progress=False)
         sync = torch.cuda.synchronize if accelerator.device.type == 'cuda' else (lambda: None)
         def on_step(_):  # after each backward: the step is timed, then the other configuration takes its step
@@ -218,7 +224,7 @@ def split_times(arch:str, data:tuple, size:int, batch:int, mask_at:str, accelera
     for phase in range(phases):
         for g in NAMES:
             model, groups, gen, *_ = stage1_run(arch, g, size, mask_at)
-            dl = make_loader(images(*data), batch_size=batch, train=True, seed=0, device=accelerator.device.type)
+            dl = loader(data, accelerator.device.type)
             cfg, marks = TrainConfig(stage1_epochs=1, stage2_epochs=0, batch_size=batch, progress=False), []
             def mark(label):
                 def hook(*_): sync(); marks.append((label, time.perf_counter()))  # returns None: outputs unchanged
@@ -235,7 +241,7 @@ def split_times(arch:str, data:tuple, size:int, batch:int, mask_at:str, accelera
 
 def split_main(a, accelerator):
     "The segments of a step per model and configuration (median over the phases), and what the hypernetwork adds to each."
-    data = (a.dataset, a.size, a.batch, a.steps, a.root)
+    data = (a.dataset, a.size, a.batch, a.steps, a.root, a.workers)
     t = pd.DataFrame([r for arch in a.models for r in split_times(arch, data, a.size, a.batch, a.mask_at, accelerator, a.phases)])
     cols = [f'{k}_ms' for k in SEGMENTS]
     med = t.groupby(['model', 'config'], sort=False)[cols].median()
@@ -294,6 +300,8 @@ def main(argv=None):
                    help="'steady': glibc malloc keeps the memory it has (no mmap/trim per step; the steps of a process "
                         "vary less between processes); 'default': the environment's settings. Set for the timed processes of the paired runs (not --parts or --split).")
     p.add_argument('--dataset', default='synthetic', help="'synthetic' or a real dataset, e.g. fashion-mnist, digits")
+    p.add_argument('--workers', type=int, default=0, help='data-loader worker processes of each timed process (0: the main process '
+                   'makes each batch between steps; on a GPU that is most of a step, so give a GPU run some)')
     p.add_argument('--root', default='data', help='dataset folder'); p.add_argument('--name', default=None, help='results/<name>.csv')
     p.add_argument('--parts', action='store_true', help='time the pieces of a step instead (random images)')
     p.add_argument('--mask-at', default='all', help="'all' (the default) or 'after_norm' (see `ChannelGroups`)")
@@ -309,7 +317,7 @@ def main(argv=None):
     if a.split: return split_main(a, accelerator)
     if a.allocator == 'steady':  # read by each spawned process's C library at its start; recorded in the results' stamp
         for k, v in STEADY_MALLOC.items(): os.environ.setdefault(k, v)
-    data = (a.dataset, a.size, a.batch, a.steps, a.root)
+    data = (a.dataset, a.size, a.batch, a.steps, a.root, a.workers)
     rows = []
     for arch in a.models:
         rows.append(dict(model=arch, device=accelerator.device.type, dataset=a.dataset, mask_at=a.mask_at, size=a.size, batch=a.batch,

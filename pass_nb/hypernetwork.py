@@ -324,8 +324,9 @@ def _recurrence(self:HyperNetwork, ctx:torch.Tensor)->tuple:
             z = step(x)
             if i in read:
                 s = score(i, z, prior if self.prior else None)
-                m = (s > self.threshold).float()
-                m[s.argmax()] = 1.  # never empty (a no-op whenever some unit passes: the best one does)
+                # never empty (a no-op whenever some unit passes: the best one does); index_fill_ with a tensor index,
+                # not m[s.argmax()], which reads the index back to the host: a GPU would wait for it at every group
+                m = (s > self.threshold).float().index_fill_(0, s.argmax().view(1), 1.)
                 provisional[i] = m
     return torch.cat(rows), priors  # the steps' inputs as a normal tensor: the body's backward may save them
 

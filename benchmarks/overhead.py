@@ -139,7 +139,8 @@ def part_times(arch:str, size:int, batch:int, accelerator, reps:int=5)->dict:
     """Median time (ms) of the pieces of a stage-1 step, on frozen backbone weights with a prompt-like input gradient:
     the backbone without masks, with fixed mask hooks, with masks that carry straight-through gradients (each with
     `mask_at='all'` and `'after_norm'`, and each also with every mask multiplied, none folded into a BatchNorm or
-    absorbed), and the hypernetwork's own forward + backward (LSTM, heads, top-k) alone. The backbone is in training
+    absorbed), and the hypernetwork's own forward + backward (LSTM, heads, top-k) alone (on an accelerator, also with its
+    walk over the groups on the host: `HyperNetwork(walk_device='cpu')`). The backbone is in training
     mode: its BatchNorms use batch statistics, as in stage 1 by default."""
     torch.manual_seed(0)
     bb = getattr(torchvision.models, arch)()
@@ -154,13 +155,16 @@ def part_times(arch:str, size:int, batch:int, accelerator, reps:int=5)->dict:
         if with_grad is None: return bb(x).sum().backward()
         groups.mask_at = mask_at
         with groups.apply_masks([m.clone().requires_grad_(with_grad) for m in masks], fold=fold): bb(x).sum().backward()
-    def hypernetwork(): sum(m.sum() for m in hnet(prompt)).backward()
+    def hypernetwork(h=hnet): sum(m.sum() for m in h(prompt)).backward()
     parts = {'no_masks': lambda: backbone(None), 'fixed_masks': lambda: backbone(False),
              'masks_with_grad': lambda: backbone(True), 'masks_with_grad_unfolded': lambda: backbone(True, fold=False),
              'hypernetwork_alone': hypernetwork,
              'fixed_masks_after_norm': lambda: backbone(False, 'after_norm'),
              'masks_with_grad_after_norm': lambda: backbone(True, 'after_norm'),
              'masks_with_grad_after_norm_unfolded': lambda: backbone(True, 'after_norm', fold=False)}
+    if accelerator.device.type != 'cpu':  # the same hypernetwork with its walk over the groups on the host (`walk_device`)
+        host = HyperNetwork(groups, Budget(sparsity=0.5), size, walk_device='cpu').to(accelerator.device)
+        host.load_state_dict(hnet.state_dict()); parts['hypernetwork_alone_host_walk'] = lambda: hypernetwork(host)
     for f in parts.values(): f()  # warm-up
     ts = {name: [] for name in parts}
     for _ in range(reps):  # the pieces take turns, so that a change in machine load hits all of them
@@ -183,18 +187,21 @@ def parts_main(a, accelerator):
     t['mask_grad_cost_pct'] = 100 * (t.masks_with_grad_ms / t.fixed_masks_ms - 1)
     t['mask_grad_cost_unfolded_pct'] = 100 * (t.masks_with_grad_unfolded_ms / t.fixed_masks_ms - 1)
     t['hypernetwork_pct'] = 100 * t.hypernetwork_alone_ms / t.fixed_masks_ms
+    bars = ['mask_cost_pct', 'mask_grad_cost_unfolded_pct', 'mask_grad_cost_pct', 'mask_grad_cost_after_norm_pct',
+            'after_norm_unfolded_vs_none_pct', 'after_norm_vs_none_pct', 'hypernetwork_pct']
+    if 'hypernetwork_alone_host_walk_ms' in t:  # on an accelerator: the walk on the host instead
+        t['hypernetwork_host_walk_pct'] = 100 * t.hypernetwork_alone_host_walk_ms / t.fixed_masks_ms; bars.append('hypernetwork_host_walk_pct')
     t['mask_grad_cost_after_norm_pct'] = 100 * (t.masks_with_grad_after_norm_ms / t.fixed_masks_ms - 1)
     t['after_norm_vs_none_pct'] = 100 * (t.masks_with_grad_after_norm_ms / t.no_masks_ms - 1)
     t['after_norm_unfolded_vs_none_pct'] = 100 * (t.masks_with_grad_after_norm_unfolded_ms / t.no_masks_ms - 1)
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    t.set_index('model')[['mask_cost_pct', 'mask_grad_cost_unfolded_pct', 'mask_grad_cost_pct', 'mask_grad_cost_after_norm_pct',
-                          'after_norm_unfolded_vs_none_pct', 'after_norm_vs_none_pct', 'hypernetwork_pct']].plot.bar(ax=ax, rot=0)
+    t.set_index('model')[bars].plot.bar(ax=ax, rot=0)
     ax.set(ylabel='% of the step', title=f'pieces of a stage-1 step, {accelerator.device.type}, {a.size} px, batch {a.batch}')
     ax.legend(['mask hooks (vs none)', 'their gradients, every mask multiplied (vs fixed)',
                'their gradients, BN masks folded, conv masks absorbed (vs fixed)', "the same, mask_at='after_norm' (vs fixed, 'all')",
                "learned masks, 'after_norm', all multiplied (vs none)", "learned masks, 'after_norm', BN masks folded (vs none)",
-               'hypernetwork fwd+bwd (vs fixed)'], fontsize=7)
+               'hypernetwork fwd+bwd (vs fixed)', 'the same, its walk on the host (vs fixed)'][:len(bars)], fontsize=7)
     print(t.to_string(index=False))
     print(save(a.name or f'overhead_parts_{accelerator.device.type}', t, fig, reps=5, statistic='min over repeats of the median'))
 

@@ -93,10 +93,11 @@ def root_weight_stats(groups:ChannelGroups, # channel groups of the backbone
                       i:int, # group index
                       in_mask:torch.Tensor=None, # unit mask of the input group (None: all kept)
                       signed:bool=False, # signed mean instead of mean |W̃|
+                      device:str|torch.device|None=None, # where to compute it (None: where the weights are)
                      )->torch.Tensor:
     "Per-unit statistic of group `i`'s root weights with the input group's mask applied (length `n_units`; no gradient)."
     g = groups[i]
-    A, count, gr = _kernel_sums(groups, i, signed)                       # (out, in/groups), elements per out-channel, conv groups
+    A, count, gr = _kernel_sums(groups, i, signed, device)               # (out, in/groups), elements per out-channel, conv groups
     mb = _input_member(groups, g)
     if in_mask is None or mb is None: stat = A.sum(1)
     else:
@@ -115,17 +116,18 @@ def _one_to_one(g)->bool:
         g._one_to_one = n == g.n_units and bool((g._root_channels.cpu() == torch.arange(n)).all() and (g.root_units.cpu() == torch.arange(n)).all())
     return g._one_to_one
 
-def _kernel_sums(groups, i, signed):
-    "Group `i`'s root weights summed over the kernel (|W| or W) per (out, in/groups), the elements each sum covers, and the root's conv groups; cached until the weights change."
-    cache = groups.__dict__.setdefault('_kernel_sums', {})
-    hit = cache.get((i, signed))
+def _kernel_sums(groups, i, signed, device=None):
+    "Group `i`'s root weights summed over the kernel (|W| or W) per (out, in/groups), on `device` (None: the weights'), the elements each sum covers, and the root's conv groups; cached until the weights change."
+    cache, key = groups.__dict__.setdefault('_kernel_sums', {}), (i, signed, None if device is None else str(torch.device(device)))
+    hit = cache.get(key)
     root = hit[0] if hit is not None else groups.model.get_submodule(groups[i].name)
     W = root.weight
     if hit is None or hit[1]() is not W or hit[2] != W._version:  # another tensor, or changed in place (`_version`)
         with torch.no_grad():
             Wk = W.detach()[:, :, None] if isinstance(root, nn.Linear) else W.detach().flatten(2)  # (out, in/groups, K*K)
-            hit = cache[(i, signed)] = (root, weakref.ref(W), W._version, (Wk if signed else Wk.abs()).sum(2),
-                                        Wk.shape[1] * Wk.shape[2], getattr(root, 'groups', 1))
+            A = (Wk if signed else Wk.abs()).sum(2)
+            hit = cache[key] = (root, weakref.ref(W), W._version, A if device is None else A.to(device),
+                                Wk.shape[1] * Wk.shape[2], getattr(root, 'groups', 1))
     return hit[3:]
 
 # %% ../nbs/06_hypernetwork.ipynb #e2b81323
@@ -180,12 +182,14 @@ class UnitHeads(nn.Module):
         if priors is not None: s = s + torch.cat(priors) * code[:, self.rank].exp()
         return list(s.split(self.n_units))
 
-    def scorer(self)->Callable:
+    def scorer(self, device:str|torch.device|None=None, # where the scores are computed (None: with the parameters)
+              )->Callable:
         """`score(i, h, prior)`: group `i`'s scores alone from the body's state `h` (1, hidden) and its prior (or None),
         the same as `forward`'s, for the provisional masks inside the recurrence (the groups' slices cut once)."""
-        embed, bias, r = self.embed.split(self.n_units), self.bias.split(self.n_units), self.rank
+        embed, bias, r = self.embed.to(device).split(self.n_units), self.bias.to(device).split(self.n_units), self.rank
+        code_w, code_b = self.code.weight.to(device), self.code.bias.to(device)
         def score(i:int, h:torch.Tensor, prior:torch.Tensor|None=None)->torch.Tensor:
-            unit, log_scale, shift = torch.addmv(self.code.bias, self.code.weight, h[0]).split([r, 1, 1])
+            unit, log_scale, shift = torch.addmv(code_b, code_w, h[0]).split([r, 1, 1])
             s = torch.addmv(bias[i], embed[i], unit).add_(shift)
             return s if prior is None else s.addcmul_(prior, log_scale.exp())
         return score
@@ -209,6 +213,7 @@ class HyperNetwork(nn.Module):
                  std:tuple=IMAGENET_STD,
                  stat_width:int=16, # a group's statistic reaches the body as this many quantiles (a fixed width)
                  rank:int=4, # rank of the per-unit, state-dependent part of the scores
+                 walk_device:str|None=None, # where the walk over the groups runs (None: with the parameters; 'cpu': on the host, which spares a GPU the walk's hundreds of small kernel launches a step)
                 ):
         super().__init__()
         if body not in BODIES: raise ValueError(f'body must be one of {BODIES}, got {body!r}.')
@@ -217,7 +222,7 @@ class HyperNetwork(nn.Module):
         self.hidden, self.body, self.inputs, self.signed = hidden, body, inputs, signed
         self.prior = prior and inputs != 'prompt'  # the prompt-only ablation never sees the weights
         self.mean, self.std = tuple(float(v) for v in mean), tuple(float(v) for v in std)
-        self.stat_width, self._static, self._memo = stat_width, {}, {}
+        self.stat_width, self._static, self._memo, self.walk_device = stat_width, {}, {}, walk_device
         self.encoder = PromptEncoder(hidden) if inputs != 'weights' else None
         self.init_state = nn.Parameter(torch.randn(2, hidden) * 0.02, requires_grad=body == 'lstm')  # learnable (h0, c0); only the LSTM reads it (DDP wants every trained parameter used)
         step_in = stat_width + 2 + hidden  # the statistic's quantiles, the group's size and input density, the prompt
@@ -235,10 +240,10 @@ class HyperNetwork(nn.Module):
 def _stats(self:HyperNetwork, i, in_mask, device):
     "Group `i`'s weight statistic under `in_mask`: the step's input (1, stat_width + 2) and the prior (z-scored per unit)."
     if self.inputs == 'prompt': return torch.zeros(1, self.stat_width + 2, device=device), None
-    A = _kernel_sums(self.groups, i, self.signed)[0]  # a new tensor whenever the weights change
+    A = _kernel_sums(self.groups, i, self.signed, device)[0]  # a new tensor whenever the weights change
     memo = self._memo.get(i)  # the last result: reused while the weights and the input mask are the same
     if memo is not None and memo[0] is A and memo[1] == device and _same_mask(memo[2], in_mask): return memo[3]
-    s = root_weight_stats(self.groups, i, in_mask, self.signed).to(device, torch.float32)
+    s = root_weight_stats(self.groups, i, in_mask, self.signed, device).to(torch.float32)
     std, mean = torch.std_mean(s) if len(s) > 1 else (s.new_ones(()), s.mean())
     prior = (s - mean).div_(std.clamp_min(1e-6))  # every group's units compete on the same scale
     at, size = self._quantile_at(i, device)
@@ -294,12 +299,12 @@ def _body_pass(self:HyperNetwork,
     return z[:, 0], (h, cc)
 
 @patch
-def _cell_step(self:HyperNetwork, ctx:torch.Tensor)->Callable:
-    "`step(x)`: the LSTM cell's next state h (1, hidden) from a step's input alone; the prompt's share of the gates, the same at every step, is computed once."
+def _cell_step(self:HyperNetwork, ctx:torch.Tensor, device:torch.device|None=None)->Callable:
+    "`step(x)`: the LSTM cell's next state h (1, hidden) on `device` (None: the parameters') from a step's input alone; the prompt's share of the gates, the same at every step, is computed once."
     c, n, H = self.cell, self.stat_width + 2, self.hidden
-    w_x, w_h = c.weight_ih[:, :n].t().contiguous(), c.weight_hh.t().contiguous()
-    bias = torch.addmv(c.bias_ih + c.bias_hh, c.weight_ih[:, n:], ctx[0])[None]
-    state = [self.init_state[:1], self.init_state[1:]]
+    w_x, w_h = c.weight_ih[:, :n].t().contiguous().to(device), c.weight_hh.t().contiguous().to(device)
+    bias = torch.addmv(c.bias_ih + c.bias_hh, c.weight_ih[:, n:], ctx[0])[None].to(device)
+    state = [self.init_state[:1].to(device), self.init_state[1:].to(device)]
     def step(x):  # PyTorch's LSTM cell (gates i, f, g, o) in fewer operations: this walk runs one group at a time
         gates = torch.addmm(bias, x, w_x).addmm_(state[0], w_h)
         i, f, _, o = gates.sigmoid().chunk(4, 1)
@@ -315,20 +320,23 @@ def _recurrence(self:HyperNetwork, ctx:torch.Tensor)->tuple:
     input group. The walk runs in inference mode (each of its many small operations skips autograd's bookkeeping), so
     the priors are inference tensors: read them, never change them in place or save them for a backward pass."""
     read = {g.input_group for g in self.groups}  # groups whose mask a later step reads
-    provisional, rows, priors, score = {}, [], [], self.heads.scorer()
-    step = self._cell_step(ctx) if self.body == 'lstm' else lambda x: self._body_pass(x, ctx)[0]
+    dev = ctx.device if self.walk_device is None else torch.device(self.walk_device)
+    provisional, rows, priors, score, threshold = {}, [], [], self.heads.scorer(dev), self.threshold.to(dev)
+    step = self._cell_step(ctx, dev) if self.body == 'lstm' else lambda x: self._body_pass(x.to(ctx.device), ctx)[0].to(dev)
     with torch.inference_mode():
         for i, g in enumerate(self.groups):
-            x, prior = self._stats(i, provisional.get(g.input_group), ctx.device)
+            x, prior = self._stats(i, provisional.get(g.input_group), dev)
             rows.append(x); priors.append(prior)
             z = step(x)
             if i in read:
                 s = score(i, z, prior if self.prior else None)
                 # never empty (a no-op whenever some unit passes: the best one does); index_fill_ with a tensor index,
                 # not m[s.argmax()], which reads the index back to the host: a GPU would wait for it at every group
-                m = (s > self.threshold).float().index_fill_(0, s.argmax().view(1), 1.)
+                m = (s > threshold).float().index_fill_(0, s.argmax().view(1), 1.)
                 provisional[i] = m
-    return torch.cat(rows), priors  # the steps' inputs as a normal tensor: the body's backward may save them
+    if dev != ctx.device and priors[0] is not None:  # back where the body and the heads run: one copy for all groups
+        priors = list(torch.cat(priors).to(ctx.device).split(self.groups.n_units))
+    return torch.cat(rows).to(ctx.device), priors  # the steps' inputs as a normal tensor: the body's backward may save them
 
 @patch
 def scores(self:HyperNetwork, prompt:nn.Module)->list:

@@ -334,7 +334,7 @@ def _recurrence(self:HyperNetwork, ctx:torch.Tensor)->tuple:
                 # not m[s.argmax()], which reads the index back to the host: a GPU would wait for it at every group
                 m = (s > threshold).float().index_fill_(0, s.argmax().view(1), 1.)
                 provisional[i] = m
-    if dev != ctx.device and priors[0] is not None:  # back where the body and the heads run: one copy for all groups
+    if dev != ctx.device and priors and priors[0] is not None:  # back where the body and the heads run: one copy for all groups
         priors = list(torch.cat(priors).to(ctx.device).split(self.groups.n_units))
     return torch.cat(rows).to(ctx.device), priors  # the steps' inputs as a normal tensor: the body's backward may save them
 

@@ -118,7 +118,7 @@ def _one_to_one(g)->bool:
 
 def _kernel_sums(groups, i, signed, device=None):
     "Group `i`'s root weights summed over the kernel (|W| or W) per (out, in/groups), on `device` (None: the weights'), the elements each sum covers, and the root's conv groups; cached until the weights change."
-    cache, key = groups.__dict__.setdefault('_kernel_sums', {}), (i, signed, None if device is None else str(torch.device(device)))
+    cache, key = groups.__dict__.setdefault('_kernel_sums', {}), (i, signed, None if device is None else torch.device(device))
     hit = cache.get(key)
     root = hit[0] if hit is not None else groups.model.get_submodule(groups[i].name)
     W = root.weight

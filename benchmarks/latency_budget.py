@@ -15,11 +15,18 @@ within 5 % of the target (`within_5pct`).
     python benchmarks/latency_budget.py                       # CPU, batch 32, 64 px, levels 0.7 and 0.5
     python benchmarks/latency_budget.py --levels 0.9 0.7 0.5 --repeats 20
     python benchmarks/latency_budget.py --size 224 --name latency_budget_cuda   # on a GPU: batch 128, as `prune` times it there
+    python benchmarks/latency_budget.py --runs benchmarks/results/latency_methods_cpu/results.csv --name latency_methods_cpu
+
+With `--runs`, it reads a sweep's latency-target runs instead (every method's own exported model, `latency_methods_cpu.yaml`):
+each run's `latency_budget` from its summary.json (the fraction `prune` measured at the end of the run), and `--retime`
+more readings of the same exported model against the dense one, taken in turn over the runs, so that a run's one reading
+can be told from the timing noise.
 
 It times where `prune` would time the run's latency (`experiment._latency_setting`: the GPU at batch 128 when there is
 one, else the CPU at `--batch`), so that the table, its calibration and the exported models are timed alike.
 """
-import argparse, time
+import argparse, json, time
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -27,8 +34,8 @@ import torch
 from pass_nb.baselines import baseline_scores
 from pass_nb.experiment import PruneConfig, calibrate_latency_table, LATENCY_TOLERANCE, _latency_setting
 from pass_nb.hypernetwork import Budget
-from pass_nb.masks import ChannelGroups, measure_latency_table
-from pass_nb.models import create_model
+from pass_nb.masks import ChannelGroups, measure_latency_table, load_pruned
+from pass_nb.models import create_model, latency_ratio
 from common import save
 from speedup import time_pair
 
@@ -103,6 +110,72 @@ def plot(df, a):
     return fig
 
 
+def run_rows(a)->list:
+    "One row per latency-target run of the sweep `a.runs`: its budget report, and `a.retime` more readings of its exported model."
+    root = Path(__file__).resolve().parent.parent  # the sweeps here run from the repository root: their run folders are relative to it
+    res = pd.read_csv(a.runs)
+    res = res[res.target_latency.notna()]
+    if res.empty: raise SystemExit(f'{a.runs}: no run with a target_latency; run a sweep with latency budgets first.')
+    out, models, dense = [], {}, {}
+    for r in res.itertuples():
+        d = root/r.run_dir
+        s, meta = json.loads((d/'summary.json').read_text()), torch.load(d/'pruned_model.pt', weights_only=False)['meta']
+        lb = s['latency_budget']
+        if lb['device'].split(':')[0] != 'cpu': raise SystemExit(f'{d}: timed on {lb["device"]}; --runs re-times on the CPU only.')
+        if r.model not in dense: dense[r.model] = create_model(r.model, pretrained=True).eval()
+        models[d] = load_pruned(d/'pruned_model.pt', create_model(meta['arch'], pretrained=False)).eval()
+        out.append(dict(model=r.model, method=r.method, target=lb['target'], batch=lb['batch'], size=meta['size'],
+                        macs_kept=s['macs']['kept'], macs_speedup=1 / s['macs']['kept'], predicted_latency=lb['predicted'],
+                        measured_latency=lb['measured'], calibrations=len(lb['calibration']), run_dir=r.run_dir))
+    for k in range(a.retime):  # each reading goes over every run in turn: a slow change of the machine's speed spreads over them
+        for row, m in zip(out, models.values()):
+            t = latency_ratio(m, dense[row['model']], row['batch'], row['size'], 'cpu', pairs=a.pairs)
+            row[f'retime_{k}'] = t['ratio']
+            print(row['method'], row['target'], f"reading {k}: {t['ratio']:.3f}", flush=True)
+    for row in out:
+        readings = [row['measured_latency']] + [row[f'retime_{k}'] for k in range(a.retime)]
+        row['median_reading'] = float(pd.Series(readings).median())
+        row['readings_within_5pct'] = sum(abs(v / row['target'] - 1) <= LATENCY_TOLERANCE for v in readings)
+        row['readings'] = len(readings)
+        row['within_5pct'] = abs(row['measured_latency'] / row['target'] - 1) <= LATENCY_TOLERANCE
+        row['median_within_5pct'] = abs(row['median_reading'] / row['target'] - 1) <= LATENCY_TOLERANCE
+        row['efficiency'] = (1 / row['median_reading']) / row['macs_speedup']
+        row['meets'] = row['median_within_5pct'] or row['efficiency'] >= 0.9
+    return out
+
+
+def plot_runs(df, a):
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    methods = list(dict.fromkeys(df.method))
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for j, target in enumerate(sorted(df.target.unique())):
+        ax.axhspan(target * (1 - LATENCY_TOLERANCE), target * (1 + LATENCY_TOLERANCE), color=f'C{j}', alpha=0.12)
+        ax.axhline(target, color=f'C{j}', lw=1, ls=':')
+        for i, m in enumerate(methods):
+            d = df[(df.method == m) & (df.target == target)]
+            if d.empty: continue
+            r = d.iloc[0]
+            extra = [r[f'retime_{k}'] for k in range(a.retime)]
+            ax.scatter([i + 0.1 * (j - 0.5)] * len(extra), extra, s=12, color=f'C{j}', alpha=0.5)
+            ax.scatter(i + 0.1 * (j - 0.5), r.measured_latency, s=40, color=f'C{j}', edgecolor='k',
+                       label=f'target {target} (band: within 5 %)' if i == 0 else None)
+    ax.set_xticks(range(len(methods)), methods)
+    ax.set(ylabel='latency, fraction of dense', title=f"Each method's exported model under a latency target: "
+           f"{df.model.iloc[0]}, {df['size'].iloc[0]} px, CPU, batch {df.batch.iloc[0]}\nlarge: the run's own reading; "
+           f"small: {a.retime} more readings of the same model")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def main_runs(a):
+    t0 = time.perf_counter()
+    df = pd.DataFrame(run_rows(a))
+    print(df[['method', 'target', 'macs_kept', 'predicted_latency', 'measured_latency', 'median_reading', 'readings_within_5pct',
+              'efficiency', 'within_5pct', 'median_within_5pct', 'meets']].round(3).to_string(index=False))
+    print(df.groupby('target')[['within_5pct', 'median_within_5pct', 'meets']].sum().to_string())
+    print(save(a.name, df, plot_runs(df, a), args=vars(a), seconds=round(time.perf_counter() - t0, 1)))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--model', default='efficientnet_lite0')
@@ -114,8 +187,11 @@ def main(argv=None):
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--samples', type=int, default=24, help="pruned copies the latency table is fitted on")
     p.add_argument('--name', default='latency_budget')
+    p.add_argument('--runs', default=None, help="a sweep's results.csv: report its latency-target runs instead (CPU)")
+    p.add_argument('--retime', type=int, default=4, help='with --runs: more readings of each exported model')
     a = p.parse_args(argv)
     a.onnx = False  # `time_pair` option
+    if a.runs: return main_runs(a)
     asked = a.batch
     run = PruneConfig(model=a.model, size=a.size, target_latency=0.5, **({} if asked is None else {'latency_batch': asked}))
     a.device, a.batch = _latency_setting(run)  # where `prune` and its calibration time the latency

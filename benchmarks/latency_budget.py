@@ -32,7 +32,7 @@ import pandas as pd
 import torch
 
 from pass_nb.baselines import baseline_scores
-from pass_nb.experiment import PruneConfig, calibrate_latency_table, LATENCY_TOLERANCE, _latency_setting
+from pass_nb.experiment import PruneConfig, calibrate_latency_table, LATENCY_TOLERANCE, _latency_setting, pretrained_arg
 from pass_nb.hypernetwork import Budget
 from pass_nb.masks import ChannelGroups, measure_latency_table, load_pruned
 from pass_nb.models import create_model, latency_ratio
@@ -122,7 +122,8 @@ def run_rows(a)->list:
         s, meta = json.loads((d/'summary.json').read_text()), torch.load(d/'pruned_model.pt', weights_only=False)['meta']
         lb = s['latency_budget']
         if lb['device'].split(':')[0] != 'cpu': raise SystemExit(f'{d}: timed on {lb["device"]}; --runs re-times on the CPU only.')
-        if r.model not in dense: dense[r.model] = create_model(r.model, pretrained=True).eval()
+        weights = pretrained_arg(json.loads((d/'config.json').read_text())['weights'])  # the run's own dense backbone
+        if r.model not in dense: dense[r.model] = create_model(r.model, pretrained=weights).eval()
         models[d] = load_pruned(d/'pruned_model.pt', create_model(meta['arch'], pretrained=False)).eval()
         out.append(dict(model=r.model, method=r.method, target=lb['target'], batch=lb['batch'], size=meta['size'],
                         macs_kept=s['macs']['kept'], macs_speedup=1 / s['macs']['kept'], predicted_latency=lb['predicted'],

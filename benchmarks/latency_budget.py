@@ -127,7 +127,8 @@ def run_rows(a)->list:
         models[d] = load_pruned(d/'pruned_model.pt', create_model(meta['arch'], pretrained=False)).eval()
         out.append(dict(model=r.model, method=r.method, target=lb['target'], batch=lb['batch'], size=meta['size'],
                         macs_kept=s['macs']['kept'], macs_speedup=1 / s['macs']['kept'], predicted_latency=lb['predicted'],
-                        measured_latency=lb['measured'], calibrations=len(lb['calibration']), run_dir=r.run_dir))
+                        measured_latency=lb['measured'], calibrations=len(lb['calibration']), own_masks_timed=len(lb.get('own_masks', [])),
+                        run_dir=r.run_dir))
     for k in range(a.retime):  # each reading goes over every run in turn: a slow change of the machine's speed spreads over them
         for row, m in zip(out, models.values()):
             t = latency_ratio(m, dense[row['model']], row['batch'], row['size'], 'cpu', pairs=a.pairs)

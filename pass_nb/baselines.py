@@ -437,7 +437,7 @@ def baseline_masks(method:str, # one of `BASELINES`
         masks = abc_search(model, groups, budget, train_loader, cfg, abc or ABCConfig(seed=seed), use_prompt, on_epoch)['masks']
     else:
         b = replace(budget, allocation='uniform') if method == 'uniform_l1' else budget
-        masks = b.final(groups, baseline_scores(method, groups, seed))
+        with b.refining(): masks = b.final(groups, baseline_scores(method, groups, seed))  # the masks stage 2 keeps: `Budget.refine`
     return [(m.detach() > 0.5).float().cpu() for m in masks]
 
 # %% ../nbs/08_baselines.ipynb #6beea28b

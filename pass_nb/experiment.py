@@ -78,7 +78,7 @@ def run_check(model:str='efficientnet_lite0', # registry name of an ImageNet bac
     return res
 
 # %% ../nbs/11_experiment.ipynb #27875778
-import contextlib, dataclasses, math, os, tempfile
+import contextlib, copy, dataclasses, math, os, tempfile
 from dataclasses import dataclass, asdict, field, fields, MISSING
 from fastcore.basics import patch
 from pathlib import Path
@@ -200,7 +200,8 @@ def _validate(self:PruneConfig):
 def budget(self:PruneConfig)->Budget:
     "The run's `Budget` (with the latency table `prune` set for a latency target)."
     return Budget(self.sparsity, self.target_macs, self.allocation, self.min_keep, self.round_to,
-                  target_latency=self.target_latency, latency_table=getattr(self, 'latency_table', None))
+                  target_latency=self.target_latency, latency_table=getattr(self, 'latency_table', None),
+                  refine=getattr(self, 'latency_refine', None))
 
 @patch
 def train_config(self:PruneConfig)->TrainConfig:
@@ -449,13 +450,16 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
                             table:LatencyTable, # its measured table (`run_latency_table`)
                             timer:Callable=measure_latency, # see `measure_latency_table`
                             max_corrections:int=3, # re-allocations at most
+                            scores:list=None, # the scores whose masks are timed (None: Group-L1's, a proxy that needs no training)
+                            budget:Budget=None, # the budget that allocates them (None: the run's, `cfg.budget()`)
                            )->tuple:
-    "(the table with its savings scaled so that exported Group-L1 masks at the target measure closest to it, the attempts)."
+    "(the table with its savings scaled so that the exported masks of `scores` at the target measure closest to it, the attempts)."
     device, batch = _latency_setting(cfg)
-    proxy, scale, attempts = baseline_scores('group_l1', groups, cfg.seed), table.scale, []
+    proxy = scores if scores is not None else baseline_scores('group_l1', groups, cfg.seed)
+    budget, scale, attempts = budget if budget is not None else cfg.budget(), table.scale, []
     for _ in range(max_corrections + 1):
         t = dataclasses.replace(table, scale=scale)
-        try: masks = dataclasses.replace(cfg.budget(), latency_table=t).final(groups, proxy)
+        try: masks = dataclasses.replace(budget, latency_table=t).final(groups, proxy)
         except ValueError as e:  # the corrected table cannot reach the target: keep the best reachable one
             if not attempts: raise ValueError(f'--target-latency {cfg.target_latency}: {e}') from None
             break
@@ -549,7 +553,28 @@ def _shared_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTa
     differ, and would allocate different masks in each."""
     return _from_main(lambda: stored or _run_latency_table(cfg, groups, table, run_dir))
 
-def _latency_report(cfg:PruneConfig, groups:ChannelGroups, masks:list, table:LatencyTable, attempts:list, size:dict)->dict:
+def _own_masks_refiner(cfg:PruneConfig, # a latency-target run's settings (`cfg.latency_table` its calibrated table)
+                       groups:ChannelGroups, # its backbone's channel groups, before training
+                       run_dir:Path, # its folder: latency.json gains the corrected table and `own_masks`
+                      )->Callable:
+    """`Budget.refine` of a latency-target run. The masks a method keeps for stage 2 are exported and timed, and the table's
+    scale is corrected on them as `calibrate_latency_table` corrects it on the Group-L1 proxy; the masks are then allocated
+    with the corrected table. Timed in the main process, on a copy of the backbone taken now: in training it carries the
+    mask hooks."""
+    clean = copy.copy(groups); clean.model = copy.deepcopy(groups.model)
+    def refine(groups_, scores, budget):
+        scores = [s.detach() for s in scores]
+        table, attempts = _from_main(lambda: calibrate_latency_table(cfg, clean, budget.latency_table, scores=scores, budget=budget))
+        budget.latency_table = cfg.latency_table = table
+        if _process_state().is_main_process:  # a resumed run allocates with the corrected table, and reports these attempts
+            d = json.loads((run_dir/'latency.json').read_text())
+            _atomic_write_text(run_dir/'latency.json', json.dumps({**d, 'table': asdict(table), 'own_masks': attempts}, indent=1))
+        return budget.final(groups_, scores)
+    return refine
+
+def _latency_report(cfg:PruneConfig, groups:ChannelGroups, masks:list, table:LatencyTable, attempts:list, size:dict,
+                    own_masks:list=(), # the timings of the method's own masks (`_own_masks_refiner`)
+                   )->dict:
     "The summary's `latency_budget`: target, predicted and measured latency fractions; a warning when the target is missed."
     device, batch = _latency_setting(cfg)
     lat = size['latency_cuda_ms' if device == 'cuda' else 'latency_cpu_ms']
@@ -558,7 +583,7 @@ def _latency_report(cfg:PruneConfig, groups:ChannelGroups, masks:list, table:Lat
            'predicted_uncalibrated': predict(dataclasses.replace(table, scale=1.)), 'measured': measured,
            'met': abs(measured / cfg.target_latency - 1) <= LATENCY_TOLERANCE, 'tolerance': LATENCY_TOLERANCE,
            'scale': table.scale, 'timing_spread': table.spread, 'fit_error': table.fit_error, 'overhead': table.overhead,
-           'calibration': attempts}
+           'calibration': attempts, 'own_masks': own_masks}
     if not out['met']:
         warnings.warn(f"--target-latency {cfg.target_latency}: the exported model takes {measured:.3f} of the dense latency on "
                       f"{device} (predicted {out['predicted']:.3f}), more than 5 % off; see summary.json latency_budget.")
@@ -716,6 +741,7 @@ def prune(cfg:PruneConfig, # the run's settings
     _from_main(lambda: _record_start(run_dir, cfg, changes, same_data))  # only once data and model are there
     if cfg.target_latency is not None:  # every method's `cfg.budget()` allocates with the calibrated table
         cfg.latency_table, calibration = _shared_latency_table(cfg, groups, pre['latency_table'], run_dir, stored)
+        cfg.latency_refine = _own_masks_refiner(cfg, groups, run_dir)  # the method's own masks, timed before stage 2
     test_loader = make_loader(data.test, cfg.batch_size, workers=cfg.workers)
     val_loader = make_loader(data.val, cfg.batch_size, workers=cfg.workers)
     dense_val, dense_test = evaluate(model, val_loader), evaluate(model, test_loader)
@@ -743,7 +769,8 @@ def prune(cfg:PruneConfig, # the run's settings
     if cfg.probe and not unstructured: summary.mask_quality = mask_quality(cfg, data, masks)
     def finish()->dict:  # the main process: the latency report, summary.json and the figures
         if cfg.target_latency is not None:
-            summary.latency_budget = _latency_report(cfg, groups, masks, cfg.latency_table, calibration, size)
+            own = json.loads((run_dir/'latency.json').read_text()).get('own_masks', [])
+            summary.latency_budget = _latency_report(cfg, groups, masks, cfg.latency_table, calibration, size, own)
         _finish_run(cfg, run_dir, summary, groups, masks, layers)
         return summary.to_dict()
     return RunSummary.from_dict(_from_main(finish), run_dir)  # as summary.json holds it (NaN as None outside `accuracy`), in every process
@@ -791,7 +818,7 @@ def format_summary(s:RunSummary)->str:
         f"  CPU latency, batch {l['batch']}: {l['dense']:.1f} ms dense -> {l['pruned']:.1f} ms pruned ({l['speedup']:.2f}x)"]
         + ([f"  latency target {b['target']} ({b['device']}, batch {b['batch']}): predicted {b['predicted']:.3f}, measured "
             f"{b['measured']:.3f} of dense" + ('' if b['met'] else ' -- MISSED by more than 5 %') + f" ({len(b['calibration'])} "
-            f"calibration attempt(s), scale {b['scale']:.2f})"] if (b := s.latency_budget) else [])
+            f"calibration attempt(s), {len(b.get('own_masks', []))} on its own masks, scale {b['scale']:.2f})"] if (b := s.latency_budget) else [])
         + ([f"  prompt: without it {ps['units_flipped']} of {ps['units']} units get another mask ({ps['groups_changed']} groups)"]
            if (ps := s.prompt_sensitivity) else [])
         + ([f"  {len(lw)} channel group(s) left whole (cannot be pruned exactly): " + ', '.join(g['layer'] for g in lw[:4])

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_hypernetwork.ipynb #127d1692
 from __future__ import annotations
-import itertools, math, warnings, weakref
+import contextlib, itertools, math, warnings, weakref
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -32,6 +32,7 @@ class Budget:
     macs_every: int = 50 # training steps between exact searches of a MACs or latency target
     target_latency: float = None # or: fraction of the dense latency kept, in (0, 1] (needs `latency_table`)
     latency_table: LatencyTable = field(default=None, repr=False, compare=False) # measured latencies, set by the caller (not a setting)
+    refine: Callable = field(default=None, repr=False, compare=False) # `refine(groups, scores, budget)` -> masks: a stage's last allocation, inside `refining()` (e.g. a latency target checked on the masks themselves); set by the caller
 
     def __post_init__(self):
         if sum(b is not None for b in (self.sparsity, self.target_macs, self.target_latency)) != 1:
@@ -41,15 +42,26 @@ class Budget:
             if getattr(self, name) is not None: _check_fraction(name, getattr(self, name))
         if self.allocation not in ('global', 'uniform'):
             raise ValueError(f"allocation must be 'global' or 'uniform', got {self.allocation!r}.")
-        self._steps, self._counts, self._said = 0, None, False
+        self._steps, self._counts, self._said, self._refining = 0, None, False, False
 
     def __repr__(self)->str:  # `target_latency` only when set: checkpoints fingerprinted before it existed still resume
         fields = ('sparsity', 'target_macs', 'allocation', 'min_keep', 'round_to', 'macs_every')
         extra = f', target_latency={self.target_latency!r}' if self.target_latency is not None else ''
         return 'Budget(' + ', '.join(f'{k}={getattr(self, k)!r}' for k in fields) + extra + ')'
 
+    @contextlib.contextmanager
+    def refining(self):
+        "Inside it, `final` hands its allocation to `refine` (when one is set): for the masks a stage keeps, not for every step."
+        self._refining = True
+        try: yield self
+        finally: self._refining = False
+
     def final(self, groups:ChannelGroups, scores:list)->list:
         "Exact hard masks for `scores` (what an allocation warns about, such as a target out of reach, is said once per budget)."
+        if self._refining and self.refine is not None:
+            self._refining = False  # `refine` allocates with this budget's own `final`, plainly
+            try: return self.refine(groups, scores, self)
+            finally: self._refining = True
         with warnings.catch_warnings():
             if self._said: warnings.simplefilter('ignore')
             masks = groups.allocate(scores, sparsity=self.sparsity, target_macs=self.target_macs, allocation=self.allocation,

@@ -973,7 +973,9 @@ def _start_masks(run:SimpleNamespace, # the stage's run, prepared
                 )->tuple:
     "`(masks, first epoch, last metrics)`; a checkpoint also restores model, generator, optimisers, scaler and random states."
     backend, stage, device = run.backend, run.stage, run.accelerator.device
-    if stage == 1: cur = backend.hard_masks(run.unwrapped_generator, run.unwrapped)
+    if stage == 1:
+        with _refining(run.unwrapped_generator, last=run.epochs == 0):  # no epoch to train: these are the masks stage 2 keeps
+            cur = backend.hard_masks(run.unwrapped_generator, run.unwrapped)
     else:
         backend.check_masks(masks)
         cur = [(m.detach() > 0.5).float().to(device) for m in masks]
@@ -991,6 +993,11 @@ def _start_masks(run:SimpleNamespace, # the stage's run, prepared
     return [m.float().to(device) for m in ckpt['masks']], ckpt['epoch'], ckpt.get('last')
 
 # %% ../nbs/07_training.ipynb #e1df22de
+def _refining(generator, last:bool):
+    "At stage 1's last epoch, the generator's budget hands its allocation to its `refine` step (`Budget.refining`); else nothing."
+    budget = getattr(generator, 'budget', None)
+    return budget.refining() if last and isinstance(budget, Budget) else contextlib.nullcontext()
+
 def _masks_for(backend:MaskBackend, handle, masks:list):
     "The context an epoch runs in: `masks` installed anew (`backend.per_epoch`), or swapped into the stage's `handle`."
     if handle is None: return backend.install(masks)
@@ -1012,7 +1019,8 @@ def _run_epoch(run:SimpleNamespace, # the stage's run, prepared
         tot = train_epoch(run.model, run.train_dl, run.opts, run.scheds, run.scaler, run.accelerator, run.cfg, stage, epoch,
                           run.epochs, installed, step_masks, run.unwrapped_generator, run.log, show, on_step)
         if stage == 1:
-            cur = backend.hard_masks(run.unwrapped_generator, run.unwrapped)
+            with _refining(run.unwrapped_generator, last=epoch + 1 == run.epochs):  # the masks stage 2 will keep
+                cur = backend.hard_masks(run.unwrapped_generator, run.unwrapped)
             installed.update(cur)
         val = validate_epoch(run.model, run.val_dl, run.train_dl, run.accelerator, run.cfg, stage, epoch + 1, show)
     last = _metrics_dict(val)

@@ -17,8 +17,8 @@ from .label_mapping import flm
 from .masks import ChannelGroups, check_export, ExportMismatchError
 
 # %% auto #0
-__all__ = ['UNSTRUCTURED', 'METHODS', 'LATENCY_TOLERANCE', 'LATENCY_AIM', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions',
-           'accuracy', 'run_check', 'PruneConfig', 'pretrained_arg', 'build_prompted_model', 'learn_masks', 'preflight',
+__all__ = ['UNSTRUCTURED', 'METHODS', 'LATENCY_TOLERANCE', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions', 'accuracy',
+           'run_check', 'PruneConfig', 'pretrained_arg', 'build_prompted_model', 'learn_masks', 'preflight',
            'mask_quality', 'run_latency_table', 'calibrate_latency_table', 'RunAccuracy', 'RunSummary', 'prune',
            'load_run', 'export_run', 'format_summary', 'load_sweep_config', 'sweep_runs', 'sweep_run_dir',
            'check_sweep_inputs', 'run_sweep', 'summarize', 'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs',
@@ -435,7 +435,6 @@ def run_latency_table(cfg:PruneConfig, # the run's settings (size, latency batch
 
 # %% ../nbs/11_experiment.ipynb #e16bb2db
 LATENCY_TOLERANCE = 0.05  # a measured latency fraction within 5 % (relative) of the target meets it
-LATENCY_AIM = LATENCY_TOLERANCE / 2  # a correction stops within half of it: a model's readings spread by a few percent
 
 def _next_scale(attempts:list, target:float)->float:
     "The next scale to try: the secant through the last two attempts (measured against scale), else the saving really made per unit predicted."
@@ -467,7 +466,7 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
         r = latency_ratio(groups.export(masks), groups.model, batch, cfg.size, device, timer=timer)
         measured, predicted = r['ratio'], groups.predict_latency(masks, t) / t.dense_ms
         attempts.append(dict(scale=scale, predicted=predicted, measured=measured, measured_lo=r['ratio_lo'], measured_hi=r['ratio_hi']))
-        if abs(measured / cfg.target_latency - 1) <= LATENCY_AIM or predicted >= 1 or measured >= 1: break
+        if abs(measured / cfg.target_latency - 1) <= LATENCY_TOLERANCE or predicted >= 1 or measured >= 1: break
         if r['ratio_lo'] <= cfg.target_latency <= r['ratio_hi']: break  # the timings cannot tell this miss from their noise
         scale = _next_scale(attempts, cfg.target_latency)
     best = min(attempts, key=lambda a: abs(a['measured'] / cfg.target_latency - 1))

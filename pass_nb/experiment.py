@@ -555,20 +555,21 @@ def _shared_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTa
 
 def _own_masks_refiner(cfg:PruneConfig, # a latency-target run's settings (`cfg.latency_table` its calibrated table)
                        groups:ChannelGroups, # its backbone's channel groups, before training
-                       run_dir:Path, # its folder: latency.json gains the corrected table and `own_masks`
+                       run_dir:Path, # its folder: latency.json gains `own_masks` and the corrected `own_masks_table`
                       )->Callable:
     """`Budget.refine` of a latency-target run. The masks a method keeps for stage 2 are exported and timed, and the table's
     scale is corrected on them as `calibrate_latency_table` corrects it on the Group-L1 proxy; the masks are then allocated
     with the corrected table. Timed in the main process, on a copy of the backbone taken now: in training it carries the
-    mask hooks."""
+    mask hooks. latency.json keeps its `table` (a resumed stage 1 trains with it, as before) and gains the corrected one,
+    which the summary reports."""
     clean = copy.copy(groups); clean.model = copy.deepcopy(groups.model)
     def refine(groups_, scores, budget):
         scores = [s.detach() for s in scores]
         table, attempts = _from_main(lambda: calibrate_latency_table(cfg, clean, budget.latency_table, scores=scores, budget=budget))
-        budget.latency_table = cfg.latency_table = table
-        if _process_state().is_main_process:  # a resumed run allocates with the corrected table, and reports these attempts
+        budget.latency_table = table
+        if _process_state().is_main_process:  # what the summary reports, also when the run resumes after stage 1
             d = json.loads((run_dir/'latency.json').read_text())
-            _atomic_write_text(run_dir/'latency.json', json.dumps({**d, 'table': asdict(table), 'own_masks': attempts}, indent=1))
+            _atomic_write_text(run_dir/'latency.json', json.dumps({**d, 'own_masks': attempts, 'own_masks_table': asdict(table)}, indent=1))
         return budget.final(groups_, scores)
     return refine
 
@@ -769,8 +770,9 @@ def prune(cfg:PruneConfig, # the run's settings
     if cfg.probe and not unstructured: summary.mask_quality = mask_quality(cfg, data, masks)
     def finish()->dict:  # the main process: the latency report, summary.json and the figures
         if cfg.target_latency is not None:
-            own = json.loads((run_dir/'latency.json').read_text()).get('own_masks', [])
-            summary.latency_budget = _latency_report(cfg, groups, masks, cfg.latency_table, calibration, size, own)
+            d = json.loads((run_dir/'latency.json').read_text())  # the table the kept masks were allocated with
+            table = LatencyTable(**d['own_masks_table']) if 'own_masks_table' in d else cfg.latency_table
+            summary.latency_budget = _latency_report(cfg, groups, masks, table, calibration, size, d.get('own_masks', []))
         _finish_run(cfg, run_dir, summary, groups, masks, layers)
         return summary.to_dict()
     return RunSummary.from_dict(_from_main(finish), run_dir)  # as summary.json holds it (NaN as None outside `accuracy`), in every process

@@ -4,12 +4,9 @@ from pathlib import Path
 
 import torch
 
+from pass_nb.masks import allocator_env  # re-exported: the benchmarks' stamps record it
+
 RESULTS = Path(__file__).resolve().parent/'results'
-
-
-def allocator_env()->dict:
-    "The memory-allocator settings of this process's environment (glibc's `MALLOC_*`, `LD_PRELOAD`): they move CPU timings."
-    return {k: v for k, v in os.environ.items() if k.startswith(('MALLOC_', 'LD_PRELOAD'))}
 
 
 def machine()->dict:

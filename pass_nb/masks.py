@@ -26,7 +26,7 @@ __all__ = ['MASK_AT', 'ALLOCATION_SHORTFALL', 'PRUNED_FORMAT', 'CHAINED_FORMAT',
            'UnsupportedLayerError', 'Member', 'ChannelGroup', 'find_attention_heads', 'ChannelGroups',
            'norm_fed_members', 'MaskHandle', 'straight_through', 'UnitRanking', 'keep_counts_global', 'global_keep',
            'masks_from_counts', 'atomic_write', 'atomic_torch_save', 'save_pruned', 'load_pruned', 'sparsity_table',
-           'plot_sparsity', 'check_export', 'ExportMismatchError', 'LatencyTable', 'latency_cache_dir',
+           'plot_sparsity', 'check_export', 'ExportMismatchError', 'LatencyTable', 'latency_cache_dir', 'allocator_env',
            'measure_latency_table', 'export_onnx', 'ConcatResNet']
 
 # %% ../nbs/05_masks.ipynb #e1a1cbf2
@@ -1450,12 +1450,17 @@ def _timer_name(timer:Callable)->str|None:
     name = getattr(timer, '__qualname__', None)
     return None if name is None or '<' in name else f"{getattr(timer, '__module__', None)}.{name}"
 
+def allocator_env()->dict:
+    "This process's memory-allocator settings (glibc's `MALLOC_*` variables, `LD_PRELOAD`): they move CPU timings."
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith(('MALLOC_', 'LD_PRELOAD'))}
+
 def _table_meta(groups:ChannelGroups, input_size, batch_size:int, device, timer:Callable, samples:int, seed:int, repeats:int=20)->tuple:
     "(cache file name, the measurement fields of a `LatencyTable`)."
     hw = [input_size] * 2 if isinstance(input_size, int) else list(input_size)
     meta = dict(device=_device_name(device), batch_size=batch_size, input_size=hw, torch_version=torch.__version__,
                 threads=torch.get_num_threads(), arch=_arch_key(groups), samples=samples)
-    key = json.dumps({**meta, 'seed': seed, 'repeats': repeats, 'timer': _timer_name(timer), 'timing': 'latency_ratio', 'fit': 'shares+overhead, uniform+independent copies'}, sort_keys=True)
+    key = json.dumps({**meta, 'seed': seed, 'repeats': repeats, 'timer': _timer_name(timer), 'timing': 'latency_ratio',
+                      'fit': 'shares+overhead, uniform+independent copies', **({'allocator': env} if (env := allocator_env()) else {})}, sort_keys=True)
     return hashlib.sha1(key.encode()).hexdigest()[:20] + '.json', meta
 
 def _read_table(path:Path, meta:dict, units:list)->LatencyTable|None:

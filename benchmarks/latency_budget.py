@@ -119,13 +119,12 @@ def run_rows(a)->list:
     out, models, dense = [], {}, {}
     for r in res.itertuples():
         d = root/r.run_dir
-        s, meta = json.loads((d/'summary.json').read_text()), torch.load(d/'pruned_model.pt', weights_only=False)['meta']
+        s, cfg = json.loads((d/'summary.json').read_text()), json.loads((d/'config.json').read_text())
         lb = s['latency_budget']
         if lb['device'].split(':')[0] != 'cpu': raise SystemExit(f'{d}: timed on {lb["device"]}; --runs re-times on the CPU only.')
-        weights = pretrained_arg(json.loads((d/'config.json').read_text())['weights'])  # the run's own dense backbone
-        if r.model not in dense: dense[r.model] = create_model(r.model, pretrained=weights).eval()
-        models[d] = load_pruned(d/'pruned_model.pt', create_model(meta['arch'], pretrained=False)).eval()
-        out.append(dict(model=r.model, method=r.method, target=lb['target'], batch=lb['batch'], size=meta['size'],
+        if r.model not in dense: dense[r.model] = create_model(r.model, pretrained=pretrained_arg(cfg['weights'])).eval()  # the run's own dense backbone
+        models[d] = load_pruned(d/'pruned_model.pt', create_model(r.model, pretrained=False)).eval()
+        out.append(dict(model=r.model, method=r.method, target=lb['target'], batch=lb['batch'], size=cfg['size'],
                         macs_kept=s['macs']['kept'], macs_speedup=1 / s['macs']['kept'], predicted_latency=lb['predicted'],
                         measured_latency=lb['measured'], calibrations=len(lb['calibration']), own_masks_timed=len(lb.get('own_masks', [])),
                         run_dir=r.run_dir))

@@ -417,8 +417,9 @@ def _size_and_speed(cfg:PruneConfig, groups, masks, pruned, unstructured,
 
 def _latency_entry(pruned, dense, batch:int, size:int, device:str)->dict:
     "The summary's latency on one device: median ms of each, and the pruned model's fraction of the dense latency (timed in turn)."
-    r = latency_ratio(pruned, dense, batch, size, device)
-    return {'batch': batch, 'dense': r['reference_ms'], 'pruned': r['model_ms'], 'fraction': r['ratio'], 'speedup': 1 / r['ratio']}
+    r = latency_ratio(pruned, dense, batch, size, device, fresh_process=True)  # where a deployed model runs, not in the trainer
+    return {'batch': batch, 'dense': r['reference_ms'], 'pruned': r['model_ms'], 'fraction': r['ratio'], 'speedup': 1 / r['ratio'],
+            'process': r['process']}
 
 # %% ../nbs/11_experiment.ipynb #c23ae1ee
 def _latency_setting(cfg:PruneConfig)->tuple:
@@ -437,7 +438,13 @@ def run_latency_table(cfg:PruneConfig, # the run's settings (size, latency batch
 LATENCY_TOLERANCE = 0.05  # a measured latency fraction within 5 % (relative) of the target meets it
 
 def _next_scale(attempts:list, target:float)->float:
-    "The next scale to try: the secant through the last two attempts (measured against scale), else the saving really made per unit predicted."
+    """The next scale to try: on the line between the closest attempts below and above the target when there are both, else
+    on the secant through the last two attempts (measured against scale), else the saving really made per unit predicted."""
+    below, above = [a for a in attempts if a['measured'] < target], [a for a in attempts if a['measured'] > target]
+    if below and above:  # the target is bracketed: stay inside the bracket, however the last two attempts lie
+        lo, hi = max(below, key=lambda a: a['measured']), min(above, key=lambda a: a['measured'])
+        if lo['scale'] < hi['scale']:  # a larger scale keeps more; the other way round is noise, and the secant decides
+            return lo['scale'] + (target - lo['measured']) / (hi['measured'] - lo['measured']) * (hi['scale'] - lo['scale'])
     a, b = attempts[-2:] if len(attempts) > 1 else (None, attempts[-1])
     ratio = b['scale'] * (1 - b['measured']) / (1 - b['predicted'])  # the saving these masks really made, per unit of the predicted one
     if a is None or b['measured'] == a['measured'] or b['scale'] == a['scale']: return ratio
@@ -463,7 +470,7 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
         except ValueError as e:  # the corrected table cannot reach the target: keep the best reachable one
             if not attempts: raise ValueError(f'--target-latency {cfg.target_latency}: {e}') from None
             break
-        r = latency_ratio(groups.export(masks), groups.model, batch, cfg.size, device, timer=timer)
+        r = latency_ratio(groups.export(masks), groups.model, batch, cfg.size, device, timer=timer, fresh_process=timer is measure_latency)
         measured, predicted = r['ratio'], groups.predict_latency(masks, t) / t.dense_ms
         attempts.append(dict(scale=scale, predicted=predicted, measured=measured, measured_lo=r['ratio_lo'], measured_hi=r['ratio_hi']))
         if abs(measured / cfg.target_latency - 1) <= LATENCY_TOLERANCE or predicted >= 1 or measured >= 1: break
@@ -623,7 +630,7 @@ class RunSummary:
     groups:list # one row per channel group (or masked weight): units, kept, sparsity
     groups_left_whole:list # `layer` and `reason` of each group that cannot be pruned exactly
     seconds:float # wall time of the run
-    latency_cpu_ms:dict|None=None # `batch`, `dense` and `pruned` median ms, `fraction` (pruned / dense, timed in turn) and `speedup` on the CPU
+    latency_cpu_ms:dict|None=None # `batch`, `dense` and `pruned` median ms, `fraction` (pruned / dense, timed in turn), `speedup` on the CPU, and the `process` they were timed in ('fresh': a new one, as deployed)
     latency_cuda_ms:dict|None=None # the same on CUDA, where there is one
     setting_changes:list|None=None # settings changed on resume (`setting_changes.jsonl`)
     prompt_sensitivity:dict|None=None # a hypernetwork's: units whose mask flips without the prompt

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_models.ipynb #f8f2892d
 from __future__ import annotations
-import contextlib, os, difflib, importlib, math, pickle, statistics, time
+import contextlib, os, difflib, importlib, json, math, pickle, statistics, subprocess, sys, tempfile, time, warnings
 from dataclasses import dataclass
 from typing import Callable
 from pathlib import Path
@@ -396,11 +396,19 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
                   device:str|torch.device='cpu', # where to run
                   pairs:int=20, # timed pairs of passes (after one untimed pair of warm-up runs)
                   timer:Callable=measure_latency, # `timer(m, batch_size=, input_size=, device=, repeats=, warmup=)['median_ms']`
+                  fresh_process:bool=False, # time them in a new Python process, as a deployed model runs (the built-in timer only)
                  )->dict:
     """`model`'s latency as a fraction of `reference`'s, the two timed in turn one forward pass at a time: `ratio` (median
     of the pairs' ratios), its quartiles `ratio_q25` and `ratio_q75`, a 95 % interval of the median `ratio_lo` to
-    `ratio_hi`, and the median times `model_ms`, `reference_ms`."""
+    `ratio_hi`, the median times `model_ms`, `reference_ms`, and the `process` they were timed in ('this' or 'fresh')."""
     if pairs < 1: raise ValueError(f'pairs={pairs}: time at least one pair of forward passes (20 by default).')
+    if fresh_process:
+        if timer is not measure_latency:
+            raise ValueError('fresh_process=True times with the built-in timer: a custom timer runs in this process only '
+                             '(leave fresh_process=False).')
+        where = str(torch.empty(0, device=device).device)  # with its index: the new process times on the same GPU
+        r = _fresh_process_ratio(model, reference, dict(batch_size=batch_size, input_size=input_size, device=where, pairs=pairs))
+        if r is not None: return {**r, 'process': 'fresh'}
     one = lambda m, warmup=0: timer(m, batch_size=batch_size, input_size=input_size, device=device, repeats=1, warmup=warmup)['median_ms']
     with _timing_place(model, device, timer), _timing_place(reference, device, timer):  # moved there once, not for every pass
         one(reference, 2); one(model, 2)  # untimed: both models' first passes (allocations, caches) are behind them
@@ -413,7 +421,30 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
     q = statistics.quantiles(ratios, n=4, method='inclusive') if pairs > 1 else ratios * 3
     k = _median_rank(pairs)
     return dict(ratio=q[1], ratio_q25=q[0], ratio_q75=q[2], ratio_lo=ratios[k], ratio_hi=ratios[-1 - k], model_ms=statistics.median(ms),
-                reference_ms=statistics.median(ref), pairs=pairs, batch_size=batch_size, device=str(device))
+                reference_ms=statistics.median(ref), pairs=pairs, batch_size=batch_size, device=str(device), process='this')
+
+def _fresh_process_ratio(model:nn.Module, reference:nn.Module, settings:dict)->dict|None:
+    """`latency_ratio(model, reference, **settings)` timed in a new Python process (with this one's threads, environment
+    and import path); None, with a warning that says why, when the models cannot travel there or it fails."""
+    with tempfile.TemporaryDirectory(prefix='pass_nb_latency_') as d:
+        saved, result = Path(d)/'models.pt', Path(d)/'ratio.json'
+        try: torch.save({'model': model, 'reference': reference}, saved)
+        except Exception as e: why = f'the models cannot be saved whole ({type(e).__name__}: {e})'
+        else:
+            env = {**os.environ, 'PYTHONPATH': os.pathsep.join(p for p in sys.path if p)}  # whatever imports here imports there
+            job = json.dumps({**settings, 'threads': torch.get_num_threads()})
+            code = 'import sys; from pass_nb.models import _time_saved_pair; _time_saved_pair(*sys.argv[1:])'
+            done = subprocess.run([sys.executable, '-c', code, str(saved), str(result), job], env=env, capture_output=True, text=True)
+            if done.returncode == 0: return json.loads(result.read_text())
+            why = 'the new process failed: ' + ((done.stderr.strip().splitlines() or ['no message'])[-1])
+    warnings.warn(f'latency_ratio(fresh_process=True): timed in this process instead, because {why}.')
+    return None
+
+def _time_saved_pair(saved:str, result:str, job:str):
+    "The new process's side of `latency_ratio(fresh_process=True)`: time the saved pair, write the result as JSON."
+    s = json.loads(job); torch.set_num_threads(s.pop('threads'))
+    d = torch.load(saved, map_location='cpu', weights_only=False)  # the file this process's parent has just written
+    Path(result).write_text(json.dumps(latency_ratio(d['model'], d['reference'], **s)))
 
 def _median_rank(n:int, level:float=0.95)->int:
     "0-based rank k such that the k-th smallest and k-th largest of n samples bound their median with probability >= `level` (any distribution)."

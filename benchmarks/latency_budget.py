@@ -20,7 +20,9 @@ within 5 % of the target (`within_5pct`).
 With `--runs`, it reads a sweep's latency-target runs instead (every method's own exported model, `latency_methods_cpu.yaml`):
 each run's `latency_budget` from its summary.json (the fraction `prune` measured at the end of the run), and `--retime`
 more readings of the same exported model against the dense one, taken in turn over the runs, so that a run's one reading
-can be told from the timing noise.
+can be told from the timing noise. Each reading is taken in a fresh Python process (`latency_ratio(fresh_process=True)`,
+as `prune` takes its own), where the model would run when deployed; `--retime-process shared` takes them all in this
+process instead, with every run's model loaded (how the readings before commit 7a3bbf1 were taken).
 
 It times where `prune` would time the run's latency (`experiment._latency_setting`: the GPU at batch 128 when there is
 one, else the CPU at `--batch`), so that the table, its calibration and the exported models are timed alike.
@@ -130,7 +132,8 @@ def run_rows(a)->list:
                         run_dir=r.run_dir))
     for k in range(a.retime):  # each reading goes over every run in turn: a slow change of the machine's speed spreads over them
         for row, m in zip(out, models.values()):
-            t = latency_ratio(m, dense[row['model']], row['batch'], row['size'], 'cpu', pairs=a.pairs)
+            t = latency_ratio(m, dense[row['model']], row['batch'], row['size'], 'cpu', pairs=a.pairs, fresh_process=a.retime_process == 'fresh')
+            if t['process'] != a.retime_process.replace('shared', 'this'): raise SystemExit(f"{row['run_dir']}: not timed in a fresh process.")
             row[f'retime_{k}'] = t['ratio']
             print(row['method'], row['target'], f"reading {k}: {t['ratio']:.3f}", flush=True)
     for row in out:
@@ -138,6 +141,7 @@ def run_rows(a)->list:
         row['median_reading'] = float(pd.Series(readings).median())
         row['readings_within_5pct'] = sum(abs(v / row['target'] - 1) <= LATENCY_TOLERANCE for v in readings)
         row['readings'] = len(readings)
+        row['retime_process'] = a.retime_process
         row['within_5pct'] = abs(row['measured_latency'] / row['target'] - 1) <= LATENCY_TOLERANCE
         row['median_within_5pct'] = abs(row['median_reading'] / row['target'] - 1) <= LATENCY_TOLERANCE
         row['efficiency'] = (1 / row['median_reading']) / row['macs_speedup']
@@ -163,7 +167,7 @@ def plot_runs(df, a):
     ax.set_xticks(range(len(methods)), methods)
     ax.set(ylabel='latency, fraction of dense', title=f"Each method's exported model under a latency target: "
            f"{df.model.iloc[0]}, {df['size'].iloc[0]} px, CPU, batch {df.batch.iloc[0]}\nlarge: the run's own reading; "
-           f"small: {a.retime} more readings of the same model")
+           f"small: {a.retime} more readings of the same model ({'each in a fresh process' if a.retime_process == 'fresh' else 'in one process'})")
     ax.legend(fontsize=7)
     return fig
 
@@ -190,6 +194,8 @@ def main(argv=None):
     p.add_argument('--name', default='latency_budget')
     p.add_argument('--runs', default=None, help="a sweep's results.csv: report its latency-target runs instead (CPU)")
     p.add_argument('--retime', type=int, default=4, help='with --runs: more readings of each exported model')
+    p.add_argument('--retime-process', choices=('fresh', 'shared'), default='fresh',
+                   help="with --runs: each reading in a fresh process (as deployed), or all in this one ('shared', the readings before 7a3bbf1)")
     a = p.parse_args(argv)
     a.onnx = False  # `time_pair` option
     if a.runs: return main_runs(a)

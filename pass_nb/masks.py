@@ -1454,14 +1454,12 @@ def allocator_env()->dict:
     "This process's memory-allocator settings (glibc's `MALLOC_*` variables, `LD_PRELOAD`): they move CPU timings."
     return {k: v for k, v in sorted(os.environ.items()) if k.startswith(('MALLOC_', 'LD_PRELOAD'))}
 
-def _table_meta(groups:ChannelGroups, input_size, batch_size:int, device, timer:Callable, samples:int, seed:int, repeats:int=20,
-                fresh:bool=False, # the copies are timed in fresh processes
-               )->tuple:
+def _table_meta(groups:ChannelGroups, input_size, batch_size:int, device, timer:Callable, samples:int, seed:int, repeats:int=20)->tuple:
     "(cache file name, the measurement fields of a `LatencyTable`)."
     hw = [input_size] * 2 if isinstance(input_size, int) else list(input_size)
     meta = dict(device=_device_name(device), batch_size=batch_size, input_size=hw, torch_version=torch.__version__,
                 threads=torch.get_num_threads(), arch=_arch_key(groups), samples=samples)
-    key = json.dumps({**meta, 'seed': seed, 'repeats': repeats, 'timer': _timer_name(timer), 'timing': 'latency_ratio' + (', fresh processes' if fresh else ''),
+    key = json.dumps({**meta, 'seed': seed, 'repeats': repeats, 'timer': _timer_name(timer), 'timing': 'latency_ratio',
                       'fit': 'shares+overhead, uniform+independent copies', **({'allocator': env} if (env := allocator_env()) else {})}, sort_keys=True)
     return hashlib.sha1(key.encode()).hexdigest()[:20] + '.json', meta
 
@@ -1533,13 +1531,10 @@ def measure_latency_table(groups:ChannelGroups, # the model's channel groups
                           progress:bool=True, # tqdm bar over the timed copies
                           samples:int=24, # randomly pruned copies to time and fit on (at least 4)
                           seed:int=0, # seed of their structures
-                          fresh_process:bool=True, # time each copy in a new process, as deployed (`latency_ratio`; the built-in timer only)
                          )->LatencyTable:
     "The model's `LatencyTable` on `device`: read from the cache, else fitted on `samples` randomly pruned copies timed beside the dense model, and cached (a `timer` without a name, such as a lambda, is never cached)."
     if samples < 4: raise ValueError(f'samples={samples}: a latency table is fitted on at least 4 timed pruned copies (24 by default).')
-    fresh = fresh_process and timer is measure_latency  # a custom timer times here
-    keyed = lambda fresh: _table_meta(groups, input_size, batch_size, device, timer, samples, seed, repeats, fresh)
-    name, meta = keyed(fresh)
+    name, meta = _table_meta(groups, input_size, batch_size, device, timer, samples, seed, repeats)
     if (hw := _input_hw(groups)) is not None and meta['input_size'] != hw:  # the features are counted at the traced size
         raise ValueError('input_size {}x{} differs from the {}x{} inputs these groups were traced with: time the size they were '
                          'built for, or build them at this one.'.format(*meta['input_size'], *hw))
@@ -1549,9 +1544,7 @@ def measure_latency_table(groups:ChannelGroups, # the model's channel groups
     with _timing_place(groups.model, device, timer):  # the dense model moves there once; its pruned copies are made there
         for i in tqdm(range(samples), desc='latency table', disable=not progress):
             masks = _random_structure(groups, rng, independent=i % 2 == 1)  # the two kinds in turn
-            r = latency_ratio(groups.export(masks), groups.model, batch_size, input_size, device, pairs=repeats, timer=timer, fresh_process=fresh)
-            if r['process'] != 'fresh' and fresh:  # the models cannot travel (its warning says why): the rest are timed here too
-                fresh = False
+            r = latency_ratio(groups.export(masks), groups.model, batch_size, input_size, device, pairs=repeats, timer=timer)
             dense.append(r['reference_ms']); removed.append(_removed_fractions(groups, masks)); saved.append(1 - r['ratio'])
     shares, overhead = _fit_shares(removed, saved)
     table = LatencyTable(statistics.median(dense), shares, list(groups.n_units), **meta, overhead=overhead,
@@ -1561,7 +1554,6 @@ def measure_latency_table(groups:ChannelGroups, # the model's channel groups
                       f"{table.fit_error:.0%} of the dense latency on average (timing spread {table.spread:.0%}): a latency "
                       'target will be met only to about that. Measure on an idle machine or with more samples, or use target_macs.')
     if path is not None:
-        path = path.with_name(keyed(fresh)[0])  # cached as it was timed: here, when the copies could not travel
         try: atomic_write(path, lambda f: f.write(table.to_json()), binary=False)
         except OSError as e: warnings.warn(f'The latency table is used but not cached ({e}): set PASS_NB_CACHE to a writable folder.')
     return table

@@ -397,18 +397,28 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
                   pairs:int=20, # timed pairs of passes (after one untimed pair of warm-up runs)
                   timer:Callable=measure_latency, # `timer(m, batch_size=, input_size=, device=, repeats=, warmup=)['median_ms']`
                   fresh_process:bool=False, # time them in a new Python process, as a deployed model runs (the built-in timer only)
+                  processes:int=1, # with `fresh_process`: time them in this many new processes, one after another
                  )->dict:
     """`model`'s latency as a fraction of `reference`'s, the two timed in turn one forward pass at a time: `ratio` (median
     of the pairs' ratios), its quartiles `ratio_q25` and `ratio_q75`, a 95 % interval of the median `ratio_lo` to
-    `ratio_hi`, the median times `model_ms`, `reference_ms`, and the `process` they were timed in ('this' or 'fresh')."""
+    `ratio_hi`, the median times `model_ms`, `reference_ms`, and the `process` they were timed in ('this' or 'fresh').
+    Timed in several processes, each figure is the median of the processes' own, `ratio_lo` to `ratio_hi` spans their
+    intervals, and `process_ratios` lists their ratios."""
     if pairs < 1: raise ValueError(f'pairs={pairs}: time at least one pair of forward passes (20 by default).')
+    if processes < 1 or (processes > 1 and not fresh_process):
+        raise ValueError(f'processes={processes}: give at least 1, and more than 1 only with fresh_process=True (each '
+                         'process is a new one; this process is only one).')
     if fresh_process:
         if timer is not measure_latency:
             raise ValueError('fresh_process=True times with the built-in timer: a custom timer runs in this process only '
                              '(leave fresh_process=False).')
         where = str(torch.empty(0, device=device).device)  # with its index: the new process times on the same GPU
-        r = _fresh_process_ratio(model, reference, dict(batch_size=batch_size, input_size=input_size, device=where, pairs=pairs))
-        if r is not None: return {**r, 'process': 'fresh'}
+        runs = []
+        for _ in range(processes):
+            r = _fresh_process_ratio(model, reference, dict(batch_size=batch_size, input_size=input_size, device=where, pairs=pairs))
+            if r is None: break  # it said why; the processes that did time them still count
+            runs.append(r)
+        if runs: return _across_processes(runs)
     one = lambda m, warmup=0: timer(m, batch_size=batch_size, input_size=input_size, device=device, repeats=1, warmup=warmup)['median_ms']
     with _timing_place(model, device, timer), _timing_place(reference, device, timer):  # moved there once, not for every pass
         one(reference, 2); one(model, 2)  # untimed: both models' first passes (allocations, caches) are behind them
@@ -421,7 +431,15 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
     q = statistics.quantiles(ratios, n=4, method='inclusive') if pairs > 1 else ratios * 3
     k = _median_rank(pairs)
     return dict(ratio=q[1], ratio_q25=q[0], ratio_q75=q[2], ratio_lo=ratios[k], ratio_hi=ratios[-1 - k], model_ms=statistics.median(ms),
-                reference_ms=statistics.median(ref), pairs=pairs, batch_size=batch_size, device=str(device), process='this')
+                reference_ms=statistics.median(ref), pairs=pairs, batch_size=batch_size, device=str(device), process='this',
+                processes=1, process_ratios=[q[1]])
+
+def _across_processes(runs:list)->dict:
+    "One `latency_ratio` result from those of fresh processes: the medians of their figures, an interval that spans theirs."
+    med = lambda k: statistics.median(r[k] for r in runs)
+    return {**runs[0], **{k: med(k) for k in ('ratio', 'ratio_q25', 'ratio_q75', 'model_ms', 'reference_ms')},
+            'ratio_lo': min(r['ratio_lo'] for r in runs), 'ratio_hi': max(r['ratio_hi'] for r in runs),
+            'process': 'fresh', 'processes': len(runs), 'process_ratios': [r['ratio'] for r in runs]}
 
 def _fresh_process_ratio(model:nn.Module, reference:nn.Module, settings:dict)->dict|None:
     """`latency_ratio(model, reference, **settings)` timed in a new Python process (with this one's threads, environment

@@ -402,8 +402,8 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
     """`model`'s latency as a fraction of `reference`'s, the two timed in turn one forward pass at a time: `ratio` (median
     of the pairs' ratios), its quartiles `ratio_q25` and `ratio_q75`, a 95 % interval of the median `ratio_lo` to
     `ratio_hi`, the median times `model_ms`, `reference_ms`, and the `process` they were timed in ('this' or 'fresh').
-    Timed in several processes, each figure is the median of the processes' own, `ratio_lo` to `ratio_hi` spans their
-    intervals, and `process_ratios` lists their ratios."""
+    Timed in several processes, each figure is the median of the processes' own (the interval's ends too: one process
+    that a noisy machine slowed does not widen it), and `process_ratios` lists their ratios."""
     if pairs < 1: raise ValueError(f'pairs={pairs}: time at least one pair of forward passes (20 by default).')
     if processes < 1 or (processes > 1 and not fresh_process):
         raise ValueError(f'processes={processes}: give at least 1, and more than 1 only with fresh_process=True (each '
@@ -435,10 +435,9 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
                 processes=1, process_ratios=[q[1]])
 
 def _across_processes(runs:list)->dict:
-    "One `latency_ratio` result from those of fresh processes: the medians of their figures, an interval that spans theirs."
+    "One `latency_ratio` result from those of fresh processes: the median of each figure (lo <= ratio <= hi still holds)."
     med = lambda k: statistics.median(r[k] for r in runs)
-    return {**runs[0], **{k: med(k) for k in ('ratio', 'ratio_q25', 'ratio_q75', 'model_ms', 'reference_ms')},
-            'ratio_lo': min(r['ratio_lo'] for r in runs), 'ratio_hi': max(r['ratio_hi'] for r in runs),
+    return {**runs[0], **{k: med(k) for k in ('ratio', 'ratio_q25', 'ratio_q75', 'ratio_lo', 'ratio_hi', 'model_ms', 'reference_ms')},
             'process': 'fresh', 'processes': len(runs), 'process_ratios': [r['ratio'] for r in runs]}
 
 def _fresh_process_ratio(model:nn.Module, reference:nn.Module, settings:dict)->dict|None:

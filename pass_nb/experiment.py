@@ -472,7 +472,7 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
         except ValueError as e:  # the corrected table cannot reach the target: keep the best reachable one
             if not attempts: raise ValueError(f'--target-latency {cfg.target_latency}: {e}') from None
             break
-        fresh = timer is measure_latency  # a stand-in timer is called here
+        fresh = timer is measure_latency  # the built-in timer, in fresh processes; a stand-in timer (tests) runs in this one
         r = latency_ratio(groups.export(masks), groups.model, batch, cfg.size, device, timer=timer, fresh_process=fresh,
                           processes=cfg.latency_processes if fresh else 1)
         measured, predicted = r['ratio'], groups.predict_latency(masks, t) / t.dense_ms

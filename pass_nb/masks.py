@@ -122,7 +122,7 @@ def _time_limit(seconds:float|None, # raise after the calling thread has used th
             print(f'pass_nb: {what} is taking a while ...', file=sys.stderr, flush=True); said.append(1)
     old = signal.signal(signal.SIGPROF, tick)
     first = min(x for x in (seconds, say_after) if x is not None)
-    signal.setitimer(signal.ITIMER_PROF, first, max(0.5, min(5., first)))
+    signal.setitimer(signal.ITIMER_PROF, first, max(0.01, min(5., first)))  # then polled as often as the limit is short
     try: yield
     finally: signal.setitimer(signal.ITIMER_PROF, 0); signal.signal(signal.SIGPROF, old)
 

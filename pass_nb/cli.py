@@ -59,6 +59,19 @@ def _config_from(a, # the parsed options of `prune` or `demo`
     kw['progress'] = not a.no_progress
     return PruneConfig(**kw)
 
+# %% ../nbs/13_cli.ipynb #01714b04
+def _process_group_running()->bool:
+    import torch.distributed as dist
+    return dist.is_available() and dist.is_initialized()
+
+def _end_process_group(group_before:bool, # whether a process group was running before the command started (then it is the caller's)
+                      ):
+    "Destroy the process group the command started, and accelerate's record of it, so a later call starts afresh."
+    if group_before or not _process_group_running(): return
+    import torch.distributed as dist
+    from accelerate.state import AcceleratorState
+    dist.destroy_process_group(); AcceleratorState._reset_state(reset_partial_state=True)
+
 # %% ../nbs/13_cli.ipynb #a219dd6e
 def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
         )->int:
@@ -81,6 +94,7 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
     c.add_argument('--size', type=int, default=32); c.add_argument('--target-macs', type=float, default=0.7)
     c.add_argument('--root', default='data'); c.add_argument('--json', action='store_true', help='print JSON')
     a = p.parse_args(argv)
+    group_before = _process_group_running()
     try:
         if a.command == 'check':
             r = run_check(a.model, a.dataset, a.size, a.target_macs, a.root)
@@ -101,6 +115,7 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
     except (ValueError, OSError, ImportError, CheckpointError, NonFiniteLossError, ExportMismatchError) as e:  # OSError: unreadable or unwritable files
         print(f'pass_nb {a.command}: error: {e}', file=sys.stderr)
         return 2
+    finally: _end_process_group(group_before)
     return 0
 
 # %% ../nbs/13_cli.ipynb #212bb6e3

@@ -364,7 +364,7 @@ def abc_search(model:nn.Module, # a `PromptedModel` (or plain classifier) whose 
                use_prompt:bool=True, # fine-tune and measure with the prompt
                on_cycle:Callable|None=None, # called with a metrics row (dict) after every cycle
               )->dict:
-    "Artificial-bee-colony search of per-group keep ratios: `{'masks', 'ratios', 'fitness', 'history', 'evaluations'}`."
+    "Artificial-bee-colony search of per-group keep ratios: `{'masks', 'ratios', 'fitness', 'history', 'evaluations'}`; the masks of the best ratios pass the budget's `refine` step."
     abc = abc or ABCConfig()
     was = model.training
     bees = _BeeColony(model, groups, budget, train_loader, cfg, abc, use_prompt)
@@ -385,7 +385,8 @@ def abc_search(model:nn.Module, # a `PromptedModel` (or plain classifier) whose 
                               seconds=round(time.perf_counter() - t0, 3)))
     finally:
         model.load_state_dict(bees.start); model.train(was)
-    return dict(masks=bees.fitness(best_x)[1], ratios=best_x, fitness=best_f, history=history, evaluations=len(bees.cache))
+    with budget.refining(): masks = budget.final(groups, ratio_scores(best_x, bees.l1))  # the masks stage 2 keeps: `Budget.refine`
+    return dict(masks=masks, ratios=best_x, fitness=best_f, history=history, evaluations=len(bees.cache))
 
 # %% ../nbs/08_baselines.ipynb #b0e40520
 BASELINES = ('group_l1', 'slim', 'growreg', 'depgraph', 'uniform_l1', 'random', 'abc')

@@ -19,7 +19,8 @@ within 5 % of the target (`within_5pct`).
 
 With `--runs`, it reads a sweep's latency-target runs instead (every method's own exported model, `latency_methods_cpu.yaml`):
 each run's `latency_budget` from its summary.json (the fraction `prune` measured at the end of the run), and `--retime`
-more readings of the same exported model against the dense one, taken in turn over the runs, so that a run's one reading
+more readings of the same exported model against the dense backbone the run started from (`starting_backbone`: its
+weights, or its seeded random init; `prune` times against the same), taken in turn over the runs, so that a run's one reading
 can be told from the timing noise. Each reading is taken in a fresh Python process (`latency_ratio(fresh_process=True)`,
 as `prune` takes its own), where the model would run when deployed; `--retime-process shared` takes them all in this
 process instead, with every run's model loaded (how the readings before commit 7a3bbf1 were taken).
@@ -34,7 +35,7 @@ import pandas as pd
 import torch
 
 from pass_nb.baselines import baseline_scores
-from pass_nb.experiment import PruneConfig, calibrate_latency_table, LATENCY_TOLERANCE, _latency_setting, pretrained_arg
+from pass_nb.experiment import PruneConfig, calibrate_latency_table, LATENCY_TOLERANCE, _latency_setting, starting_backbone
 from pass_nb.hypernetwork import Budget
 from pass_nb.masks import ChannelGroups, measure_latency_table, load_pruned
 from pass_nb.models import create_model, latency_ratio
@@ -124,15 +125,16 @@ def run_rows(a)->list:
         s, cfg = json.loads((d/'summary.json').read_text()), json.loads((d/'config.json').read_text())
         lb = s['latency_budget']
         if lb['device'].split(':')[0] != 'cpu': raise SystemExit(f'{d}: timed on {lb["device"]}; --runs re-times on the CPU only.')
-        if r.model not in dense: dense[r.model] = create_model(r.model, pretrained=pretrained_arg(cfg['weights'])).eval()  # the run's own dense backbone
-        models[d] = load_pruned(d/'pruned_model.pt', create_model(r.model, pretrained=False)).eval()
+        start = (cfg['model'], cfg['weights'], cfg['seed'])  # the backbone the run started from: its readings' reference
+        if start not in dense: dense[start] = starting_backbone(*start)
+        models[d] = load_pruned(d/'pruned_model.pt', create_model(r.model, pretrained=False)).eval(), start
         out.append(dict(model=r.model, method=r.method, target=lb['target'], batch=lb['batch'], size=cfg['size'],
                         macs_kept=s['macs']['kept'], macs_speedup=1 / s['macs']['kept'], predicted_latency=lb['predicted'],
                         measured_latency=lb['measured'], calibrations=len(lb['calibration']), own_masks_timed=len(lb.get('own_masks', [])),
                         run_dir=r.run_dir))
     for k in range(a.retime):  # each reading goes over every run in turn: a slow change of the machine's speed spreads over them
-        for row, m in zip(out, models.values()):
-            t = latency_ratio(m, dense[row['model']], row['batch'], row['size'], 'cpu', pairs=a.pairs, fresh_process=a.retime_process == 'fresh')
+        for row, (m, start) in zip(out, models.values()):
+            t = latency_ratio(m, dense[start], row['batch'], row['size'], 'cpu', pairs=a.pairs, fresh_process=a.retime_process == 'fresh')
             if a.retime_process == 'fresh' and t['process'] != 'fresh': raise SystemExit(f"{row['run_dir']}: not timed in a fresh process (see the warning).")
             row[f'retime_{k}'] = t['ratio']
             print(row['method'], row['target'], f"reading {k}: {t['ratio']:.3f}", flush=True)

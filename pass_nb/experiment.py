@@ -18,11 +18,11 @@ from .masks import ChannelGroups, check_export, ExportMismatchError
 
 # %% auto #0
 __all__ = ['UNSTRUCTURED', 'METHODS', 'LATENCY_TOLERANCE', 'LATENCY_AIM', 'DEMO', 'RESULT_COLUMNS', 'sample_image_predictions',
-           'accuracy', 'run_check', 'PruneConfig', 'pretrained_arg', 'build_prompted_model', 'learn_masks', 'preflight',
-           'mask_quality', 'run_latency_table', 'calibrate_latency_table', 'RunAccuracy', 'RunSummary', 'prune',
-           'load_run', 'export_run', 'format_summary', 'load_sweep_config', 'sweep_runs', 'sweep_run_dir',
-           'check_sweep_inputs', 'run_sweep', 'summarize', 'budget_label', 'best_per_budget', 'plot_accuracy_vs_macs',
-           'read_results', 'report']
+           'accuracy', 'run_check', 'PruneConfig', 'pretrained_arg', 'build_prompted_model', 'learn_masks',
+           'starting_backbone', 'preflight', 'mask_quality', 'run_latency_table', 'calibrate_latency_table',
+           'RunAccuracy', 'RunSummary', 'prune', 'load_run', 'export_run', 'format_summary', 'load_sweep_config',
+           'sweep_runs', 'sweep_run_dir', 'check_sweep_inputs', 'run_sweep', 'summarize', 'budget_label',
+           'best_per_budget', 'plot_accuracy_vs_macs', 'read_results', 'report']
 
 # %% ../nbs/11_experiment.ipynb #0abd54ae
 def sample_image_predictions(model:torch.nn.Module, # an ImageNet classifier
@@ -275,12 +275,23 @@ def learn_masks(cfg:PruneConfig, # the run's settings (its `method` decides)
     return gen, fit(model, groups, gen, data, cfg.train_config(), run_dir, resume=resume)
 
 # %% ../nbs/11_experiment.ipynb #012659f1
+def starting_backbone(model:str, # the backbone's registry name (`model_spec`)
+                      weights:str|None, # its weights as `--weights` names them (`pretrained_arg`)
+                      seed:int, # the run's seed: it draws the random init of `weights='none'`
+                     )->torch.nn.Module:
+    """The backbone a run starts from, as `prune` builds it, in eval mode: the named weights, or a random init drawn with
+    `seed`. Every latency reading of the run compares its pruned model with this one, so a benchmark that times a run's
+    exported model again later builds its reference with it. The caller's random state is left as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return create_model(model_spec(model).name, pretrained=pretrained_arg(weights)).eval()
+
 def preflight(cfg:PruneConfig, # the run's settings
               latency_table:LatencyTable=None, # a latency target's table when the run has one (a resumed run's); None: measured (cached)
              )->dict:
     "Check what a run needs before it writes a file or trains; raises ValueError naming the setting. Returns what it built."
     spec = model_spec(cfg.model)
-    bb = create_model(spec.name, pretrained=pretrained_arg(cfg.weights)).eval()
+    bb = starting_backbone(cfg.model, cfg.weights, cfg.seed)
     bad = [n for n, t in bb.state_dict().items() if t.is_floating_point() and not torch.isfinite(t).all()]
     if bad: raise ValueError(f'--weights {cfg.weights}: {len(bad)} tensor(s) hold NaN or inf (first: {bad[0]!r}); '
                              'use weights saved from a healthy model.')
@@ -395,6 +406,7 @@ def _write_model(cfg:PruneConfig, spec, model, pruned, run_dir):
 
 # %% ../nbs/11_experiment.ipynb #8c577dae
 def _size_and_speed(cfg:PruneConfig, groups, masks, pruned, unstructured,
+                    dense:torch.nn.Module|None, # the backbone as the run started (`starting_backbone`): the latency's reference
                     time_latency:bool=True, # False: no latency entries (the other processes of a multi-process launch)
                    )->tuple:
     "The summary's MACs, parameters, CPU latency and per-group table; and, for weight masks, the per-layer densities."
@@ -412,8 +424,8 @@ def _size_and_speed(cfg:PruneConfig, groups, masks, pruned, unstructured,
         table = [dict(layer=l['layer'], units=l['weights'], kept=l['nonzero'], sparsity=1 - l['density']) for l in layers]
     out = {'macs': macs_info, 'params': {'dense': dense_params, 'pruned': params, 'kept': params / dense_params}, 'groups': table}
     if not time_latency: return out, layers
-    out['latency_cpu_ms'] = _latency_entry(pruned, backbone, cfg.latency_batch, cfg.size, 'cpu', cfg.latency_processes)
-    if torch.cuda.is_available(): out['latency_cuda_ms'] = _latency_entry(pruned, backbone, 128, cfg.size, 'cuda', cfg.latency_processes)
+    out['latency_cpu_ms'] = _latency_entry(pruned, dense, cfg.latency_batch, cfg.size, 'cpu', cfg.latency_processes)
+    if torch.cuda.is_available(): out['latency_cuda_ms'] = _latency_entry(pruned, dense, 128, cfg.size, 'cuda', cfg.latency_processes)
     return out, layers
 
 def _latency_entry(pruned, dense, batch:int, size:int, device:str, processes:int)->dict:
@@ -568,13 +580,14 @@ def _shared_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTa
 def _own_masks_refiner(cfg:PruneConfig, # a latency-target run's settings (`cfg.latency_table` its calibrated table)
                        groups:ChannelGroups, # its backbone's channel groups, before training
                        run_dir:Path, # its folder: latency.json gains `own_masks` and the corrected `own_masks_table`
+                       dense:torch.nn.Module|None, # the backbone as the run started (`starting_backbone`; the main process's)
                       )->Callable:
     """`Budget.refine` of a latency-target run. The masks a method keeps for stage 2 are exported and timed, and the table's
     scale is corrected on them as `calibrate_latency_table` corrects it on the Group-L1 proxy; the masks are then allocated
-    with the corrected table. Timed in the main process, on a copy of the backbone taken now: in training it carries the
-    mask hooks. latency.json keeps its `table` (a resumed stage 1 trains with it, as before) and gains the corrected one,
+    with the corrected table. Timed in the main process, on `dense`: in training the backbone carries the mask hooks, and
+    stage 2 moves its weights. latency.json keeps its `table` (a resumed stage 1 trains with it, as before) and gains the corrected one,
     which the summary reports."""
-    clean = copy.copy(groups); clean.model = copy.deepcopy(groups.model)
+    clean = copy.copy(groups); clean.model = dense
     def refine(groups_, scores, budget):
         scores = [s.detach() for s in scores]
         table, attempts = _from_main(lambda: calibrate_latency_table(cfg, clean, budget.latency_table, scores=scores, budget=budget))
@@ -740,10 +753,10 @@ def prune(cfg:PruneConfig, # the run's settings
         if changes: raise ValueError(f'{run_dir} holds a finished run whose checkpoints were removed, so {sorted(changes)} cannot '
                                      'change any more: start a new run (another --out; --keep-checkpoints keeps them).')
         return RunSummary.read(run_dir)
-    set_seed(cfg.seed)  # a randomly initialised backbone is built in `preflight`: seeded
     stored = _stored_latency_table(cfg, run_dir) if resume and cfg.target_latency is not None else None  # a resumed run's table
     with _main_first():  # its downloads and its latency table (cached) are made once, not timed side by side
         pre = preflight(cfg, stored[0] if stored else None); groups = pre['groups']  # everything that could fail later, before the first file
+    dense = copy.deepcopy(groups.model) if state.is_main_process else None  # what every latency reading compares with
     set_seed(cfg.seed)
     with _main_first():  # a download is written once, then read by the others
         data = get_dataset(cfg.dataset, root=cfg.root, size=cfg.size, seed=cfg.seed, download=cfg.download,
@@ -754,7 +767,7 @@ def prune(cfg:PruneConfig, # the run's settings
     _from_main(lambda: _record_start(run_dir, cfg, changes, same_data))  # only once data and model are there
     if cfg.target_latency is not None:  # every method's `cfg.budget()` allocates with the calibrated table
         cfg.latency_table, calibration = _shared_latency_table(cfg, groups, pre['latency_table'], run_dir, stored)
-        cfg.latency_refine = _own_masks_refiner(cfg, groups, run_dir)  # the method's own masks, timed before stage 2
+        cfg.latency_refine = _own_masks_refiner(cfg, groups, run_dir, dense)  # the method's own masks, timed before stage 2
     test_loader = make_loader(data.test, cfg.batch_size, workers=cfg.workers)
     val_loader = make_loader(data.val, cfg.batch_size, workers=cfg.workers)
     dense_val, dense_test = evaluate(model, val_loader), evaluate(model, test_loader)
@@ -766,7 +779,7 @@ def prune(cfg:PruneConfig, # the run's settings
     pruned = _export_model(spec, groups, masks, run_dir, unstructured)
     _from_main(lambda: _write_model(cfg, spec, model, pruned, run_dir))
     test_exported = evaluate(PromptedModel(model.prompt, pruned.to(dev), model.label_map, spec.mean, spec.std), test_loader)
-    size, layers = _size_and_speed(cfg, groups, masks, pruned, unstructured, time_latency=state.is_main_process)  # one process times
+    size, layers = _size_and_speed(cfg, groups, masks, pruned, unstructured, dense, time_latency=state.is_main_process)  # one process times
     summary = RunSummary(
         spec.name, cfg.dataset, cfg.method,
         {'sparsity': cfg.sparsity, 'target_macs': cfg.target_macs, 'target_latency': cfg.target_latency},

@@ -4,9 +4,10 @@ as a ratio measured in one run, next to the MACs speed-up (dense MACs / pruned M
 
 Two sources of pruned models:
 - default: global allocation of random scores on random-init models (the structure PASS and the baselines produce:
-  fewer channels per group; the latency of a plain `nn.Module` does not depend on its weights);
+  fewer channels per group; pruned and dense share their random init);
 - `--runs results.csv ...`: the exported models (`pruned_model.pt`) of a sweep's finished runs, so each method's own
-  choice of layers is timed (rows whose run folder is gone are skipped and counted).
+  choice of layers is timed (rows whose run folder is gone are skipped and counted), each against the backbone its run
+  started from (`starting_backbone`, as `prune` times it: on some CPUs the weights move the latency by a few percent).
 
     python benchmarks/speedup.py                                     # CPU, batch 32, 224 px
     python benchmarks/speedup.py --round-to 8                        # the same, channel counts in multiples of 8
@@ -16,7 +17,7 @@ Two sources of pruned models:
     python benchmarks/speedup.py --device cuda --batch 128           # GPU
     python benchmarks/speedup.py --onnx                              # also each model exported to ONNX, run by onnxruntime
 """
-import argparse, tempfile, time
+import argparse, json, tempfile, time
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +25,7 @@ import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
 
+from pass_nb.experiment import starting_backbone
 from pass_nb.masks import ChannelGroups, load_pruned, export_onnx
 from pass_nb.models import create_model, measure_latency, latency_ratio, count_macs_params
 from common import save
@@ -93,11 +95,12 @@ def run_models(a):
     print(f'{len(have)} of {len(runs)} runs have their exported model; timing those.', flush=True)
     dense = {}
     for r in tqdm(have.itertuples(), total=len(have), desc='runs'):
-        path = Path(r.run_dir)/'pruned_model.pt'
+        path, cfg = Path(r.run_dir)/'pruned_model.pt', json.loads((Path(r.run_dir)/'config.json').read_text())
         arch = torch.load(path, map_location='cpu', weights_only=True)['meta']['arch']
-        if arch not in dense: dense[arch] = create_model(arch, pretrained=False).eval()
+        start = (cfg['model'], cfg['weights'], cfg['seed'])  # the backbone the run started from, as `prune` times it
+        if start not in dense: dense[start] = starting_backbone(*start)
         yield (dict(model=r.model, dataset=r.dataset, method=r.method, target_macs=r.target_macs, seed=r.seed,
-                    test_acc=r.test_acc), dense[arch], load_pruned(path, create_model(arch, pretrained=False)).eval())
+                    test_acc=r.test_acc), dense[start], load_pruned(path, create_model(arch, pretrained=False)).eval())
 
 
 def latency_rows(models, a)->list:

@@ -10,8 +10,14 @@ run, says whether a tolerance such as 5 % of the target can be confirmed here.
 
     python benchmarks/latency_noise.py                      # CPU, 64 px, batch 32, 3 structures, 8 runs of 100 pairs
     python benchmarks/latency_noise.py --threads 1 --name latency_noise_1thread
+
+With `--fresh`, each run times the pair in a new Python process (`latency_ratio(fresh_process=True)`, as `prune` times
+its readings), and every process is kept (`busy=None`); the figure then also plots each reading against the dense
+model's median pass, marking the processes `latency_ratio`'s default `busy` would leave out as slowed by other work:
+
+    python benchmarks/latency_noise.py --fresh --levels 0.5 --runs 24 --pairs 20 --name latency_busy
 """
-import argparse, time
+import argparse, inspect, time
 
 import pandas as pd
 import torch
@@ -23,18 +29,30 @@ from pass_nb.masks import ChannelGroups
 from pass_nb.models import create_model, latency_ratio
 from common import allocator_env, save
 
+BUSY = inspect.signature(latency_ratio).parameters['busy'].default  # the share by which a slowed process's dense pass runs slower
+
 
 def plot(df, a):
     "Each structure's ratio per run, with its 95 % interval inside the run."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, axes = plt.subplots(1, 2 if a.fresh else 1, figsize=(12 if a.fresh else 7, 3.6), squeeze=False)
+    ax = axes[0, 0]
     alloc = ', allocator settings in the environment' if allocator_env() else ''  # the allocator moves the ratios
     for k, (macs, d) in enumerate(df.groupby('macs_kept')):
         ax.errorbar(d.run + 0.08 * k, d.ratio, yerr=[d.ratio - d.ci95_lo, d.ci95_hi - d.ratio], fmt='o', capsize=3,
                     label=f'MACs kept {macs:.2f}')
     ax.set(xlabel='run', ylabel='pruned / dense latency (median of pairs)',
            title=f'{a.model}, cpu, {a.threads} thread(s), batch {a.batch}, {a.size} px{alloc}\nbars: 95 % interval inside a run')
-    ax.set_xticks(sorted(df.run.unique())); ax.legend(fontsize=7, loc='center left', bbox_to_anchor=(1.01, 0.5))
+    ax.set_xticks(sorted(df.run.unique()))
+    if a.fresh:  # each run a fresh process: its ratio against its dense pass, and the processes `busy` leaves out
+        ax2 = axes[0, 1]
+        for k, (macs, d) in enumerate(df.groupby('macs_kept')):
+            ax2.scatter(d.dense_ms, d.ratio, s=14, color=f'C{k}', edgecolor=['k' if b else 'none' for b in d.busy])
+        ax2.axvline((1 + BUSY) * df.dense_ms.min(), color='grey', ls=':', label=f'{1 + BUSY:.2f} x the fastest dense pass: busy')
+        ax2.set(xlabel='dense model, median ms per pass in that process', ylabel='pruned / dense latency',
+                title='one point per fresh process (outlined: left out as busy)')
+        ax2.legend(fontsize=7); ax.legend(fontsize=7); fig.tight_layout()
+    else: ax.legend(fontsize=7, loc='center left', bbox_to_anchor=(1.01, 0.5))
     return fig
 
 
@@ -45,6 +63,7 @@ def main(argv=None):
     p.add_argument('--size', type=int, default=64); p.add_argument('--batch', type=int, default=32)
     p.add_argument('--runs', type=int, default=8); p.add_argument('--pairs', type=int, default=100)
     p.add_argument('--threads', type=int, default=torch.get_num_threads())
+    p.add_argument('--fresh', action='store_true', help='each run in a new process, keeping every process (busy=None)')
     p.add_argument('--name', default='latency_noise')
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -57,14 +76,17 @@ def main(argv=None):
     rows, t0 = [], time.perf_counter()
     for run in tqdm(range(a.runs), desc='runs'):
         for lv, small in smalls.items():
-            r = latency_ratio(small, dense, a.batch, a.size, pairs=a.pairs)  # in turn, one pass each: what `prune` times
+            r = latency_ratio(small, dense, a.batch, a.size, pairs=a.pairs, fresh_process=a.fresh, busy=None)  # in turn, one pass each: what `prune` times
             rows.append(dict(run=run, macs_kept=round(kept[lv], 3), ratio=r['ratio'], ci95_lo=r['ratio_lo'], ci95_hi=r['ratio_hi'],
                              dense_ms=r['reference_ms'], seconds=round(time.perf_counter() - t0, 1)))
             print(rows[-1], flush=True)
     df = pd.DataFrame(rows)
+    df['busy'] = df.dense_ms > (1 + BUSY) * df.dense_ms.min()  # what `latency_ratio`'s default would leave out, were they one reading's processes
     s = pd.DataFrame([dict(macs_kept=m, ratio_min=d.ratio.min(), ratio_max=d.ratio.max(),
                            within_run_halfwidth=float(((d.ci95_hi - d.ci95_lo) / 2 / d.ratio).median()),
-                           between_runs_range=float((d.ratio.max() - d.ratio.min()) / d.ratio.median()))
+                           between_runs_range=float((d.ratio.max() - d.ratio.min()) / d.ratio.median()),
+                           busy=int(d.busy.sum()), steady_ratio_min=d.ratio[~d.busy].min(), steady_ratio_max=d.ratio[~d.busy].max(),
+                           dense_ms_steady_max=d.dense_ms[~d.busy].max())
                       for m, d in df.groupby('macs_kept')])  # relative: half the interval inside a run; max - min across runs
     print(s.round(3).to_string(index=False))
     print(save(a.name, df, plot(df, a), args=vars(a), summary=s.round(4).to_dict('records'),

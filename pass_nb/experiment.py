@@ -149,7 +149,7 @@ class PruneConfig:
     workers: int = 0 # data loader workers
     augment: bool = False # random resized crop + flip in training
     latency_batch: int = 32 # batch size of the CPU latency measurement
-    latency_processes: int = 3 # fresh processes each latency reading takes the median of (the summary's, a latency target's calibration)
+    latency_processes: int = 3 # fresh processes each latency reading takes the median of (the summary's, a latency target's calibration); more are timed in place of those a busy machine slowed
     probe: bool = False # also judge the masks before fine-tuning: linear probe on the frozen pretrained backbone, against random masks
     keep_checkpoints: bool = False # keep the training checkpoints once the run has finished (transfer needs only masks.pt and stage1.pt)
     progress: bool = True # tqdm progress bars
@@ -432,7 +432,8 @@ def _latency_entry(pruned, dense, batch:int, size:int, device:str, processes:int
     "The summary's latency on one device: median ms of each, and the pruned model's fraction of the dense latency (timed in turn)."
     r = latency_ratio(pruned, dense, batch, size, device, fresh_process=True, processes=processes)  # as deployed, not in the trainer
     return {'batch': batch, 'dense': r['reference_ms'], 'pruned': r['model_ms'], 'fraction': r['ratio'], 'speedup': 1 / r['ratio'],
-            'process': r['process'], 'processes': r['processes'], 'process_fractions': r['process_ratios']}
+            'process': r['process'], 'processes': r['processes'], 'process_fractions': r['process_ratios'],
+            'busy_fractions': r['busy_ratios']}
 
 # %% ../nbs/11_experiment.ipynb #c23ae1ee
 def _latency_setting(cfg:PruneConfig)->tuple:
@@ -485,11 +486,12 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
             if not attempts: raise ValueError(f'--target-latency {cfg.target_latency}: {e}') from None
             break
         fresh = timer is measure_latency  # the built-in timer, in fresh processes; a stand-in timer (tests) runs in this one
+        floor = min((a['reference_ms'] for a in attempts), default=None) if fresh else None  # the same reference: its fastest so far
         r = latency_ratio(groups.export(masks), groups.model, batch, cfg.size, device, timer=timer, fresh_process=fresh,
-                          processes=cfg.latency_processes if fresh else 1)
+                          processes=cfg.latency_processes if fresh else 1, reference_floor_ms=floor)
         measured, predicted = r['ratio'], groups.predict_latency(masks, t) / t.dense_ms
         attempts.append(dict(scale=scale, predicted=predicted, measured=measured, measured_lo=r['ratio_lo'], measured_hi=r['ratio_hi'],
-                             process_measured=r['process_ratios']))
+                             process_measured=r['process_ratios'], busy_measured=r['busy_ratios'], reference_ms=r['reference_ms_fastest']))
         if abs(measured / cfg.target_latency - 1) <= LATENCY_AIM or predicted >= 1 or measured >= 1: break
         if r['ratio_lo'] <= cfg.target_latency <= r['ratio_hi']: break  # the timings cannot tell this miss from their noise
         scale = _next_scale(attempts, cfg.target_latency)
@@ -648,7 +650,7 @@ class RunSummary:
     groups:list # one row per channel group (or masked weight): units, kept, sparsity
     groups_left_whole:list # `layer` and `reason` of each group that cannot be pruned exactly
     seconds:float # wall time of the run
-    latency_cpu_ms:dict|None=None # `batch`, `dense` (the backbone as the run started) and `pruned` median ms, `fraction` (pruned / dense, timed in turn), `speedup` on the CPU, the `process` they were timed in ('fresh': new ones, as deployed), and the fraction each of those `processes` read (`process_fractions`; the others are their medians)
+    latency_cpu_ms:dict|None=None # `batch`, `dense` (the backbone as the run started) and `pruned` median ms, `fraction` (pruned / dense, timed in turn), `speedup` on the CPU, the `process` they were timed in ('fresh': new ones, as deployed), the fraction each of those `processes` read (`process_fractions`; the others are their medians), and those of the processes left out because the machine was busy (`busy_fractions`, `latency_ratio`'s `busy`)
     latency_cuda_ms:dict|None=None # the same on CUDA, where there is one
     setting_changes:list|None=None # settings changed on resume (`setting_changes.jsonl`)
     prompt_sensitivity:dict|None=None # a hypernetwork's: units whose mask flips without the prompt

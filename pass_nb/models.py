@@ -398,12 +398,15 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
                   timer:Callable=measure_latency, # `timer(m, batch_size=, input_size=, device=, repeats=, warmup=)['median_ms']`
                   fresh_process:bool=False, # time them in a new Python process, as a deployed model runs (the built-in timer only)
                   processes:int=1, # with `fresh_process`: time them in this many new processes, one after another
+                  busy:float|None=0.15, # with `fresh_process`: leave out a process whose reference ran this much (relative) slower than in the fastest one, and time another (`processes` more at most); None: keep all
+                  reference_floor_ms:float|None=None, # the reference's fastest median in earlier readings (their `reference_ms_fastest`), for `busy`
                  )->dict:
     """`model`'s latency as a fraction of `reference`'s, the two timed in turn one forward pass at a time: `ratio` (median
     of the pairs' ratios), its quartiles `ratio_q25` and `ratio_q75`, a 95 % interval of the median `ratio_lo` to
     `ratio_hi`, the median times `model_ms`, `reference_ms`, and the `process` they were timed in ('this' or 'fresh').
     Timed in several processes, each figure is the median of the processes' own (the interval's ends too: one process
-    that a noisy machine slowed does not widen it), and `process_ratios` lists their ratios."""
+    that a noisy machine slowed does not widen it), `process_ratios` lists their ratios, `busy_ratios` those of the processes
+    left out as `busy`, and `reference_ms_fastest` is the reference's fastest median in any of them."""
     if pairs < 1: raise ValueError(f'pairs={pairs}: time at least one pair of forward passes (20 by default).')
     if processes < 1 or (processes > 1 and not fresh_process):
         raise ValueError(f'processes={processes}: give at least 1, and more than 1 only with fresh_process=True (each '
@@ -413,12 +416,13 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
             raise ValueError('fresh_process=True times with the built-in timer: a custom timer runs in this process only '
                              '(leave fresh_process=False).')
         where = str(torch.empty(0, device=device).device)  # with its index: the new process times on the same GPU
-        runs = []
-        for _ in range(processes):
+        runs, limit = [], processes * (2 if busy is not None else 1)
+        while len(runs) < limit:
             r = _fresh_process_ratio(model, reference, dict(batch_size=batch_size, input_size=input_size, device=where, pairs=pairs))
             if r is None: break  # it said why; the processes that did time them still count
             runs.append(r)
-        if runs: return _across_processes(runs)
+            if len(_steady_processes(runs, busy, reference_floor_ms)) >= processes: break
+        if runs: return _across_processes(runs, busy, reference_floor_ms)
     one = lambda m, warmup=0: timer(m, batch_size=batch_size, input_size=input_size, device=device, repeats=1, warmup=warmup)['median_ms']
     with _timing_place(model, device, timer), _timing_place(reference, device, timer):  # moved there once, not for every pass
         one(reference, 2); one(model, 2)  # untimed: both models' first passes (allocations, caches) are behind them
@@ -432,13 +436,28 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
     k = _median_rank(pairs)
     return dict(ratio=q[1], ratio_q25=q[0], ratio_q75=q[2], ratio_lo=ratios[k], ratio_hi=ratios[-1 - k], model_ms=statistics.median(ms),
                 reference_ms=statistics.median(ref), pairs=pairs, batch_size=batch_size, device=str(device), process='this',
-                processes=1, process_ratios=[q[1]])
+                processes=1, process_ratios=[q[1]], busy_ratios=[], reference_ms_fastest=statistics.median(ref))
 
-def _across_processes(runs:list)->dict:
-    "One `latency_ratio` result from those of fresh processes: the median of each figure (lo <= ratio <= hi still holds)."
-    med = lambda k: statistics.median(r[k] for r in runs)
-    return {**runs[0], **{k: med(k) for k in ('ratio', 'ratio_q25', 'ratio_q75', 'ratio_lo', 'ratio_hi', 'model_ms', 'reference_ms')},
-            'process': 'fresh', 'processes': len(runs), 'process_ratios': [r['ratio'] for r in runs]}
+def _steady_processes(runs:list, busy:float|None, floor_ms:float|None=None)->list:
+    "The fresh processes' results whose reference ran at most `busy` (relative) slower than the fastest reference (or `floor_ms`)."
+    if busy is None: return list(runs)
+    fastest = min([r['reference_ms'] for r in runs] + ([floor_ms] if floor_ms else []))
+    return [r for r in runs if r['reference_ms'] <= (1 + busy) * fastest]
+
+def _across_processes(runs:list, busy:float|None=None, floor_ms:float|None=None)->dict:
+    """One `latency_ratio` result from those of fresh processes: the median of each figure over the steady ones
+    (`_steady_processes`; lo <= ratio <= hi still holds). When none is steady, every one counts, with a warning."""
+    steady = _steady_processes(runs, busy, floor_ms)
+    if not steady:
+        warnings.warn(f'latency_ratio: in all {len(runs)} fresh processes the reference ran more than {busy:.0%} slower than '
+                      f'the fastest it ran before ({floor_ms:.2f} ms): other work shares this machine, and the fraction may '
+                      'read high. Time it again when the machine is quiet.')
+        steady = list(runs)
+    med = lambda k: statistics.median(r[k] for r in steady)
+    return {**steady[0], **{k: med(k) for k in ('ratio', 'ratio_q25', 'ratio_q75', 'ratio_lo', 'ratio_hi', 'model_ms', 'reference_ms')},
+            'process': 'fresh', 'processes': len(steady), 'process_ratios': [r['ratio'] for r in steady],
+            'busy_ratios': [r['ratio'] for r in runs if not any(r is s for s in steady)],
+            'reference_ms_fastest': min(r['reference_ms'] for r in runs)}
 
 def _fresh_process_ratio(model:nn.Module, reference:nn.Module, settings:dict)->dict|None:
     """`latency_ratio(model, reference, **settings)` timed in a new Python process (with this one's threads, environment

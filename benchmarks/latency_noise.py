@@ -41,8 +41,9 @@ def plot(df, a):
     for k, (macs, d) in enumerate(df.groupby('macs_kept')):
         ax.errorbar(d.run + 0.08 * k, d.ratio, yerr=[d.ratio - d.ci95_lo, d.ci95_hi - d.ratio], fmt='o', capsize=3,
                     label=f'MACs kept {macs:.2f}')
-    ax.set(xlabel='run', ylabel='pruned / dense latency (median of pairs)',
-           title=f'{a.model}, cpu, {a.threads} thread(s), batch {a.batch}, {a.size} px{alloc}\nbars: 95 % interval inside a run')
+    setting = f'{a.model}, cpu, {a.threads} thread(s), batch {a.batch}, {a.size} px{alloc}'
+    ax.set(xlabel='run' + (' (each a fresh process)' if a.fresh else ''), ylabel='pruned / dense latency (median of pairs)',
+           title='bars: 95 % interval inside a run' if a.fresh else f'{setting}\nbars: 95 % interval inside a run')
     ax.set_xticks(sorted(df.run.unique()))
     if a.fresh:  # each run a fresh process: its ratio against its dense pass, and the processes `busy` leaves out
         ax2 = axes[0, 1]
@@ -51,7 +52,7 @@ def plot(df, a):
         ax2.axvline((1 + BUSY) * df.dense_ms.min(), color='grey', ls=':', label=f'{1 + BUSY:.2f} x the fastest dense pass: busy')
         ax2.set(xlabel='dense model, median ms per pass in that process', ylabel='pruned / dense latency',
                 title='one point per fresh process (outlined: left out as busy)')
-        ax2.legend(fontsize=7); ax.legend(fontsize=7); fig.tight_layout()
+        ax2.legend(fontsize=7); ax.legend(fontsize=7); fig.suptitle(setting); fig.tight_layout()
     else: ax.legend(fontsize=7, loc='center left', bbox_to_anchor=(1.01, 0.5))
     return fig
 

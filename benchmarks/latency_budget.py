@@ -142,7 +142,7 @@ def run_rows(a)->list:
             if a.retime_process == 'fresh' and t['process'] != 'fresh': raise SystemExit(f"{row['run_dir']}: not timed in a fresh process (see the warning).")
             floor[start] = min(floor.get(start, float('inf')), t['reference_ms_fastest'])
             row[f'retime_{k}'], row[f'retime_{k}_busy'] = t['ratio'], len(t['busy_ratios'])
-            row[f'retime_{k}_first'] = (t['busy_ratios'] or t['process_ratios'])[0]  # the first process's, busy or not (the reading before `busy`)
+            row[f'retime_{k}_first'] = t['process_timings'][0]['ratio']  # the first process's, busy or not (the reading before `busy`)
             print(row['method'], row['target'], f"reading {k}: {t['ratio']:.3f}", flush=True)
     for row in out:
         readings = [row['measured_latency']] + [row[f'retime_{k}'] for k in range(a.retime)]

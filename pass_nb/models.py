@@ -406,7 +406,8 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
     `ratio_hi`, the median times `model_ms`, `reference_ms`, and the `process` they were timed in ('this' or 'fresh').
     Timed in several processes, each figure is the median of the processes' own (the interval's ends too: one process
     that a noisy machine slowed does not widen it), `process_ratios` lists their ratios, `busy_ratios` those of the processes
-    left out as `busy`, and `reference_ms_fastest` is the reference's fastest median in any of them."""
+    left out as `busy`, `reference_ms_fastest` is the reference's fastest median in any of them, and `process_timings`
+    has each process's ratio, reference median and whether it was left out, in the order they ran."""
     if pairs < 1: raise ValueError(f'pairs={pairs}: time at least one pair of forward passes (20 by default).')
     if processes < 1 or (processes > 1 and not fresh_process):
         raise ValueError(f'processes={processes}: give at least 1, and more than 1 only with fresh_process=True (each '
@@ -436,7 +437,8 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
     k = _median_rank(pairs)
     return dict(ratio=q[1], ratio_q25=q[0], ratio_q75=q[2], ratio_lo=ratios[k], ratio_hi=ratios[-1 - k], model_ms=statistics.median(ms),
                 reference_ms=statistics.median(ref), pairs=pairs, batch_size=batch_size, device=str(device), process='this',
-                processes=1, process_ratios=[q[1]], busy_ratios=[], reference_ms_fastest=statistics.median(ref))
+                processes=1, process_ratios=[q[1]], busy_ratios=[], reference_ms_fastest=statistics.median(ref),
+                process_timings=[dict(ratio=q[1], reference_ms=statistics.median(ref), left_out=False)])
 
 def _steady_processes(runs:list, busy:float|None, floor_ms:float|None=None)->list:
     "The fresh processes' results whose reference ran at most `busy` (relative) slower than the fastest reference (or `floor_ms`)."
@@ -457,7 +459,8 @@ def _across_processes(runs:list, busy:float|None=None, floor_ms:float|None=None)
     return {**steady[0], **{k: med(k) for k in ('ratio', 'ratio_q25', 'ratio_q75', 'ratio_lo', 'ratio_hi', 'model_ms', 'reference_ms')},
             'process': 'fresh', 'processes': len(steady), 'process_ratios': [r['ratio'] for r in steady],
             'busy_ratios': [r['ratio'] for r in runs if not any(r is s for s in steady)],
-            'reference_ms_fastest': min(r['reference_ms'] for r in runs)}
+            'reference_ms_fastest': min(r['reference_ms'] for r in runs),
+            'process_timings': [dict(ratio=r['ratio'], reference_ms=r['reference_ms'], left_out=not any(r is s for s in steady)) for r in runs]}
 
 def _fresh_process_ratio(model:nn.Module, reference:nn.Module, settings:dict)->dict|None:
     """`latency_ratio(model, reference, **settings)` timed in a new Python process (with this one's threads, environment

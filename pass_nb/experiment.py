@@ -408,6 +408,7 @@ def _write_model(cfg:PruneConfig, spec, model, pruned, run_dir):
 def _size_and_speed(cfg:PruneConfig, groups, masks, pruned, unstructured,
                     dense:torch.nn.Module|None, # the backbone as the run started (`starting_backbone`): the latency's reference
                     time_latency:bool=True, # False: no latency entries (the other processes of a multi-process launch)
+                    reference_floor_ms:float=None, # the dense model's fastest median in the run's earlier readings, on the device its latency target is timed on (`_reference_floor`)
                    )->tuple:
     "The summary's MACs, parameters, CPU latency and per-group table; and, for weight masks, the per-layer densities."
     backbone = groups.model
@@ -424,13 +425,15 @@ def _size_and_speed(cfg:PruneConfig, groups, masks, pruned, unstructured,
         table = [dict(layer=l['layer'], units=l['weights'], kept=l['nonzero'], sparsity=1 - l['density']) for l in layers]
     out = {'macs': macs_info, 'params': {'dense': dense_params, 'pruned': params, 'kept': params / dense_params}, 'groups': table}
     if not time_latency: return out, layers
-    out['latency_cpu_ms'] = _latency_entry(pruned, dense, cfg.latency_batch, cfg.size, 'cpu', cfg.latency_processes)
-    if torch.cuda.is_available(): out['latency_cuda_ms'] = _latency_entry(pruned, dense, 128, cfg.size, 'cuda', cfg.latency_processes)
+    floor = lambda device: reference_floor_ms if _latency_setting(cfg)[0] == device else None  # the earlier readings' device only
+    out['latency_cpu_ms'] = _latency_entry(pruned, dense, cfg.latency_batch, cfg.size, 'cpu', cfg.latency_processes, floor('cpu'))
+    if torch.cuda.is_available(): out['latency_cuda_ms'] = _latency_entry(pruned, dense, 128, cfg.size, 'cuda', cfg.latency_processes, floor('cuda'))
     return out, layers
 
-def _latency_entry(pruned, dense, batch:int, size:int, device:str, processes:int)->dict:
+def _latency_entry(pruned, dense, batch:int, size:int, device:str, processes:int, reference_floor_ms:float=None)->dict:
     "The summary's latency on one device: median ms of each, and the pruned model's fraction of the dense latency (timed in turn)."
-    r = latency_ratio(pruned, dense, batch, size, device, fresh_process=True, processes=processes)  # as deployed, not in the trainer
+    r = latency_ratio(pruned, dense, batch, size, device, fresh_process=True, processes=processes,  # as deployed, not in the trainer
+                      reference_floor_ms=reference_floor_ms)
     return {'batch': batch, 'dense': r['reference_ms'], 'pruned': r['model_ms'], 'fraction': r['ratio'], 'speedup': 1 / r['ratio'],
             'process': r['process'], 'processes': r['processes'], 'process_fractions': r['process_ratios'],
             'busy_fractions': r['busy_ratios']}
@@ -474,6 +477,7 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
                             max_corrections:int=3, # re-allocations at most
                             scores:list=None, # the scores whose masks are timed (None: Group-L1's, a proxy that needs no training)
                             budget:Budget=None, # the budget that allocates them (None: the run's, `cfg.budget()`)
+                            reference_floor_ms:float=None, # the dense model's fastest median in earlier readings of the run (`_reference_floor`)
                            )->tuple:
     "(the table with its savings scaled so that the exported masks of `scores` at the target measure closest to it, the attempts)."
     device, batch = _latency_setting(cfg)
@@ -486,12 +490,13 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
             if not attempts: raise ValueError(f'--target-latency {cfg.target_latency}: {e}') from None
             break
         fresh = timer is measure_latency  # the built-in timer, in fresh processes; a stand-in timer (tests) runs in this one
-        floor = min((a['reference_ms'] for a in attempts), default=None) if fresh else None  # the same reference: its fastest so far
+        floor = min([a['reference_ms'] for a in attempts] + ([reference_floor_ms] if reference_floor_ms else []), default=None) if fresh else None  # the same reference: its fastest so far
         r = latency_ratio(groups.export(masks), groups.model, batch, cfg.size, device, timer=timer, fresh_process=fresh,
                           processes=cfg.latency_processes if fresh else 1, reference_floor_ms=floor)
         measured, predicted = r['ratio'], groups.predict_latency(masks, t) / t.dense_ms
         attempts.append(dict(scale=scale, predicted=predicted, measured=measured, measured_lo=r['ratio_lo'], measured_hi=r['ratio_hi'],
-                             process_measured=r['process_ratios'], busy_measured=r['busy_ratios'], reference_ms=r['reference_ms_fastest']))
+                             process_measured=r['process_ratios'], busy_measured=r['busy_ratios'],
+                             reference_ms=r['reference_ms_fastest'] if fresh else None))
         if abs(measured / cfg.target_latency - 1) <= LATENCY_AIM or predicted >= 1 or measured >= 1: break
         if r['ratio_lo'] <= cfg.target_latency <= r['ratio_hi']: break  # the timings cannot tell this miss from their noise
         scale = _next_scale(attempts, cfg.target_latency)
@@ -579,6 +584,14 @@ def _shared_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTa
     differ, and would allocate different masks in each."""
     return _from_main(lambda: stored or _run_latency_table(cfg, groups, table, run_dir))
 
+def _reference_floor(run_dir:Path)->float|None:
+    """The dense model's fastest median in the fresh-process readings of a latency-target run so far (its calibration and
+    own-mask checks, from run_dir/latency.json): later readings tell a process slowed by a busy machine against it."""
+    path = run_dir/'latency.json'
+    if not path.exists(): return None
+    d = json.loads(path.read_text())
+    return min((a['reference_ms'] for a in d['calibration'] + d.get('own_masks', []) if a.get('reference_ms')), default=None)
+
 def _own_masks_refiner(cfg:PruneConfig, # a latency-target run's settings (`cfg.latency_table` its calibrated table)
                        groups:ChannelGroups, # its backbone's channel groups, before training
                        run_dir:Path, # its folder: latency.json gains `own_masks` and the corrected `own_masks_table`
@@ -592,7 +605,8 @@ def _own_masks_refiner(cfg:PruneConfig, # a latency-target run's settings (`cfg.
     clean = copy.copy(groups); clean.model = dense
     def refine(groups_, scores, budget):
         scores = [s.detach() for s in scores]
-        table, attempts = _from_main(lambda: calibrate_latency_table(cfg, clean, budget.latency_table, scores=scores, budget=budget))
+        table, attempts = _from_main(lambda: calibrate_latency_table(cfg, clean, budget.latency_table, scores=scores, budget=budget,
+                                                                     reference_floor_ms=_reference_floor(run_dir)))
         budget.latency_table = table
         if _process_state().is_main_process:  # what the summary reports, also when the run resumes after stage 1
             d = json.loads((run_dir/'latency.json').read_text())
@@ -781,7 +795,9 @@ def prune(cfg:PruneConfig, # the run's settings
     pruned = _export_model(spec, groups, masks, run_dir, unstructured)
     _from_main(lambda: _write_model(cfg, spec, model, pruned, run_dir))
     test_exported = evaluate(PromptedModel(model.prompt, pruned.to(dev), model.label_map, spec.mean, spec.std), test_loader)
-    size, layers = _size_and_speed(cfg, groups, masks, pruned, unstructured, dense, time_latency=state.is_main_process)  # one process times
+    floor = _reference_floor(run_dir) if cfg.target_latency is not None and state.is_main_process else None
+    size, layers = _size_and_speed(cfg, groups, masks, pruned, unstructured, dense, time_latency=state.is_main_process,  # one process times
+                                   reference_floor_ms=floor)
     summary = RunSummary(
         spec.name, cfg.dataset, cfg.method,
         {'sparsity': cfg.sparsity, 'target_macs': cfg.target_macs, 'target_latency': cfg.target_latency},

@@ -412,6 +412,7 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
     if processes < 1 or (processes > 1 and not fresh_process):
         raise ValueError(f'processes={processes}: give at least 1, and more than 1 only with fresh_process=True (each '
                          'process is a new one; this process is only one).')
+    if busy is not None and busy < 0: raise ValueError(f'busy={busy}: give how much slower (0.15: 15 %) the reference may run in a process before it is left out, or None.')
     if fresh_process:
         if timer is not measure_latency:
             raise ValueError('fresh_process=True times with the built-in timer: a custom timer runs in this process only '

@@ -454,8 +454,9 @@ def _across_processes(runs:list, busy:float|None=None, floor_ms:float|None=None)
     if not steady:
         steady = sorted(runs, key=lambda r: r['reference_ms'])[:max(1, len(runs) // 2)]
         warnings.warn(f'latency_ratio: in all {len(runs)} fresh processes the reference ran more than {busy:.0%} slower than '
-                      f'the fastest it ran before ({floor_ms:.2f} ms): other work shares this machine. The fraction is the '
-                      f'median of the {len(steady)} least slowed, and may read high; time it again when the machine is quiet.')
+                      f'the fastest it ran before ({floor_ms:.2f} ms): other work shares this machine (or it runs slower than when '
+                      f'that was timed). The fraction is the median of the {len(steady)} least slowed, and may read high; '
+                      'time it again when the machine is quiet.')
     med = lambda k: statistics.median(r[k] for r in steady)
     return {**steady[0], **{k: med(k) for k in ('ratio', 'ratio_q25', 'ratio_q75', 'ratio_lo', 'ratio_hi', 'model_ms', 'reference_ms')},
             'process': 'fresh', 'processes': len(steady), 'process_ratios': [r['ratio'] for r in steady],

@@ -457,12 +457,12 @@ def _across_processes(runs:list, busy:float|None=None, floor_ms:float|None=None)
                       f'the fastest it ran before ({floor_ms:.2f} ms): other work shares this machine (or it runs slower than when '
                       f'that was timed). The fraction is the median of the {len(steady)} least slowed, and may read high; '
                       'time it again when the machine is quiet.')
-    med = lambda k: statistics.median(r[k] for r in steady)
+    med, kept = lambda k: statistics.median(r[k] for r in steady), {id(r) for r in steady}
+    timings = [dict(ratio=r['ratio'], reference_ms=r['reference_ms'], left_out=id(r) not in kept) for r in runs]
     return {**steady[0], **{k: med(k) for k in ('ratio', 'ratio_q25', 'ratio_q75', 'ratio_lo', 'ratio_hi', 'model_ms', 'reference_ms')},
             'process': 'fresh', 'processes': len(steady), 'process_ratios': [r['ratio'] for r in steady],
-            'busy_ratios': [r['ratio'] for r in runs if not any(r is s for s in steady)],
-            'reference_ms_fastest': min(r['reference_ms'] for r in runs),
-            'process_timings': [dict(ratio=r['ratio'], reference_ms=r['reference_ms'], left_out=not any(r is s for s in steady)) for r in runs]}
+            'busy_ratios': [t['ratio'] for t in timings if t['left_out']], 'reference_ms_fastest': min(r['reference_ms'] for r in runs),
+            'process_timings': timings}
 
 def _fresh_process_ratio(model:nn.Module, reference:nn.Module, settings:dict)->dict|None:
     """`latency_ratio(model, reference, **settings)` timed in a new Python process (with this one's threads, environment

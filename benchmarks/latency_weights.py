@@ -1,0 +1,65 @@
+"""Do a pruned model's weights move its latency? The same structure with the run's fine-tuned weights and with the
+weights the run started from, each timed against the run's starting backbone.
+
+A latency-target run calibrates on its own masks before stage 2, on the backbone as the run started; the model it
+exports carries the weights stage 2 fine-tuned. If the values of the weights move the latency, the exported model lands
+off its target by that much. For every latency-target run of a sweep (`latency_budget.py --runs` reads the same CSV),
+this exports the run's masks from its starting backbone and times both that copy and the run's `pruned_model.pt`
+against the starting backbone (`latency_ratio`, each reading in a fresh process, every process kept), the two in turn,
+`--rounds` times over all runs.
+
+    python benchmarks/latency_weights.py --runs benchmarks/results/latency_methods_cpu_resnet18/results.csv --name latency_weights_resnet18
+"""
+import argparse, json, time
+from pathlib import Path
+
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from pass_nb.experiment import starting_backbone
+from pass_nb.masks import ChannelGroups, load_pruned
+from pass_nb.models import create_model, latency_ratio
+from common import save
+
+
+def pairs(runs:str)->list:
+    "(method, target, batch, size, fine-tuned copy, starting-weights copy, starting backbone) for each latency-target run."
+    root, out = Path(__file__).resolve().parent.parent, []  # the sweeps run from the repository root
+    res = pd.read_csv(runs)
+    for r in res[res.target_latency.notna()].itertuples():
+        d = root/r.run_dir
+        cfg, lb = json.loads((d/'config.json').read_text()), json.loads((d/'summary.json').read_text())['latency_budget']
+        start = starting_backbone(cfg['model'], cfg['weights'], cfg['seed'])
+        tuned = load_pruned(d/'pruned_model.pt', create_model(cfg['model'], pretrained=False)).eval()
+        groups = ChannelGroups(starting_backbone(cfg['model'], cfg['weights'], cfg['seed']), torch.rand(1, 3, cfg['size'], cfg['size']),
+                               mask_at=cfg.get('mask_at', 'all'))
+        started = groups.export([m.float() for m in torch.load(d/'masks.pt')['masks']]).eval()
+        if [p.shape for p in tuned.parameters()] != [p.shape for p in started.parameters()]:
+            raise SystemExit(f'{d}: the masks do not give the structure of pruned_model.pt.')
+        out.append((r.method, lb['target'], lb['batch'], cfg['size'], tuned, started, start))
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--runs', required=True, help="a sweep's results.csv with latency-target runs")
+    p.add_argument('--rounds', type=int, default=2); p.add_argument('--pairs', type=int, default=20)
+    p.add_argument('--name', default='latency_weights')
+    a = p.parse_args(argv)
+    rows, t0, runs = [], time.perf_counter(), pairs(a.runs)
+    for k in tqdm(range(a.rounds), desc='rounds'):
+        for method, target, batch, size, tuned, started, start in runs:
+            f = lambda m: latency_ratio(m, start, batch, size, 'cpu', pairs=a.pairs, fresh_process=True, busy=None)['ratio']
+            rows.append(dict(round=k, method=method, target=target, fine_tuned=f(tuned), starting=f(started)))
+            rows[-1]['tuned_over_starting'] = rows[-1]['fine_tuned'] / rows[-1]['starting']
+            print(rows[-1], flush=True)
+    df = pd.DataFrame(rows)
+    r = df.tuned_over_starting
+    summary = dict(median=r.median(), mean=r.mean(), min=r.min(), max=r.max(), below_1=int((r < 1).sum()), n=len(r))
+    print({k: round(v, 4) for k, v in summary.items()})
+    print(save(a.name, df, None, args=vars(a), summary=summary, seconds=round(time.perf_counter() - t0, 1)))
+
+
+if __name__ == '__main__':
+    main()

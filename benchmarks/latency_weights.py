@@ -8,7 +8,11 @@ this exports the run's masks from its starting backbone and times both that copy
 against the starting backbone (`latency_ratio`, each reading in a fresh process, every process kept), the two in turn,
 `--rounds` times over all runs.
 
+`--layers` asks where the difference lies instead: it times each kind of layer of both copies with forward hooks
+(`speedup.py`'s breakdown), in PyTorch's default layout and in channels-last, the two copies in turn, in this process.
+
     python benchmarks/latency_weights.py --runs benchmarks/results/latency_methods_cpu_resnet18/results.csv --name latency_weights_resnet18
+    python benchmarks/latency_weights.py --runs benchmarks/results/latency_methods_cpu_resnet18/results.csv --layers --name latency_weights_resnet18
 """
 import argparse, json, time
 from pathlib import Path
@@ -21,6 +25,7 @@ from pass_nb.experiment import starting_backbone
 from pass_nb.masks import ChannelGroups, load_pruned
 from pass_nb.models import create_model, latency_ratio
 from common import save
+from speedup import layer_times
 
 
 def pairs(runs:str)->list:
@@ -41,13 +46,51 @@ def pairs(runs:str)->list:
     return out
 
 
+def layer_rows(runs:list, rounds:int)->list:
+    "Per run, layout and kind of layer: the fine-tuned and the starting copy's forward time (ms), summed over `rounds`."
+    rows = []
+    for method, target, batch, size, tuned, started, _ in tqdm(runs, desc='runs'):
+        a = argparse.Namespace(device='cpu', batch=batch, size=size)
+        for layout in ('contiguous', 'channels_last'):
+            t = {'fine_tuned': 0., 'starting': 0.}
+            for _ in range(rounds):
+                for copy, m in (('fine_tuned', tuned), ('starting', started)):
+                    t[copy] = t[copy] + layer_times(m, a, passes=10, channels_last=layout == 'channels_last').ms / rounds
+            rows += [dict(method=method, target=target, layout=layout, kind=k, fine_tuned_ms=t['fine_tuned'][k],
+                          starting_ms=t['starting'][k]) for k in t['starting'].index]
+    return rows
+
+
+def plot_layers(df):
+    "Fine-tuned minus starting copy's time per kind of layer, one dot per run, a panel per layout."
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    df = df.assign(diff_ms=df.fine_tuned_ms - df.starting_ms)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+    for ax, (layout, d) in zip(axes, df.groupby('layout', sort=False)):
+        kinds = list(d.groupby('kind').starting_ms.mean().sort_values(ascending=False).index)
+        for i, k in enumerate(kinds):
+            ax.scatter([i] * (d.kind == k).sum(), d[d.kind == k].diff_ms, s=12)
+        ax.axhline(0, c='k', lw=.6); ax.set_xticks(range(len(kinds)), kinds, rotation=45, ha='right')
+        ax.set(title=f'{layout} layout', ylabel='fine-tuned − starting copy (ms per pass)')
+    return fig
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--runs', required=True, help="a sweep's results.csv with latency-target runs")
     p.add_argument('--rounds', type=int, default=2); p.add_argument('--pairs', type=int, default=20)
     p.add_argument('--name', default='latency_weights')
+    p.add_argument('--layers', action='store_true', help='time each kind of layer of both copies (in this process), not the whole models')
     a = p.parse_args(argv)
     rows, t0, runs = [], time.perf_counter(), pairs(a.runs)
+    if a.layers:
+        df = pd.DataFrame(layer_rows(runs, a.rounds))
+        summary = df.groupby(['layout', 'kind'])[['fine_tuned_ms', 'starting_ms']].sum()
+        summary['ratio'] = summary.fine_tuned_ms / summary.starting_ms
+        print(summary.round(3).to_string())
+        return print(save(a.name + '_layers', df, plot_layers(df), args=vars(a), passes=10,
+                          summary={' '.join(k): round(v, 4) for k, v in summary.ratio.items()},
+                          seconds=round(time.perf_counter() - t0, 1)))
     for k in tqdm(range(a.rounds), desc='rounds'):
         for method, target, batch, size, tuned, started, start in runs:
             f = lambda m: latency_ratio(m, start, batch, size, 'cpu', pairs=a.pairs, fresh_process=True, busy=None)['ratio']

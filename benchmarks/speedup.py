@@ -130,13 +130,15 @@ def layer_kind(m:nn.Module)->str:
         return f'{m.kernel_size[0]}x{m.kernel_size[1]} conv'
     if isinstance(m, nn.Linear): return 'linear'
     if isinstance(m, (nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.Hardswish, nn.Hardsigmoid, nn.Sigmoid)): return 'activation'
+    if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)): return 'pooling'
     return 'other layers'
 
 
-def layer_times(model:nn.Module, a, passes:int=5)->pd.DataFrame:
+def layer_times(model:nn.Module, a, passes:int=5, channels_last:bool=False)->pd.DataFrame:
     "Forward time (ms, mean over `passes` after 2 warm-ups) and MACs per image of each kind of leaf layer; 'outside layers'"
-    " is the rest of the forward pass (residual additions, functional calls)."
-    dev = torch.device(a.device); model.to(dev)
+    " is the rest of the forward pass (residual additions, functional calls). `channels_last`: model and input in that layout."
+    dev, layout = torch.device(a.device), torch.channels_last if channels_last else torch.contiguous_format
+    model.to(dev, memory_format=layout)
     sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == 'cuda' else (lambda: None)
     ms, macs, start, hooks = {}, {}, {}, []
     def pre(m, _): sync(); start[m] = time.perf_counter()
@@ -147,7 +149,7 @@ def layer_times(model:nn.Module, a, passes:int=5)->pd.DataFrame:
         else: n = 0
         macs[k] = macs.get(k, 0) + n
     for m in timed_layers(model): hooks += [m.register_forward_pre_hook(pre), m.register_forward_hook(post)]
-    x, total = torch.rand(a.batch, 3, a.size, a.size, device=dev), 0.
+    x, total = torch.rand(a.batch, 3, a.size, a.size, device=dev).contiguous(memory_format=layout), 0.
     try:
         with torch.inference_mode():
             for i in range(2 + passes):
@@ -156,7 +158,7 @@ def layer_times(model:nn.Module, a, passes:int=5)->pd.DataFrame:
                 if i >= 2: total += 1e3 * (time.perf_counter() - t0)
     finally:
         for h in hooks: h.remove()
-        model.cpu()
+        model.to('cpu', memory_format=torch.contiguous_format)
     t = pd.DataFrame({'ms': pd.Series(ms) / passes, 'macs': pd.Series(macs) / passes})
     t.loc['outside layers'] = (total / passes - t.ms.sum(), 0)
     return t

@@ -65,9 +65,9 @@ def plot_layers(df):
     "Fine-tuned minus starting copy's time per kind of layer, one dot per run, a panel per layout."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     df = df.assign(diff_ms=df.fine_tuned_ms - df.starting_ms)
+    kinds = list(df[df.layout == 'contiguous'].groupby('kind').starting_ms.mean().sort_values(ascending=False).index)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
     for ax, (layout, d) in zip(axes, df.groupby('layout', sort=False)):
-        kinds = list(d.groupby('kind').starting_ms.mean().sort_values(ascending=False).index)
         for i, k in enumerate(kinds):
             ax.scatter([i] * (d.kind == k).sum(), d[d.kind == k].diff_ms, s=12)
         ax.axhline(0, c='k', lw=.6); ax.set_xticks(range(len(kinds)), kinds, rotation=45, ha='right')

@@ -30,15 +30,17 @@ from speedup import layer_times
 
 def pairs(runs:str)->list:
     "(method, target, batch, size, fine-tuned copy, starting-weights copy, starting backbone) for each latency-target run."
-    root, out = Path(__file__).resolve().parent.parent, []  # the sweeps run from the repository root
+    root, out, built = Path(__file__).resolve().parent.parent, [], {}  # the sweeps run from the repository root
     res = pd.read_csv(runs)
     for r in res[res.target_latency.notna()].itertuples():
         d = root/r.run_dir
         cfg, lb = json.loads((d/'config.json').read_text()), json.loads((d/'summary.json').read_text())['latency_budget']
-        start = starting_backbone(cfg['model'], cfg['weights'], cfg['seed'])
+        key = (cfg['model'], cfg['weights'], cfg['seed'], cfg['size'], cfg.get('mask_at', 'all'))
+        if key not in built:  # one starting backbone and its groups for all runs that share them (`export` copies it)
+            start = starting_backbone(*key[:3])
+            built[key] = start, ChannelGroups(start, torch.rand(1, 3, key[3], key[3]), mask_at=key[4])
+        start, groups = built[key]
         tuned = load_pruned(d/'pruned_model.pt', create_model(cfg['model'], pretrained=False)).eval()
-        groups = ChannelGroups(starting_backbone(cfg['model'], cfg['weights'], cfg['seed']), torch.rand(1, 3, cfg['size'], cfg['size']),
-                               mask_at=cfg.get('mask_at', 'all'))
         started = groups.export([m.float() for m in torch.load(d/'masks.pt')['masks']]).eval()
         if [p.shape for p in tuned.parameters()] != [p.shape for p in started.parameters()]:
             raise SystemExit(f'{d}: the masks do not give the structure of pruned_model.pt.')

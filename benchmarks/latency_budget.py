@@ -24,7 +24,7 @@ weights, or its seeded random init; `prune` times against the same), taken in tu
 can be told from the timing noise. Each reading is taken in a fresh Python process (`latency_ratio(fresh_process=True)`,
 as `prune` takes its own), where the model would run when deployed; `--retime-process shared` takes them all in this
 process instead, with every run's model loaded (how the readings before commit 7a3bbf1 were taken). A fresh process
-whose dense pass ran more than 15 % slower than the fastest this reference ran in the readings before is left out and
+whose dense pass ran more than 10 % slower than the fastest this reference ran in the readings before is left out and
 timed again once (`latency_ratio`'s `busy`, as `prune` leaves such processes out); `retime_K_busy` counts them, and
 `retime_K_first` is the first process's fraction, busy or not (the reading as it was taken before `busy`).
 

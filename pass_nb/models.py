@@ -398,7 +398,7 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
                   timer:Callable=measure_latency, # `timer(m, batch_size=, input_size=, device=, repeats=, warmup=)['median_ms']`
                   fresh_process:bool=False, # time them in a new Python process, as a deployed model runs (the built-in timer only)
                   processes:int=1, # with `fresh_process`: time them in this many new processes, one after another
-                  busy:float|None=0.15, # with `fresh_process`: leave out a process whose reference ran this much (relative) slower than in the fastest one, and time another (`processes` more at most); None: keep all
+                  busy:float|None=0.10, # with `fresh_process`: leave out a process whose reference ran this much (relative) slower than in the fastest one, and time another (`processes` more at most); None: keep all
                   reference_floor_ms:float|None=None, # the reference's fastest median in earlier readings (their `reference_ms_fastest`), for `busy`
                  )->dict:
     """`model`'s latency as a fraction of `reference`'s, the two timed in turn one forward pass at a time: `ratio` (median
@@ -412,7 +412,7 @@ def latency_ratio(model:nn.Module, # the model to time, e.g. a pruned copy
     if processes < 1 or (processes > 1 and not fresh_process):
         raise ValueError(f'processes={processes}: give at least 1, and more than 1 only with fresh_process=True (each '
                          'process is a new one; this process is only one).')
-    if busy is not None and busy < 0: raise ValueError(f'busy={busy}: give how much slower (0.15: 15 %) the reference may run in a process before it is left out, or None.')
+    if busy is not None and busy < 0: raise ValueError(f'busy={busy}: give how much slower (0.10: 10 %) the reference may run in a process before it is left out, or None.')
     if fresh_process:
         if timer is not measure_latency:
             raise ValueError('fresh_process=True times with the built-in timer: a custom timer runs in this process only '

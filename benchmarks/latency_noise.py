@@ -16,8 +16,13 @@ its readings), and every process is kept (`busy=None`); the figure then also plo
 model's median pass, marking the processes `latency_ratio`'s default `busy` would leave out as slowed by other work:
 
     python benchmarks/latency_noise.py --fresh --levels 0.5 --runs 24 --pairs 20 --name latency_busy
+
+`--replot` draws a saved `--fresh` result again, its `busy` marks and summary recomputed with today's default `busy`
+(the timings are kept as measured, and so is their JSON stamp; a `replotted` entry records when and with which `busy`):
+
+    python benchmarks/latency_noise.py --replot --name latency_busy_epyc
 """
-import argparse, inspect, time
+import argparse, inspect, json, time
 
 import pandas as pd
 import torch
@@ -27,7 +32,7 @@ from pass_nb.baselines import baseline_scores
 from pass_nb.hypernetwork import Budget
 from pass_nb.masks import ChannelGroups
 from pass_nb.models import create_model, latency_ratio
-from common import allocator_env, save
+from common import RESULTS, allocator_env, machine, save
 
 BUSY = inspect.signature(latency_ratio).parameters['busy'].default  # the share by which a slowed process's dense pass runs slower
 
@@ -66,7 +71,9 @@ def main(argv=None):
     p.add_argument('--threads', type=int, default=torch.get_num_threads())
     p.add_argument('--fresh', action='store_true', help='each run in a new process, keeping every process (busy=None)')
     p.add_argument('--name', default='latency_noise')
+    p.add_argument('--replot', action='store_true', help="draw the saved --fresh result `--name` again with today's busy; no timing")
     a = p.parse_args(argv)
+    if a.replot: return replot(a.name)
     torch.set_num_threads(a.threads)
     dense = create_model(a.model, pretrained=True).eval()
     groups = ChannelGroups(dense, torch.rand(1, 3, a.size, a.size))
@@ -81,17 +88,36 @@ def main(argv=None):
             rows.append(dict(run=run, macs_kept=round(kept[lv], 3), ratio=r['ratio'], ci95_lo=r['ratio_lo'], ci95_hi=r['ratio_hi'],
                              dense_ms=r['reference_ms'], seconds=round(time.perf_counter() - t0, 1)))
             print(rows[-1], flush=True)
-    df = pd.DataFrame(rows)
-    df['busy'] = df.dense_ms > (1 + BUSY) * df.dense_ms.min()  # what `latency_ratio`'s default would leave out, were they one reading's processes
+    df, s = summarise(pd.DataFrame(rows))
+    print(s.round(3).to_string(index=False))
+    print(save(a.name, df, plot(df, a), args=vars(a), summary=s.round(4).to_dict('records'),
+               seconds=round(time.perf_counter() - t0, 1)))
+
+
+def summarise(df)->tuple:
+    "The runs with their `busy` marks (against today's default `busy`), and the spread per structure."
+    df = df.assign(busy=df.dense_ms > (1 + BUSY) * df.dense_ms.min())  # what `latency_ratio`'s default would leave out, were they one reading's processes
     s = pd.DataFrame([dict(macs_kept=m, ratio_min=d.ratio.min(), ratio_max=d.ratio.max(),
                            within_run_halfwidth=float(((d.ci95_hi - d.ci95_lo) / 2 / d.ratio).median()),
                            between_runs_range=float((d.ratio.max() - d.ratio.min()) / d.ratio.median()),
                            busy=int(d.busy.sum()), steady_ratio_min=d.ratio[~d.busy].min(), steady_ratio_max=d.ratio[~d.busy].max(),
                            dense_ms_steady_max=d.dense_ms[~d.busy].max())
                       for m, d in df.groupby('macs_kept')])  # relative: half the interval inside a run; max - min across runs
+    return df, s
+
+
+def replot(name:str):
+    "Draw `results/<name>.*` again with today's `busy`; the timings and their stamp stay as measured."
+    stamp = json.loads((RESULTS/f'{name}.json').read_text())
+    a = argparse.Namespace(**stamp['args'])
+    if not a.fresh: raise SystemExit(f'{name}: --replot redraws a --fresh result (its busy marks); this one timed in one process.')
+    df, s = summarise(pd.read_csv(RESULTS/f'{name}.csv'))
+    df.to_csv(RESULTS/f'{name}.csv', index=False)
+    fig = plot(df, a); fig.tight_layout(); fig.savefig(RESULTS/f'{name}.png', dpi=120)
+    now = machine()
+    stamp.update(summary=s.round(4).to_dict('records'), replotted=dict(date=now['date'], commit=now['commit'], busy=BUSY))
+    (RESULTS/f'{name}.json').write_text(json.dumps(stamp, indent=1, default=str) + '\n')
     print(s.round(3).to_string(index=False))
-    print(save(a.name, df, plot(df, a), args=vars(a), summary=s.round(4).to_dict('records'),
-               seconds=round(time.perf_counter() - t0, 1)))
 
 
 if __name__ == '__main__':

@@ -496,7 +496,7 @@ def calibrate_latency_table(cfg:PruneConfig, # the run's settings (target_latenc
         measured, predicted = r['ratio'], groups.predict_latency(masks, t) / t.dense_ms
         attempts.append(dict(scale=scale, predicted=predicted, measured=measured, measured_lo=r['ratio_lo'], measured_hi=r['ratio_hi'],
                              process_measured=r['process_ratios'], busy_measured=r['busy_ratios'],
-                             reference_ms=r['reference_ms_fastest'] if fresh else None))
+                             reference_ms=r['reference_ms_fastest'] if fresh else None, machine=_device_name(device) if fresh else None))
         if abs(measured / cfg.target_latency - 1) <= LATENCY_AIM or predicted >= 1 or measured >= 1: break
         if r['ratio_lo'] <= cfg.target_latency <= r['ratio_hi']: break  # the timings cannot tell this miss from their noise
         scale = _next_scale(attempts, cfg.target_latency)
@@ -584,13 +584,17 @@ def _shared_latency_table(cfg:PruneConfig, groups:ChannelGroups, table:LatencyTa
     differ, and would allocate different masks in each."""
     return _from_main(lambda: stored or _run_latency_table(cfg, groups, table, run_dir))
 
-def _reference_floor(run_dir:Path)->float|None:
-    """The dense model's fastest median in the fresh-process readings of a latency-target run so far (its calibration and
-    own-mask checks, from run_dir/latency.json): later readings tell a process slowed by a busy machine against it."""
+def _reference_floor(run_dir:Path, # a latency-target run's folder
+                     device:str, # where its latency is timed now ('cpu' or 'cuda', `_latency_setting`)
+                    )->float|None:
+    """The dense model's fastest median in the fresh-process readings of a latency-target run so far on this machine (its
+    calibration and own-mask checks, from run_dir/latency.json): later readings tell a process slowed by a busy machine
+    against it. A run resumed on another machine does not count the first one's readings: that one may just be faster."""
     path = run_dir/'latency.json'
     if not path.exists(): return None
-    d = json.loads(path.read_text())
-    return min((a['reference_ms'] for a in d['calibration'] + d.get('own_masks', []) if a.get('reference_ms')), default=None)
+    d, here = json.loads(path.read_text()), _device_name(device)
+    on = lambda a: a.get('machine') or d.get('table', {}).get('device')  # readings that do not say where: the table's machine
+    return min((a['reference_ms'] for a in d['calibration'] + d.get('own_masks', []) if a.get('reference_ms') and on(a) == here), default=None)
 
 def _own_masks_refiner(cfg:PruneConfig, # a latency-target run's settings (`cfg.latency_table` its calibrated table)
                        groups:ChannelGroups, # its backbone's channel groups, before training
@@ -606,7 +610,7 @@ def _own_masks_refiner(cfg:PruneConfig, # a latency-target run's settings (`cfg.
     def refine(groups_, scores, budget):
         scores = [s.detach() for s in scores]
         table, attempts = _from_main(lambda: calibrate_latency_table(cfg, clean, budget.latency_table, scores=scores, budget=budget,
-                                                                     reference_floor_ms=_reference_floor(run_dir)))
+                                                                     reference_floor_ms=_reference_floor(run_dir, _latency_setting(cfg)[0])))
         budget.latency_table = table
         if _process_state().is_main_process:  # what the summary reports, also when the run resumes after stage 1
             d = json.loads((run_dir/'latency.json').read_text())
@@ -795,7 +799,7 @@ def prune(cfg:PruneConfig, # the run's settings
     pruned = _export_model(spec, groups, masks, run_dir, unstructured)
     _from_main(lambda: _write_model(cfg, spec, model, pruned, run_dir))
     test_exported = evaluate(PromptedModel(model.prompt, pruned.to(dev), model.label_map, spec.mean, spec.std), test_loader)
-    floor = _reference_floor(run_dir) if cfg.target_latency is not None and state.is_main_process else None
+    floor = _reference_floor(run_dir, _latency_setting(cfg)[0]) if cfg.target_latency is not None and state.is_main_process else None
     size, layers = _size_and_speed(cfg, groups, masks, pruned, unstructured, dense, time_latency=state.is_main_process,  # one process times
                                    reference_floor_ms=floor)
     summary = RunSummary(

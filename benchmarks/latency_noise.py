@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 from pass_nb.baselines import baseline_scores
 from pass_nb.hypernetwork import Budget
 from pass_nb.masks import ChannelGroups
-from pass_nb.models import create_model, latency_ratio
+from pass_nb.models import create_model, latency_ratio, _steady_processes
 from common import RESULTS, allocator_env, machine, save
 
 BUSY = inspect.signature(latency_ratio).parameters['busy'].default  # the share by which a slowed process's dense pass runs slower
@@ -96,7 +96,9 @@ def main(argv=None):
 
 def summarise(df)->tuple:
     "The runs with their `busy` marks (against today's default `busy`), and the spread per structure."
-    df = df.assign(busy=df.dense_ms > (1 + BUSY) * df.dense_ms.min())  # what `latency_ratio`'s default would leave out, were they one reading's processes
+    runs = [dict(reference_ms=v) for v in df.dense_ms]  # what `latency_ratio`'s default would leave out, were they one reading's processes
+    steady = {id(r) for r in _steady_processes(runs, BUSY)}
+    df = df.assign(busy=[id(r) not in steady for r in runs])
     s = pd.DataFrame([dict(macs_kept=m, ratio_min=d.ratio.min(), ratio_max=d.ratio.max(),
                            within_run_halfwidth=float(((d.ci95_hi - d.ci95_lo) / 2 / d.ratio).median()),
                            between_runs_range=float((d.ratio.max() - d.ratio.min()) / d.ratio.median()),

@@ -825,10 +825,25 @@ def prune(cfg:PruneConfig, # the run's settings
     return RunSummary.from_dict(_from_main(finish), run_dir)  # as summary.json holds it (NaN as None outside `accuracy`), in every process
 
 # %% ../nbs/11_experiment.ipynb #3a53039c
+_RUN_MODEL_FILES = ('pruned_model.pt', 'prompt.pt', 'label_map.pt')  # what a finished run deploys: written at its end
+
+def _finished_run(run_dir:str|Path)->Path:
+    "`run_dir` as a Path, if it holds a finished run's model; else a ValueError that says what the folder is and what to do."
+    run_dir = Path(run_dir).expanduser()
+    if not run_dir.is_dir():
+        raise ValueError(f'{run_dir} is not a folder: give the --out folder of a finished `pass_nb prune` or `pass_nb demo` run.')
+    if missing := [n for n in _RUN_MODEL_FILES if not (run_dir/n).is_file()]:
+        if (run_dir/'config.json').is_file():
+            raise ValueError(f'{run_dir} is a run that has not finished (no {", ".join(missing)} yet): finish it with '
+                             f'`pass_nb prune --resume --out {run_dir}` and the settings it started with, then load it.')
+        raise ValueError(f'{run_dir} holds no run (no {", ".join(missing)}): give the --out folder of a finished '
+                         '`pass_nb prune` or `pass_nb demo` run.')
+    return run_dir
+
 def load_run(run_dir:str|Path, # a folder written by `prune`
             )->PromptedModel:
     "The pruned, prompted model of a finished run, ready for inference (no pass_nb training code needed)."
-    run_dir = Path(run_dir)
+    run_dir = _finished_run(run_dir)
     meta = read_torch_file(run_dir/'pruned_model.pt', 'pruned-model file')['meta']
     backbone = load_pruned(run_dir/'pruned_model.pt', create_model(meta['arch'], pretrained=False))
     p = read_torch_file(run_dir/'prompt.pt', 'prompt file')
@@ -846,7 +861,7 @@ def export_run(run_dir:str|Path, # a folder written by `prune`
                onnx:str|Path=None, # the .onnx file to write (default: RUN/pruned_model.onnx)
               )->dict:
     "A finished run's prompted, pruned model with its label map, as ONNX, checked against onnxruntime (`export_onnx`)."
-    run_dir = Path(run_dir)
+    run_dir = _finished_run(run_dir)
     size = read_torch_file(run_dir/'pruned_model.pt', 'pruned-model file')['meta']['size']
     return export_onnx(load_run(run_dir), onnx or run_dir/'pruned_model.onnx', torch.rand(1, 3, size, size))
 

@@ -25,9 +25,9 @@ from .models import count_macs_params, measure_latency, latency_ratio, read_torc
 __all__ = ['MASK_AT', 'ALLOCATION_SHORTFALL', 'PRUNED_FORMAT', 'CHAINED_FORMAT', 'READABLE_FORMATS', 'LATENCY_FEATURES',
            'UnsupportedLayerError', 'Member', 'ChannelGroup', 'find_attention_heads', 'ChannelGroups',
            'norm_fed_members', 'MaskHandle', 'straight_through', 'UnitRanking', 'keep_counts_global', 'global_keep',
-           'masks_from_counts', 'atomic_write', 'atomic_torch_save', 'save_pruned', 'load_pruned', 'sparsity_table',
-           'plot_sparsity', 'check_export', 'ExportMismatchError', 'LatencyTable', 'latency_cache_dir', 'allocator_env',
-           'measure_latency_table', 'export_onnx', 'ConcatResNet']
+           'masks_from_counts', 'file_destination', 'atomic_write', 'atomic_torch_save', 'save_pruned', 'load_pruned',
+           'sparsity_table', 'plot_sparsity', 'check_export', 'ExportMismatchError', 'LatencyTable',
+           'latency_cache_dir', 'allocator_env', 'measure_latency_table', 'export_onnx', 'ConcatResNet']
 
 # %% ../nbs/05_masks.ipynb #e1a1cbf2
 class UnsupportedLayerError(ValueError):
@@ -1140,12 +1140,22 @@ def _new_file_mode()->int:
     um = os.umask(0); os.umask(um)
     return 0o666 & ~um
 
+def file_destination(path:str|Path, # a file to be written (its folder may not exist yet)
+                    )->Path:
+    "`path` as a Path if a file can be written there; else an OSError that says why, before any work is done for it."
+    path = Path(path).expanduser()
+    if path.is_dir(): raise IsADirectoryError(f'{path} is a folder: give the name of the file to write (in it, or elsewhere)')
+    base = next(p for p in path.parents if p.exists())  # its folder, or the nearest folder above it that exists
+    if not base.is_dir(): raise NotADirectoryError(f'Cannot write {path}: {base} is a file, not a folder')
+    if not os.access(base, os.W_OK | os.X_OK): raise PermissionError(f'Cannot write {path}: {base} is not writable; give a path in a writable folder')
+    return path
+
 def atomic_write(path:str|Path, # destination; its folder is created
                  write:Callable, # called with the open temporary file
                  binary:bool=True, # open it as 'wb' (else 'w', newline='' as csv needs)
                 ):
     "`write(f)` to a temporary file in `path`'s folder, then an atomic rename: never a half-written file, usual permissions."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = file_destination(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')  # mkstemp makes it 0600
     try:
         with os.fdopen(fd, 'wb' if binary else 'w', **({} if binary else {'newline': ''})) as f:
@@ -1573,7 +1583,7 @@ def export_onnx(model:nn.Module, # e.g. `load_run(...)`: prompt, pruned backbone
                 rtol:float=1e-4, # largest relative error of onnxruntime's outputs against PyTorch's
                )->dict:
     "Write `model` as ONNX (input 'images', output 'logits', any batch size) once onnxruntime reproduces its outputs."
-    ort = _onnx_modules()
+    ort, path = _onnx_modules(), file_destination(path)  # a destination that cannot be written is said before the export
     was_training = model.training
     model.eval()
     try:

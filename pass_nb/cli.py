@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, dataclasses, json, sys
 from pathlib import Path
+from typing import Callable
 
 from .masks import ExportMismatchError
 from .training import CheckpointError, NonFiniteLossError
@@ -72,6 +73,15 @@ def _end_process_group(group_before:bool, # whether a process group was running 
     from accelerate.state import AcceleratorState
     dist.destroy_process_group(); AcceleratorState._reset_state(reset_partial_state=True)
 
+# %% ../nbs/13_cli.ipynb #28632f47
+def _stop_on_sigterm()->Callable:
+    "Turn SIGTERM into `SystemExit(143)` while a command runs (in the main thread only); returns what puts the previous handler back."
+    import signal, threading
+    if threading.current_thread() is not threading.main_thread(): return lambda: None  # signal handlers live in the main thread
+    def stop(signum, frame): raise SystemExit(128 + signum)
+    old = signal.signal(signal.SIGTERM, stop)
+    return lambda: signal.signal(signal.SIGTERM, old)
+
 # %% ../nbs/13_cli.ipynb #a219dd6e
 def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
         )->int:
@@ -94,7 +104,7 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
     c.add_argument('--size', type=int, default=32); c.add_argument('--target-macs', type=float, default=0.7)
     c.add_argument('--root', default='data'); c.add_argument('--json', action='store_true', help='print JSON')
     a = p.parse_args(argv)
-    group_before = _process_group_running()
+    group_before, restore_sigterm = _process_group_running(), _stop_on_sigterm()
     try:
         if a.command == 'check':
             r = run_check(a.model, a.dataset, a.size, a.target_macs, a.root)
@@ -115,7 +125,7 @@ def main(argv:list=None, # command-line arguments (default: sys.argv[1:])
     except (ValueError, OSError, ImportError, CheckpointError, NonFiniteLossError, ExportMismatchError) as e:  # OSError: unreadable or unwritable files
         print(f'pass_nb {a.command}: error: {e}', file=sys.stderr)
         return 2
-    finally: _end_process_group(group_before)
+    finally: _end_process_group(group_before); restore_sigterm()
     return 0
 
 # %% ../nbs/13_cli.ipynb #212bb6e3
